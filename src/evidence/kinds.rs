@@ -1,0 +1,174 @@
+//! The recogniser: which top-level key of a document marks which kind of evidence.
+//! Adding a kind is one line in the `kinds!` invocation below (plus its record type in `model`).
+
+use serde::Deserialize;
+
+use super::model::*;
+use super::{Record, Source};
+
+/// A recorded API error (`{"Error": {"Code": …, "Message": …}}`), as boto3 recorders keep it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiError {
+    /// AWS error code, e.g. `InvalidSubnetID.NotFound`.
+    pub code: Option<String>,
+    /// The message AWS returned.
+    pub message: Option<String>,
+}
+
+/// Identity used to keep a record exported twice only once.
+pub trait RecordKey {
+    /// A key unique to the resource within one evidence set.
+    fn key(&self) -> String;
+}
+
+macro_rules! kinds {
+    ($( $field:ident : $key:literal => $ty:ty, $variant:ident, $label:literal; )*) => {
+        /// A kind of evidence, recognised by a document's top-level key.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Kind { $( #[doc = $label] $variant, )* }
+
+        impl Kind {
+            /// Every kind, in a stable order.
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant),*];
+
+            /// The top-level JSON key that marks this kind.
+            pub fn key(self) -> &'static str {
+                match self { $(Kind::$variant => $key,)* }
+            }
+
+            /// The AWS CLI command that exports this kind.
+            pub fn command(self) -> &'static str {
+                match self { $(Kind::$variant => $label,)* }
+            }
+        }
+
+        /// One JSON document: the evidence arrays it holds, plus what a boto3 recording or an ECS
+        /// call wraps around them. Unknown keys are ignored.
+        #[derive(Debug, Default, Deserialize)]
+        pub struct Document {
+            $( #[serde(rename = $key)] #[doc = $label] pub $field: Option<Vec<$ty>>, )*
+            /// ECS `failures[]`.
+            pub failures: Option<Vec<Failure>>,
+            /// boto3 recording: HTTP status.
+            pub status_code: Option<u16>,
+            /// boto3 recording: the response.
+            pub data: Option<Box<Document>>,
+            /// Recorded API error.
+            #[serde(rename = "Error")]
+            pub error: Option<ApiError>,
+        }
+
+        impl Document {
+            /// The kinds of evidence this document holds (an empty list still counts: the call
+            /// was made and found nothing).
+            pub fn kinds(&self) -> Vec<Kind> {
+                let mut out = Vec::new();
+                $( if self.$field.is_some() { out.push(Kind::$variant); } )*
+                out
+            }
+        }
+
+        /// Records of every kind, each with its provenance.
+        #[derive(Debug, Default)]
+        pub struct Records {
+            $( #[doc = $label] pub $field: Vec<Record<$ty>>, )*
+        }
+
+        impl Records {
+            /// Moves the arrays of `doc` in, each record tagged with its JSON pointer under `prefix`.
+            pub fn take(&mut self, doc: &mut Document, at: &Source, counts: &mut Vec<(Kind, usize)>) {
+                $(
+                    if let Some(items) = doc.$field.take() {
+                        counts.push((Kind::$variant, items.len()));
+                        let base = format!("{}/{}", at.pointer, $key);
+                        self.$field.extend(items.into_iter().enumerate().map(|(i, item)| Record {
+                            item,
+                            source: at.at(format!("{base}/{i}")),
+                        }));
+                    }
+                )*
+            }
+
+            /// Appends `other`'s records after this one's.
+            pub fn append(&mut self, other: &mut Records) {
+                $( self.$field.append(&mut other.$field); )*
+            }
+
+            /// Keeps the first record of each resource (in file order) and returns how many
+            /// repeated records were dropped.
+            pub fn dedup(&mut self) -> usize {
+                let mut dropped = 0;
+                $( dropped += dedup_by_key(&mut self.$field); )*
+                dropped
+            }
+
+            /// Points every record at file `file` (sources are filled in before the index is known).
+            pub fn set_file(&mut self, file: u32) {
+                $( for r in &mut self.$field { r.source.file = file; } )*
+            }
+
+            /// Number of records of all kinds.
+            pub fn count_all(&self) -> usize {
+                0 $( + self.$field.len() )*
+            }
+
+            /// Number of records of a kind.
+            pub fn count(&self, kind: Kind) -> usize {
+                match kind { $(Kind::$variant => self.$field.len(),)* }
+            }
+        }
+    };
+}
+
+kinds! {
+    services: "services" => Service, EcsServices, "ecs describe-services";
+    task_sets: "taskSets" => TaskSet, EcsTaskSets, "ecs describe-task-sets";
+    tasks: "tasks" => Task, EcsTasks, "ecs describe-tasks";
+    network_interfaces: "NetworkInterfaces" => NetworkInterface, NetworkInterfaces, "ec2 describe-network-interfaces";
+    security_groups: "SecurityGroups" => SecurityGroup, SecurityGroups, "ec2 describe-security-groups";
+    network_acls: "NetworkAcls" => NetworkAcl, NetworkAcls, "ec2 describe-network-acls";
+    route_tables: "RouteTables" => RouteTable, RouteTables, "ec2 describe-route-tables";
+    internet_gateways: "InternetGateways" => InternetGateway, InternetGateways, "ec2 describe-internet-gateways";
+    egress_only_internet_gateways: "EgressOnlyInternetGateways" => EgressOnlyInternetGateway, EgressOnlyInternetGateways, "ec2 describe-egress-only-internet-gateways";
+    subnets: "Subnets" => Subnet, Subnets, "ec2 describe-subnets";
+    vpcs: "Vpcs" => Vpc, Vpcs, "ec2 describe-vpcs";
+    reservations: "Reservations" => Reservation, Reservations, "ec2 describe-instances";
+    addresses: "Addresses" => Address, Addresses, "ec2 describe-addresses";
+    prefix_lists: "PrefixLists" => ManagedPrefixList, PrefixLists, "ec2 describe-managed-prefix-lists";
+    prefix_list_entries: "Entries" => PrefixListEntry, PrefixListEntries, "ec2 get-managed-prefix-list-entries";
+    flow_logs: "FlowLogs" => FlowLog, FlowLogs, "ec2 describe-flow-logs";
+}
+
+/// Keeps the first record per key, preserving file order among the kept ones.
+fn dedup_by_key<T: RecordKey>(records: &mut Vec<Record<T>>) -> usize {
+    let before = records.len();
+    let mut seen = std::collections::HashSet::with_capacity(before);
+    records.retain(|r| seen.insert(r.item.key()));
+    before - records.len()
+}
+
+macro_rules! record_keys {
+    ($( $ty:ty => |$r:ident| $key:expr; )*) => {
+        $( impl RecordKey for $ty { fn key(&self) -> String { let $r = self; $key } } )*
+    };
+}
+
+record_keys! {
+    Service => |r| r.service_arn.clone();
+    TaskSet => |r| r.task_set_arn.clone();
+    Task => |r| r.task_arn.clone();
+    NetworkInterface => |r| r.network_interface_id.clone();
+    SecurityGroup => |r| r.group_id.clone();
+    NetworkAcl => |r| r.network_acl_id.clone();
+    RouteTable => |r| r.route_table_id.clone();
+    InternetGateway => |r| r.internet_gateway_id.clone();
+    EgressOnlyInternetGateway => |r| r.egress_only_internet_gateway_id.clone();
+    Subnet => |r| r.subnet_id.clone();
+    Vpc => |r| r.vpc_id.clone();
+    Reservation => |r| r.instances.iter().map(|i| i.instance_id.as_str()).collect::<Vec<_>>().join(",");
+    Address => |r| format!("{:?}/{:?}", r.allocation_id, r.public_ip);
+    ManagedPrefixList => |r| r.prefix_list_id.clone();
+    PrefixListEntry => |r| format!("{}/{}", r.list_id, r.cidr);
+    FlowLog => |r| format!("{:?}/{:?}", r.flow_log_id, r.resource_id);
+}

@@ -1,0 +1,250 @@
+//! Evidence: finding files, reading them in parallel into typed records, recognising each
+//! document by its content, and keeping every record's provenance.
+
+pub mod kinds;
+pub mod model;
+pub mod read;
+pub mod timestamp;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use kinds::{Kind, Records};
+pub use read::Diagnostic;
+
+/// Where a record came from: a file, the JSON document within it, and a JSON pointer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Index into [`Evidence::files`].
+    pub file: u32,
+    /// 0-based index of the JSON document in the file (files may hold several, concatenated).
+    pub document: u32,
+    /// RFC 6901 pointer to the record inside that document.
+    pub pointer: String,
+}
+
+impl Source {
+    /// A source in `file`, document `document`, at `pointer`.
+    pub fn new(file: u32, document: u32, pointer: String) -> Self {
+        Source {
+            file,
+            document,
+            pointer,
+        }
+    }
+
+    /// The same document, another pointer.
+    pub fn at(&self, pointer: String) -> Self {
+        Source::new(self.file, self.document, pointer)
+    }
+}
+
+/// A typed record with its provenance.
+#[derive(Debug)]
+pub struct Record<T> {
+    /// The record.
+    pub item: T,
+    /// Where it was read.
+    pub source: Source,
+}
+
+/// A file that held evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceFile {
+    /// Path relative to the scanned root.
+    pub file: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// The kinds of evidence it held, as AWS CLI commands.
+    pub kind: Vec<&'static str>,
+    /// Records read from it (before duplicates across files were dropped).
+    pub records: usize,
+}
+
+/// A file that was read but is not AWS evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    /// Path relative to the scanned root.
+    pub file: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// Everything read from the scanned paths.
+#[derive(Debug, Default)]
+pub struct Evidence {
+    /// Files that held evidence; [`Source::file`] indexes this list.
+    pub files: Vec<EvidenceFile>,
+    /// Files that are not evidence.
+    pub skipped: Vec<Skipped>,
+    /// Failed API calls, `failures[]` entries and gaps found while joining.
+    pub warnings: Vec<Diagnostic>,
+    /// Files that could not be read (invalid JSON, unexpected shape, I/O).
+    pub errors: Vec<Diagnostic>,
+    /// The records, each resource once.
+    pub records: Records,
+    /// Records dropped because the same resource was exported more than once.
+    pub duplicates: usize,
+}
+
+impl Evidence {
+    /// The file a source points into.
+    pub fn file_of(&self, source: &Source) -> &EvidenceFile {
+        &self.files[source.file as usize]
+    }
+}
+
+/// A file to read and the name it is shown under.
+struct Found {
+    path: PathBuf,
+    shown: String,
+}
+
+/// Reads every file under `paths` (files or directories, recursively), in parallel.
+pub fn scan(paths: &[PathBuf]) -> Evidence {
+    let mut evidence = Evidence::default();
+    let mut found = Vec::new();
+    for root in paths {
+        discover(root, paths.len() > 1, &mut found, &mut evidence.errors);
+    }
+    found.sort_by(|a, b| a.shown.cmp(&b.shown));
+    found.dedup_by(|a, b| a.shown == b.shown);
+
+    let outcomes: Vec<_> = found
+        .par_iter()
+        .map(|f| match std::fs::read(&f.path) {
+            Ok(bytes) => {
+                let sha = hex::encode(Sha256::digest(&bytes));
+                Ok((sha, read::read_file(u32::MAX, &f.shown, &bytes)))
+            }
+            Err(e) => Err(Diagnostic::file(&f.shown, format!("cannot read: {e}"))),
+        })
+        .collect();
+
+    for (f, outcome) in found.iter().zip(outcomes) {
+        let (sha256, mut out) = match outcome {
+            Ok(x) => x,
+            Err(d) => {
+                evidence.errors.push(d);
+                continue;
+            }
+        };
+        evidence.warnings.append(&mut out.warnings);
+        evidence.errors.extend(out.error.take());
+        if let Some(reason) = out.skipped.take() {
+            evidence.skipped.push(Skipped {
+                file: f.shown.clone(),
+                reason,
+            });
+            continue;
+        }
+        if out.kinds.is_empty() && out.records.count_all() == 0 {
+            continue;
+        }
+        let index = evidence.files.len() as u32;
+        out.records.set_file(index);
+        let mut kind: Vec<&'static str> = out.kinds.iter().map(|(k, _)| k.command()).collect();
+        kind.sort_unstable();
+        kind.dedup();
+        evidence.files.push(EvidenceFile {
+            file: f.shown.clone(),
+            sha256,
+            kind,
+            records: out.kinds.iter().map(|(_, n)| n).sum(),
+        });
+        evidence.records.append(&mut out.records);
+    }
+    evidence.duplicates = evidence.records.dedup();
+    evidence
+}
+
+/// Lists the files under `root`; a missing path is an error naming it.
+fn discover(root: &Path, prefix_root: bool, found: &mut Vec<Found>, errors: &mut Vec<Diagnostic>) {
+    let root_shown = root.to_string_lossy().replace('\\', "/");
+    if root.is_file() {
+        let name = root
+            .file_name()
+            .map_or(root_shown.clone(), |n| n.to_string_lossy().into());
+        found.push(Found {
+            path: root.to_path_buf(),
+            shown: if prefix_root { root_shown } else { name },
+        });
+        return;
+    }
+    if !root.is_dir() {
+        errors.push(Diagnostic::file(
+            &root_shown,
+            "no such file or directory; check the path given to scan",
+        ));
+        return;
+    }
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+        match entry {
+            Ok(e) if e.file_type().is_file() => {
+                let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                let shown = if prefix_root {
+                    format!("{}/{rel}", root_shown.trim_end_matches('/'))
+                } else {
+                    rel
+                };
+                found.push(Found {
+                    path: e.path().to_path_buf(),
+                    shown,
+                });
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let at = e
+                    .path()
+                    .map_or(root_shown.clone(), |p| p.to_string_lossy().into());
+                errors.push(Diagnostic::file(&at, format!("cannot list: {e}")));
+            }
+        }
+    }
+}
+
+/// Account and region of an ARN (`arn:aws:ecs:REGION:ACCOUNT:…`).
+pub fn arn_scope(arn: &str) -> (Option<&str>, Option<&str>) {
+    let mut parts = arn.splitn(6, ':');
+    let region = parts.nth(3).filter(|s| !s.is_empty());
+    let account = parts.next().filter(|s| !s.is_empty());
+    (account, region)
+}
+
+/// The region of an availability zone: `eu-west-1a` → `eu-west-1`, local zones included
+/// (`us-west-2-lax-1a` → `us-west-2`).
+pub fn az_region(az: &str) -> Option<&str> {
+    let mut dashes = 0;
+    for (i, c) in az.char_indices() {
+        if c == '-' {
+            dashes += 1;
+        } else if c.is_ascii_digit() && dashes >= 2 {
+            let end = i + az[i..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(az.len() - i);
+            return Some(&az[..end]);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_from_arn_and_zone() {
+        assert_eq!(
+            arn_scope("arn:aws:ecs:eu-west-1:111122223333:service/c/web"),
+            (Some("111122223333"), Some("eu-west-1"))
+        );
+        assert_eq!(az_region("eu-west-1a"), Some("eu-west-1"));
+        assert_eq!(az_region("us-west-2-lax-1a"), Some("us-west-2"));
+        assert_eq!(az_region("us-gov-west-1b"), Some("us-gov-west-1"));
+        assert_eq!(az_region("nowhere"), None);
+    }
+}

@@ -1,0 +1,299 @@
+//! Reading one file: splitting it into JSON documents (one, several concatenated, or an array of
+//! them), unwrapping boto3 recordings, and turning their arrays into records with provenance.
+
+use serde::Serialize;
+
+use super::kinds::{Document, Kind, Records};
+use super::{Record, Source};
+
+/// A problem tied to a file and, where known, a position in it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    /// The file, relative to the scanned root.
+    pub file: String,
+    /// 1-based line, when the problem has a text position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// 1-based column, when the problem has a text position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// JSON pointer of the record concerned, when the problem is about a record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// What is wrong and, where it helps, what to do.
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// A diagnostic about a whole file.
+    pub fn file(file: &str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            pointer: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        if let Some(p) = &self.pointer {
+            write!(f, " at {p}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// What reading one file produced.
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    /// Records found, tagged with `Source`s whose `file` is the index given to `read_file`.
+    pub records: Records,
+    /// Records per kind found in the file (one entry per document array).
+    pub kinds: Vec<(Kind, usize)>,
+    /// Set when the file is not AWS evidence.
+    pub skipped: Option<String>,
+    /// Failed calls and `failures[]` entries recorded in the file.
+    pub warnings: Vec<Diagnostic>,
+    /// The error that stopped reading the file (documents before it are kept).
+    pub error: Option<Diagnostic>,
+}
+
+/// Reads the evidence in `bytes`, the content of the file shown as `path`.
+pub fn read_file(file: u32, path: &str, bytes: &[u8]) -> FileOutcome {
+    let mut out = FileOutcome::default();
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    let documents = match first {
+        None => {
+            out.skipped = Some("empty file".into());
+            return out;
+        }
+        Some(b'[') => match serde_json::from_slice::<Vec<Document>>(bytes) {
+            Ok(docs) => docs
+                .into_iter()
+                .enumerate()
+                .map(|(i, d)| (d, Source::new(file, 0, format!("/{i}"))))
+                .collect(),
+            Err(e) => {
+                settle_error(&mut out, path, bytes, e);
+                Vec::new()
+            }
+        },
+        Some(b'{') => {
+            let mut docs = Vec::new();
+            let stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Document>();
+            for (i, doc) in stream.enumerate() {
+                match doc {
+                    Ok(d) => docs.push((d, Source::new(file, i as u32, String::new()))),
+                    Err(e) => {
+                        settle_error(&mut out, path, bytes, e);
+                        break;
+                    }
+                }
+            }
+            docs
+        }
+        Some(_) if path.ends_with(".json") => {
+            let (line, column) = line_col(bytes, bytes.len() - bytes.trim_ascii_start().len());
+            out.error = Some(Diagnostic {
+                line: Some(line),
+                column: Some(column),
+                ..Diagnostic::file(
+                    path,
+                    "invalid JSON: expected `{` or `[` at the start of the file",
+                )
+            });
+            return out;
+        }
+        Some(_) => {
+            out.skipped = Some("not JSON".into());
+            return out;
+        }
+    };
+    let mut recognised = false;
+    for (mut doc, at) in documents {
+        recognised |= absorb(&mut out, path, &mut doc, &at);
+    }
+    if !recognised && out.error.is_none() && out.skipped.is_none() {
+        out.skipped = Some("no AWS evidence recognised (no known top-level key)".into());
+    }
+    if let Some(list_id) = prefix_list_id(path) {
+        for e in &mut out.records.prefix_list_entries {
+            e.item.list_id = list_id.to_string();
+        }
+    }
+    out
+}
+
+/// Takes one document's records; returns whether it held anything recognisable.
+fn absorb(out: &mut FileOutcome, path: &str, doc: &mut Document, at: &Source) -> bool {
+    let mut recognised = false;
+    if let Some(mut inner) = doc.data.take() {
+        let failed = doc.status_code.is_some_and(|s| s >= 400) || inner.error.is_some();
+        if failed {
+            let status = doc
+                .status_code
+                .map(|s| format!("status {s}, "))
+                .unwrap_or_default();
+            let (code, message) = inner
+                .error
+                .as_ref()
+                .map(|e| {
+                    (
+                        e.code.as_deref().unwrap_or("?"),
+                        e.message.as_deref().unwrap_or(""),
+                    )
+                })
+                .unwrap_or(("?", ""));
+            out.warnings.push(Diagnostic {
+                pointer: Some(format!("{}/data", at.pointer)),
+                ..Diagnostic::file(
+                    path,
+                    format!(
+                        "recorded API call failed ({status}{code}: {message}); what it would \
+                         have listed is unknown, not absent"
+                    ),
+                )
+            });
+            return true;
+        }
+        recognised |= absorb(
+            out,
+            path,
+            &mut inner,
+            &at.at(format!("{}/data", at.pointer)),
+        );
+    }
+    if let Some(err) = &doc.error {
+        out.warnings.push(Diagnostic {
+            pointer: Some(at.pointer.clone()),
+            ..Diagnostic::file(
+                path,
+                format!(
+                    "recorded API error {}: {}; what it would have listed is unknown, not absent",
+                    err.code.as_deref().unwrap_or("?"),
+                    err.message.as_deref().unwrap_or("")
+                ),
+            )
+        });
+        recognised = true;
+    }
+    let kinds = doc.kinds();
+    let command = kinds.first().map_or("the ECS call", |k| k.command());
+    for (i, f) in doc.failures.take().unwrap_or_default().iter().enumerate() {
+        recognised = true;
+        out.warnings.push(Diagnostic {
+            pointer: Some(format!("{}/failures/{i}", at.pointer)),
+            ..Diagnostic::file(
+                path,
+                format!(
+                    "{command} could not describe {}: {}{}",
+                    f.arn.as_deref().unwrap_or("a resource"),
+                    f.reason.as_deref().unwrap_or("no reason given"),
+                    f.detail
+                        .as_deref()
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default()
+                ),
+            )
+        });
+    }
+    recognised |= !kinds.is_empty();
+    let services_before = out.records.services.len();
+    out.records.take(doc, at, &mut out.kinds);
+    // Task sets shown inline in describe-services are task-set evidence too.
+    for service in &mut out.records.services[services_before..] {
+        let base = format!("{}/taskSets", service.source.pointer);
+        let inline = std::mem::take(&mut service.item.task_sets);
+        out.records
+            .task_sets
+            .extend(inline.into_iter().enumerate().map(|(j, item)| Record {
+                item,
+                source: service.source.at(format!("{base}/{j}")),
+            }));
+    }
+    recognised
+}
+
+/// Decides what a parse error means: invalid JSON and evidence of an unexpected shape are errors,
+/// valid JSON that is not AWS evidence is skipped.
+fn settle_error(out: &mut FileOutcome, path: &str, bytes: &[u8], e: serde_json::Error) {
+    let is_data = e.classify() == serde_json::error::Category::Data;
+    if is_data && !looks_like_evidence(bytes) {
+        out.skipped = Some("no AWS evidence recognised (JSON of another shape)".into());
+        return;
+    }
+    let what = if is_data {
+        "unexpected shape for AWS evidence"
+    } else {
+        "invalid JSON"
+    };
+    let message = strip_position(&e.to_string());
+    out.error = Some(Diagnostic {
+        line: Some(e.line()),
+        column: Some(e.column()),
+        ..Diagnostic::file(
+            path,
+            format!("{what}: {message}; fix or re-export this file (the rest of the scan went on)"),
+        )
+    });
+}
+
+/// Whether valid JSON holds a known evidence key with an array value in some document.
+fn looks_like_evidence(bytes: &[u8]) -> bool {
+    fn has_kind(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Array(items) => items.iter().any(has_kind),
+            serde_json::Value::Object(map) => {
+                Kind::ALL
+                    .iter()
+                    .any(|k| map.get(k.key()).is_some_and(|x| x.is_array()))
+                    || map.get("data").is_some_and(has_kind)
+            }
+            _ => false,
+        }
+    }
+    serde_json::Deserializer::from_slice(bytes)
+        .into_iter::<serde_json::Value>()
+        .map_while(Result::ok)
+        .any(|v| has_kind(&v))
+}
+
+/// serde_json appends " at line L column C"; the diagnostic carries those separately.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = offset
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
+    (line, column)
+}
+
+/// The `pl-…` id in a file name, for `get-managed-prefix-list-entries` output.
+fn prefix_list_id(path: &str) -> Option<&str> {
+    let name = path.rsplit('/').next()?;
+    let start = name.find("pl-")?;
+    let rest = &name[start..];
+    let end = 3 + rest[3..]
+        .find(|c: char| !c.is_ascii_hexdigit())
+        .unwrap_or(rest.len() - 3);
+    (end > 3).then(|| &rest[..end])
+}

@@ -1,0 +1,308 @@
+//! Plain-data inputs and outputs of the reachability engine.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::ranges::{AddrSet, IpVersion};
+
+/// An inclusive port range (for ICMP: `type * 256 + code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortRange {
+    /// First port of the range.
+    pub from: u16,
+    /// Last port of the range (inclusive).
+    pub to: u16,
+}
+
+/// Destination of a route: a CIDR block or a managed prefix list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RouteDest {
+    /// `DestinationCidrBlock` / `DestinationIpv6CidrBlock`.
+    Cidr(IpNet),
+    /// `DestinationPrefixListId`, with its CIDRs when the caller could resolve them.
+    PrefixList {
+        /// Prefix list id (`pl-...`).
+        id: String,
+        /// Resolved entries, `None` when the prefix list is not in the evidence.
+        cidrs: Option<Vec<IpNet>>,
+    },
+}
+
+/// One route of a route table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// Where the route sends traffic from.
+    pub dest: RouteDest,
+    /// Target id: `igw-...`, `local`, `nat-...`, `pcx-...`, `eigw-...`, ...
+    pub target: String,
+    /// Whether the route's `State` is `blackhole`.
+    pub blackhole: bool,
+    /// Caller's provenance record.
+    pub record: u32,
+}
+
+/// The route table in effect for the interface's subnet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteTable {
+    /// Route table id (`rtb-...`).
+    pub id: String,
+    /// Whether it applies as the VPC's main table (no explicit association).
+    pub main: bool,
+    /// Its routes.
+    pub routes: Vec<Route>,
+    /// Caller's provenance record.
+    pub record: u32,
+}
+
+/// An internet gateway from the evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Igw {
+    /// Gateway id (`igw-...`).
+    pub id: String,
+    /// VPCs it is attached to with attachment state `available`.
+    pub available_vpcs: Vec<String>,
+    /// Caller's provenance record.
+    pub record: u32,
+}
+
+/// One network ACL entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NaclEntry {
+    /// `RuleNumber` (32767 is the `*` default entry).
+    pub rule_number: i64,
+    /// `Egress`: true for outbound entries.
+    pub egress: bool,
+    /// `RuleAction` is `allow`.
+    pub allow: bool,
+    /// Protocol number, -1 for all.
+    pub protocol: i32,
+    /// `CidrBlock` or `Ipv6CidrBlock`.
+    pub cidr: IpNet,
+    /// `PortRange` (tcp/udp; `None` means all ports).
+    pub ports: Option<PortRange>,
+    /// `IcmpTypeCode` as (type, code), -1 meaning any (icmp/icmpv6; `None` means any).
+    pub icmp: Option<(i32, i32)>,
+    /// Caller's provenance record.
+    pub record: u32,
+}
+
+/// The network ACL associated with the interface's subnet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nacl {
+    /// ACL id (`acl-...`).
+    pub id: String,
+    /// Inbound and outbound entries, in any order.
+    pub entries: Vec<NaclEntry>,
+    /// Caller's provenance record.
+    pub record: u32,
+}
+
+/// The source of a security group inbound permission.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SgSource {
+    /// `IpRanges` / `Ipv6Ranges` entry.
+    Cidr(IpNet),
+    /// `UserIdGroupPairs` entry: admits no internet source.
+    Group(String),
+    /// `PrefixListIds` entry, with its CIDRs when the caller could resolve them.
+    PrefixList {
+        /// Prefix list id (`pl-...`).
+        id: String,
+        /// Resolved entries, `None` when the prefix list is not in the evidence.
+        cidrs: Option<Vec<IpNet>>,
+    },
+}
+
+/// One (protocol, ports, source) inbound permission of a security group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SgPermission {
+    /// Protocol number, -1 for all (see [`parse_protocol`]).
+    pub protocol: i32,
+    /// `FromPort` (tcp/udp first port; icmp type; -1 or `None` = all).
+    pub from_port: Option<i32>,
+    /// `ToPort` (tcp/udp last port; icmp code; -1 or `None` = all).
+    pub to_port: Option<i32>,
+    /// Who is admitted.
+    pub source: SgSource,
+    /// Caller's provenance record.
+    pub record: u32,
+}
+
+/// A security group with its inbound permissions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityGroup {
+    /// Group id (`sg-...`).
+    pub id: String,
+    /// Inbound permissions, one per source.
+    pub inbound: Vec<SgPermission>,
+    /// Caller's provenance record.
+    pub record: u32,
+}
+
+/// Everything known about one interface, for one IP version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interface<'a> {
+    /// The interface's VPC id.
+    pub vpc_id: &'a str,
+    /// Public IPv4 addresses (for V4) or IPv6 addresses (for V6).
+    pub public_addresses: Vec<IpAddr>,
+    /// The subnet's effective route table, `None` when not in the evidence.
+    pub route_table: Option<&'a RouteTable>,
+    /// The account/region's internet gateways.
+    pub igws: &'a [Igw],
+    /// Whether any internet gateway evidence exists for the account/region.
+    pub igw_evidence: bool,
+    /// The subnet's network ACL, `None` when not in the evidence.
+    pub nacl: Option<&'a Nacl>,
+    /// The interface's groups: id, and the group when it is in the evidence.
+    pub groups: Vec<(&'a str, Option<&'a SecurityGroup>)>,
+}
+
+/// Narrows an evaluation.
+///
+/// `port` applies to tcp/udp; with an explicit icmp/icmpv6 protocol it selects
+/// the ICMP type; protocols without ports are left out when a port is given.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Query {
+    /// Only this protocol (-1 or `None`: all).
+    pub protocol: Option<i32>,
+    /// Only this destination port.
+    pub port: Option<u16>,
+    /// Only sources in this block (a block of the other version matches nothing).
+    pub from: Option<IpNet>,
+}
+
+/// Verdict of one hop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Something remains exposed after the hop.
+    Pass,
+    /// Nothing remains because of the hop.
+    Fail,
+    /// Evidence the hop needs is missing.
+    Indeterminate,
+}
+
+impl Verdict {
+    /// "pass", "fail" or "indeterminate".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Indeterminate => "indeterminate",
+        }
+    }
+}
+
+/// Overall answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reachable {
+    /// A definite exposure exists.
+    Yes,
+    /// Nothing is exposed.
+    No,
+    /// No definite exposure, but some depends on missing evidence.
+    Indeterminate,
+}
+
+impl Reachable {
+    /// "yes", "no" or "indeterminate".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Yes => "yes",
+            Self::No => "no",
+            Self::Indeterminate => "indeterminate",
+        }
+    }
+}
+
+/// The verdict of one hop, explained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hop {
+    /// `public_ip`, `route`, `internet_gateway`, `nacl_inbound`, `nacl_outbound` or `security_group`.
+    pub hop: &'static str,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Human-readable explanation.
+    pub detail: String,
+    /// Provenance records the verdict relied on.
+    pub records: Vec<u32>,
+}
+
+/// One exposed (protocol, port range) and the sources that reach it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exposure {
+    /// Protocol number.
+    pub protocol: i32,
+    /// Destination ports (ICMP: `type * 256 + code`; other protocols: 0).
+    pub ports: PortRange,
+    /// Exact source addresses.
+    pub sources: AddrSet,
+    /// Whether the sources are every internet address of the query.
+    pub whole_internet: bool,
+    /// Whether this exposure depends on missing evidence.
+    pub indeterminate: bool,
+}
+
+/// Result of [`super::evaluate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The evaluated IP version.
+    pub version: IpVersion,
+    /// Overall answer.
+    pub reachable: Reachable,
+    /// The six hops, in order.
+    pub hops: Vec<Hop>,
+    /// Definite exposures, then indeterminate ones, per protocol and port range.
+    pub exposed: Vec<Exposure>,
+}
+
+impl Evaluation {
+    /// The first failing hop, which blocks internet traffic.
+    pub fn blocking_hop(&self) -> Option<&Hop> {
+        self.hops.iter().find(|h| h.verdict == Verdict::Fail)
+    }
+}
+
+/// Parses an AWS protocol (`-1`, `all`, `tcp`, `udp`, `icmp`, `icmpv6` or a number 0-255).
+pub fn parse_protocol(s: &str) -> Option<i32> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "-1" | "all" => Some(-1),
+        "tcp" => Some(6),
+        "udp" => Some(17),
+        "icmp" => Some(1),
+        "icmpv6" => Some(58),
+        other => other.parse::<i32>().ok().filter(|n| (0..=255).contains(n)),
+    }
+}
+
+/// Name of a protocol number: "tcp", "udp", "icmp", "icmpv6", "all" or "proto-N".
+pub fn protocol_name(p: i32) -> String {
+    match p {
+        -1 => "all".to_string(),
+        6 => "tcp".to_string(),
+        17 => "udp".to_string(),
+        1 => "icmp".to_string(),
+        58 => "icmpv6".to_string(),
+        n => format!("proto-{n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocols_parse_and_name() {
+        assert_eq!(parse_protocol("TCP"), Some(6));
+        assert_eq!(parse_protocol("-1"), Some(-1));
+        assert_eq!(parse_protocol("58"), Some(58));
+        assert_eq!(parse_protocol("icmpv6"), Some(58));
+        assert_eq!(parse_protocol("300"), None);
+        assert_eq!(parse_protocol("gre"), None);
+        assert_eq!(protocol_name(47), "proto-47");
+        assert_eq!(protocol_name(-1), "all");
+        assert_eq!(Verdict::Indeterminate.as_str(), "indeterminate");
+    }
+}

@@ -1,0 +1,403 @@
+//! Rules: one TOML file per rule (metadata plus a jq query over one table), compiled once,
+//! run over every row of that table. The built-in pack is `queries/`, embedded at build time.
+
+pub mod jq;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::evidence::Diagnostic;
+use crate::tables::Tables;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Exploitable exposure of an administrative or data port to the whole internet.
+    Critical,
+    /// Direct exposure.
+    High,
+    /// Exposure that needs another weakness to matter.
+    Medium,
+    /// Hygiene.
+    Low,
+    /// Information only.
+    Info,
+}
+
+impl Severity {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Severity::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s))
+            .map_err(|_| anyhow!("unknown severity `{s}`; use critical, high, medium, low or info"))
+    }
+}
+
+/// A rule file, as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleMeta {
+    /// Rule id, e.g. `ECS.2` (Security Hub ids where one exists).
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// Default severity of its findings.
+    pub severity: Severity,
+    /// The table whose rows the query reads.
+    pub table: String,
+    /// Resource type of its findings (AWS Security Hub / CloudFormation style).
+    pub resource_type: String,
+    /// The row field holding the resource id.
+    pub resource: String,
+    /// The risk, for a person.
+    pub description: String,
+    /// How to fix it.
+    pub remediation: String,
+    /// Further reading.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Compliance mapping: framework → control ids.
+    #[serde(default)]
+    pub compliance: BTreeMap<String, Vec<String>>,
+    /// Parameters, available to the query as `$params`.
+    #[serde(default)]
+    pub params: BTreeMap<String, Value>,
+    /// The jq query: `.` is one row; it emits a message or an object with `message`.
+    #[serde(skip_serializing)]
+    pub query: toml::Spanned<String>,
+}
+
+/// A compiled rule.
+pub struct Rule {
+    /// Its metadata.
+    pub meta: RuleMeta,
+    /// Where it was loaded from.
+    pub path: String,
+    filter: jq::Filter,
+}
+
+impl Rule {
+    /// The rule's parameters as a jq value (`$params`).
+    fn params(&self) -> jaq_json::Val {
+        serde_json::to_value(&self.meta.params)
+            .ok()
+            .and_then(|v| jq::to_val(&v).ok())
+            .unwrap_or(jaq_json::Val::Null)
+    }
+}
+
+/// What a query may emit as an object.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Emitted {
+    message: String,
+    resource_id: Option<String>,
+    resource_type: Option<String>,
+    severity: Option<Severity>,
+    details: Option<Value>,
+}
+
+/// One finding, with the evidence it rests on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The rule.
+    pub rule_id: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Rule title.
+    pub title: String,
+    /// Account of the resource.
+    pub account: Option<String>,
+    /// Region of the resource.
+    pub region: Option<String>,
+    /// Resource type.
+    pub resource_type: String,
+    /// Resource id or ARN.
+    pub resource_id: String,
+    /// What was found.
+    pub message: String,
+    /// Evidence records: `{role, file, sha256, document, pointer}`.
+    pub evidence: Vec<Value>,
+    /// Extra structured detail the rule chose to add.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+impl Finding {
+    /// The order findings are reported in.
+    fn sort_key(&self) -> impl Ord + '_ {
+        (
+            self.severity,
+            &self.rule_id,
+            &self.account,
+            &self.region,
+            &self.resource_id,
+            &self.message,
+        )
+    }
+}
+
+/// Reads and compiles one rule file.
+pub fn compile_rule(path: &str, text: &str) -> Result<Rule> {
+    let meta: RuleMeta = toml::from_str(text).map_err(|e| {
+        let at = e.span().map(|s| jq::line_col(text, s.start));
+        let (l, c) = at.unwrap_or((1, 1));
+        anyhow!("line {l}, column {c}: {}", e.message())
+    })?;
+    let span = meta.query.span();
+    let opening = &text[span.start..span.end.min(span.start + 4)];
+    let (line, _) = jq::line_col(text, span.start);
+    let offset = if opening.starts_with("'''\n") || opening.starts_with("\"\"\"\n") {
+        line
+    } else {
+        line - 1
+    };
+    let filter = jq::compile(meta.query.get_ref(), offset)?;
+    Ok(Rule {
+        meta,
+        path: path.to_string(),
+        filter,
+    })
+}
+
+/// The rule pack: built-in rules plus those in `extra_dirs`; ids must be unique.
+pub fn load(extra_dirs: &[impl AsRef<Path>]) -> Result<Vec<Rule>, Vec<Diagnostic>> {
+    let mut sources: Vec<(String, String)> = BUILTIN_RULES
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect();
+    let mut errors = Vec::new();
+    for dir in extra_dirs {
+        let dir = dir.as_ref();
+        match std::fs::read_dir(dir) {
+            Ok(entries) => {
+                let mut paths: Vec<_> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                    .collect();
+                paths.sort();
+                for p in paths {
+                    match std::fs::read_to_string(&p) {
+                        Ok(t) => sources.push((p.display().to_string(), t)),
+                        Err(e) => errors.push(Diagnostic::file(
+                            &p.display().to_string(),
+                            format!("cannot read rule: {e}"),
+                        )),
+                    }
+                }
+            }
+            Err(e) => errors.push(Diagnostic::file(
+                &dir.display().to_string(),
+                format!("cannot read rules folder: {e}"),
+            )),
+        }
+    }
+    let mut rules: Vec<Rule> = Vec::new();
+    for (path, text) in &sources {
+        match compile_rule(path, text) {
+            Ok(rule) => match rules.iter().find(|r| r.meta.id == rule.meta.id) {
+                Some(other) => errors.push(Diagnostic::file(
+                    path,
+                    format!(
+                        "rule id {} is already defined by {}; give it another id",
+                        rule.meta.id, other.path
+                    ),
+                )),
+                None => rules.push(rule),
+            },
+            Err(e) => errors.push(Diagnostic::file(path, e.to_string())),
+        }
+    }
+    rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Runs every rule over its table; returns the sorted findings and the run errors.
+pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
+    let mut findings = Vec::new();
+    let mut errors = Vec::new();
+    let mut by_table: BTreeMap<&str, Vec<&Rule>> = BTreeMap::new();
+    for r in rules {
+        by_table.entry(r.meta.table.as_str()).or_default().push(r);
+    }
+    for (table, rules) in by_table {
+        let rows = match tables.rows(table) {
+            Ok(rows) => rows,
+            Err(e) => {
+                for r in rules {
+                    errors.push(Diagnostic::file(
+                        &r.path,
+                        format!("rule {}: {e}", r.meta.id),
+                    ));
+                }
+                continue;
+            }
+        };
+        let results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = rows
+            .par_iter()
+            .map_init(
+                || rules.iter().map(|r| r.params()).collect::<Vec<_>>(),
+                |params, row| {
+                    let mut found = Vec::new();
+                    let mut errs = Vec::new();
+                    let input = match jq::to_val(row) {
+                        Ok(v) => v,
+                        Err(e) => return (found, vec![Diagnostic::file(table, e.to_string())]),
+                    };
+                    for (rule, params) in rules.iter().zip(params.iter()) {
+                        match rule_on_row(rule, row, input.clone(), params) {
+                            Ok(mut f) => found.append(&mut f),
+                            Err(e) => errs.push(Diagnostic::file(
+                                &rule.path,
+                                format!(
+                                    "rule {} failed on {table} row {}: {e:#}",
+                                    rule.meta.id,
+                                    row.get(&rule.meta.resource).unwrap_or(&Value::Null)
+                                ),
+                            )),
+                        }
+                    }
+                    (found, errs)
+                },
+            )
+            .collect();
+        for (mut f, mut e) in results {
+            findings.append(&mut f);
+            errors.append(&mut e);
+        }
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup();
+    errors.sort();
+    (findings, errors)
+}
+
+/// The findings one rule emits for one row.
+fn rule_on_row(
+    rule: &Rule,
+    row: &Value,
+    input: jaq_json::Val,
+    params: &jaq_json::Val,
+) -> Result<Vec<Finding>> {
+    let outputs = jq::run(&rule.filter, input, std::slice::from_ref(params))?;
+    let text = |k: &str| row.get(k).and_then(Value::as_str).map(String::from);
+    outputs
+        .iter()
+        .map(|out| {
+            let emitted = match jq::from_val(out)? {
+                Value::String(message) => Emitted {
+                    message,
+                    resource_id: None,
+                    resource_type: None,
+                    severity: None,
+                    details: None,
+                },
+                v @ Value::Object(_) => serde_json::from_value(v)
+                    .context("the query must emit a string or an object with `message`")?,
+                other => {
+                    bail!("the query emitted {other}; emit a string or an object with `message`")
+                }
+            };
+            let resource_id = match emitted.resource_id.or_else(|| text(&rule.meta.resource)) {
+                Some(id) => id,
+                None => bail!("row has no `{}` to name the resource", rule.meta.resource),
+            };
+            Ok(Finding {
+                rule_id: rule.meta.id.clone(),
+                severity: emitted.severity.unwrap_or(rule.meta.severity),
+                title: rule.meta.title.clone(),
+                account: text("account"),
+                region: text("region"),
+                resource_type: emitted
+                    .resource_type
+                    .unwrap_or_else(|| rule.meta.resource_type.clone()),
+                resource_id,
+                message: emitted.message,
+                evidence: row
+                    .get("evidence")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+                details: emitted.details,
+            })
+        })
+        .collect()
+}
+
+/// The rule catalog in Markdown, generated from the rules themselves.
+pub fn catalog(rules: &[Rule]) -> String {
+    let mut md = String::from(
+        "# Rule catalog\n\nGenerated by `snapaudit rules --format markdown`; do not edit by hand.\n\n\
+         | id | severity | table | title |\n|---|---|---|---|\n",
+    );
+    for r in rules {
+        let m = &r.meta;
+        md += &format!(
+            "| [{}](#{}) | {} | `{}` | {} |\n",
+            m.id,
+            m.id.to_lowercase().replace('.', ""),
+            m.severity.as_str(),
+            m.table,
+            m.title
+        );
+    }
+    for r in rules {
+        let m = &r.meta;
+        md += &format!(
+            "\n## {}\n\n**{}** — severity `{}`, reads table `{}`, reports `{}` resources (`{}`).\n\n\
+             ### Risk\n\n{}\n\n### Remediation\n\n{}\n",
+            m.id,
+            m.title,
+            m.severity.as_str(),
+            m.table,
+            m.resource_type,
+            m.resource,
+            m.description.trim(),
+            m.remediation.trim()
+        );
+        if !m.compliance.is_empty() {
+            md += "\n### Compliance\n\n";
+            for (framework, controls) in &m.compliance {
+                md += &format!("- {framework}: {}\n", controls.join(", "));
+            }
+        }
+        if !m.params.is_empty() {
+            md += "\n### Parameters\n\n";
+            for (k, v) in &m.params {
+                md += &format!("- `{k}` = `{v}`\n");
+            }
+        }
+        if !m.references.is_empty() {
+            md += "\n### References\n\n";
+            for link in &m.references {
+                md += &format!("- <{link}>\n");
+            }
+        }
+        md += &format!("\n### Query\n\n```jq\n{}\n```\n", m.query.get_ref().trim());
+    }
+    md
+}

@@ -1,0 +1,312 @@
+//! ECS tables (`ecs_services`, `ecs_deployments`, `ecs_task_sets`, `ecs_tasks`) and the joined
+//! view `ecs_task_network`: each task with its service or task set and its ENI.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::frame::FrameBuilder;
+use super::source_ref;
+use crate::evidence::model::{Deployment, NetworkConfiguration, Service};
+use crate::evidence::{Record, Records, arn_scope};
+
+/// The last `/`-separated segment of an ARN or id.
+fn last_segment(s: &str) -> &str {
+    s.rsplit('/').next().unwrap_or(s)
+}
+
+fn awsvpc(
+    nc: &Option<NetworkConfiguration>,
+) -> Option<&crate::evidence::model::AwsVpcConfiguration> {
+    nc.as_ref().and_then(|n| n.awsvpc_configuration.as_ref())
+}
+
+fn assign(nc: &Option<NetworkConfiguration>) -> Option<&str> {
+    nc.as_ref().and_then(|n| n.assign_public_ip())
+}
+
+/// `ecs_services`: one row per service.
+pub fn services(records: &Records) -> Result<DataFrame> {
+    FrameBuilder::new(&records.services)
+        .str("account", |r| arn_scope(&r.item.service_arn).0)
+        .str("region", |r| arn_scope(&r.item.service_arn).1)
+        .str("cluster_arn", |r| r.item.cluster_arn.as_deref())
+        .str("cluster", |r| {
+            r.item.cluster_arn.as_deref().map(last_segment)
+        })
+        .str("service_arn", |r| Some(&r.item.service_arn))
+        .str("service_name", |r| {
+            Some(
+                r.item
+                    .service_name
+                    .as_deref()
+                    .unwrap_or_else(|| last_segment(&r.item.service_arn)),
+            )
+        })
+        .str("status", |r| r.item.status.as_deref())
+        .str("launch_type", |r| r.item.launch_type.as_deref())
+        .str("deployment_controller", |r| {
+            r.item
+                .deployment_controller
+                .as_ref()
+                .and_then(|d| d.kind.as_deref())
+        })
+        .str("network_mode", |r| {
+            awsvpc(&r.item.network_configuration).map(|_| "awsvpc")
+        })
+        .str("assign_public_ip", |r| {
+            assign(&r.item.network_configuration)
+        })
+        .list("subnets", |r| {
+            vpc_list(&r.item.network_configuration, |a| &a.subnets)
+        })
+        .list("security_groups", |r| {
+            vpc_list(&r.item.network_configuration, |a| &a.security_groups)
+        })
+        .int("desired_count", |r| r.item.desired_count)
+        .int("running_count", |r| r.item.running_count)
+        .str("created_at", |r| {
+            r.item.created_at.as_ref().map(|t| t.0.as_str())
+        })
+        .string("record_ref", |r| Some(source_ref(&r.source)))
+        .build()
+}
+
+fn vpc_list<'a>(
+    nc: &'a Option<NetworkConfiguration>,
+    pick: impl Fn(&'a crate::evidence::model::AwsVpcConfiguration) -> &'a Vec<String>,
+) -> impl Iterator<Item = &'a str> {
+    awsvpc(nc)
+        .into_iter()
+        .flat_map(move |a| pick(a).iter().map(String::as_str))
+}
+
+/// `ecs_deployments`: one row per deployment of a service (ECS deployment controller).
+pub fn deployments(records: &Records) -> Result<DataFrame> {
+    let rows: Vec<(&Record<Service>, usize, &Deployment)> = records
+        .services
+        .iter()
+        .flat_map(|s| {
+            s.item
+                .deployments
+                .iter()
+                .enumerate()
+                .map(move |(i, d)| (s, i, d))
+        })
+        .collect();
+    FrameBuilder::new(&rows)
+        .str("account", |(s, _, _)| arn_scope(&s.item.service_arn).0)
+        .str("region", |(s, _, _)| arn_scope(&s.item.service_arn).1)
+        .str("service_arn", |(s, _, _)| Some(&s.item.service_arn))
+        .str("deployment_id", |(_, _, d)| d.id.as_deref())
+        .str("status", |(_, _, d)| d.status.as_deref())
+        .str("assign_public_ip", |(_, _, d)| {
+            assign(&d.network_configuration)
+        })
+        .string("record_ref", |(s, i, _)| {
+            Some(source_ref(
+                &s.source.at(format!("{}/deployments/{i}", s.source.pointer)),
+            ))
+        })
+        .build()
+}
+
+/// `ecs_task_sets`: one row per task set.
+pub fn task_sets(records: &Records) -> Result<DataFrame> {
+    FrameBuilder::new(&records.task_sets)
+        .str("account", |r| arn_scope(&r.item.task_set_arn).0)
+        .str("region", |r| arn_scope(&r.item.task_set_arn).1)
+        .str("cluster_arn", |r| r.item.cluster_arn.as_deref())
+        .str("service_arn", |r| r.item.service_arn.as_deref())
+        .str("task_set_arn", |r| Some(&r.item.task_set_arn))
+        .str("task_set_id", |r| r.item.id.as_deref())
+        .str("status", |r| r.item.status.as_deref())
+        .str("launch_type", |r| r.item.launch_type.as_deref())
+        .str("external_id", |r| r.item.external_id.as_deref())
+        .str("network_mode", |r| {
+            awsvpc(&r.item.network_configuration).map(|_| "awsvpc")
+        })
+        .str("assign_public_ip", |r| {
+            assign(&r.item.network_configuration)
+        })
+        .list("subnets", |r| {
+            vpc_list(&r.item.network_configuration, |a| &a.subnets)
+        })
+        .list("security_groups", |r| {
+            vpc_list(&r.item.network_configuration, |a| &a.security_groups)
+        })
+        .string("record_ref", |r| Some(source_ref(&r.source)))
+        .build()
+}
+
+/// `ecs_tasks`: one row per task.
+pub fn tasks(records: &Records) -> Result<DataFrame> {
+    FrameBuilder::new(&records.tasks)
+        .str("account", |r| arn_scope(&r.item.task_arn).0)
+        .str("region", |r| arn_scope(&r.item.task_arn).1)
+        .str("cluster_arn", |r| r.item.cluster_arn.as_deref())
+        .str("task_arn", |r| Some(&r.item.task_arn))
+        .str("task_id", |r| Some(last_segment(&r.item.task_arn)))
+        .str("group", |r| r.item.group.as_deref())
+        .str("service_name", |r| {
+            r.item
+                .group
+                .as_deref()
+                .and_then(|g| g.strip_prefix("service:"))
+        })
+        .str("started_by", |r| r.item.started_by.as_deref())
+        .str("last_status", |r| r.item.last_status.as_deref())
+        .str("desired_status", |r| r.item.desired_status.as_deref())
+        .str("launch_type", |r| r.item.launch_type.as_deref())
+        .str("task_definition_arn", |r| {
+            r.item.task_definition_arn.as_deref()
+        })
+        .str("eni_id", |r| r.item.eni_id())
+        .str("started_at", |r| {
+            r.item.started_at.as_ref().map(|t| t.0.as_str())
+        })
+        .str("stopped_at", |r| {
+            r.item.stopped_at.as_ref().map(|t| t.0.as_str())
+        })
+        .string("record_ref", |r| Some(source_ref(&r.source)))
+        .build()
+}
+
+/// `ecs_task_network`: each task joined, within its account, region and cluster, to its service
+/// (`group` = `service:NAME`), to the task set or deployment that started it (`startedBy`), and to
+/// its ENI; `assign_public_ip` is the configuration that launched it, `public_ips` what it holds.
+pub fn task_network(
+    tasks: &DataFrame,
+    services: &DataFrame,
+    deployments: &DataFrame,
+    task_sets: &DataFrame,
+    enis: &DataFrame,
+) -> Result<DataFrame> {
+    let left = JoinArgs::new(JoinType::Left);
+    let scope = |extra: &[&str]| -> Vec<Expr> {
+        ["account", "region"]
+            .iter()
+            .chain(extra)
+            .map(|c| col(*c))
+            .collect()
+    };
+    let services = services.clone().lazy().select([
+        col("account"),
+        col("region"),
+        col("cluster_arn"),
+        col("service_name"),
+        col("service_arn"),
+        col("assign_public_ip").alias("service_assign_public_ip"),
+        col("record_ref").alias("service_ref"),
+    ]);
+    let task_sets = task_sets.clone().lazy().select([
+        col("account"),
+        col("region"),
+        col("cluster_arn"),
+        col("task_set_id"),
+        col("task_set_arn"),
+        col("service_arn").alias("task_set_service_arn"),
+        col("assign_public_ip").alias("task_set_assign_public_ip"),
+        col("record_ref").alias("task_set_ref"),
+    ]);
+    let deployments = deployments.clone().lazy().select([
+        col("account"),
+        col("region"),
+        col("service_arn"),
+        col("deployment_id"),
+        col("assign_public_ip").alias("deployment_assign_public_ip"),
+    ]);
+    let enis = enis.clone().lazy().select([
+        col("account"),
+        col("region"),
+        col("network_interface_id"),
+        col("subnet_id"),
+        col("vpc_id"),
+        col("public_ips"),
+        col("elastic_ips"),
+        col("ipv6_addresses"),
+        col("security_groups"),
+        col("record_ref").alias("eni_ref"),
+    ]);
+    let view = tasks
+        .clone()
+        .lazy()
+        .rename(["record_ref"], ["task_ref"], true)
+        .join(
+            services,
+            scope(&["cluster_arn", "service_name"]),
+            scope(&["cluster_arn", "service_name"]),
+            left.clone(),
+        )
+        .join(
+            task_sets,
+            scope(&["cluster_arn", "started_by"]),
+            scope(&["cluster_arn", "task_set_id"]),
+            left.clone(),
+        )
+        .with_column(
+            coalesce(&[col("service_arn"), col("task_set_service_arn")]).alias("service_arn"),
+        )
+        .join(
+            deployments,
+            scope(&["service_arn", "started_by"]),
+            scope(&["service_arn", "deployment_id"]),
+            left.clone(),
+        )
+        .join(
+            enis,
+            scope(&["eni_id"]),
+            scope(&["network_interface_id"]),
+            left,
+        )
+        .with_columns([
+            coalesce(&[
+                col("task_set_assign_public_ip"),
+                col("deployment_assign_public_ip"),
+                col("service_assign_public_ip"),
+            ])
+            .alias("assign_public_ip"),
+            when(col("task_set_assign_public_ip").is_not_null())
+                .then(lit("task_set"))
+                .when(col("deployment_assign_public_ip").is_not_null())
+                .then(lit("deployment"))
+                .when(col("service_assign_public_ip").is_not_null())
+                .then(lit("service"))
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias("config_source"),
+            col("eni_ref").is_not_null().alias("eni_found"),
+        ])
+        .select([
+            col("account"),
+            col("region"),
+            col("cluster_arn"),
+            col("task_arn"),
+            col("task_id"),
+            col("last_status"),
+            col("desired_status"),
+            col("launch_type"),
+            col("started_by"),
+            col("service_name"),
+            col("service_arn"),
+            col("task_set_arn"),
+            col("assign_public_ip"),
+            col("config_source"),
+            col("eni_id"),
+            col("eni_found"),
+            col("subnet_id"),
+            col("vpc_id"),
+            col("public_ips"),
+            col("elastic_ips"),
+            col("ipv6_addresses"),
+            col("security_groups"),
+            col("task_ref"),
+            col("service_ref"),
+            col("task_set_ref"),
+            col("eni_ref"),
+        ])
+        .sort(
+            ["account", "region", "task_arn"],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    Ok(view)
+}

@@ -1,0 +1,69 @@
+//! A small builder that turns a slice of records into a polars DataFrame, one column per closure,
+//! borrowing strings from the records (polars copies them once into its buffers).
+
+use anyhow::Result;
+use polars::prelude::*;
+
+/// Builds a DataFrame over `rows`, one column at a time.
+pub struct FrameBuilder<'r, T> {
+    rows: &'r [T],
+    columns: Vec<Column>,
+}
+
+impl<'r, T> FrameBuilder<'r, T> {
+    /// Starts a frame with one row per element of `rows`.
+    pub fn new(rows: &'r [T]) -> Self {
+        FrameBuilder {
+            rows,
+            columns: Vec::new(),
+        }
+    }
+
+    /// A nullable string column.
+    pub fn str(mut self, name: &str, f: impl Fn(&'r T) -> Option<&'r str>) -> Self {
+        let values: Vec<Option<&str>> = self.rows.iter().map(f).collect();
+        self.columns.push(Column::new(name.into(), values));
+        self
+    }
+
+    /// A nullable string column of computed (owned) values.
+    pub fn string(mut self, name: &str, f: impl Fn(&'r T) -> Option<String>) -> Self {
+        let values: Vec<Option<String>> = self.rows.iter().map(f).collect();
+        self.columns.push(Column::new(name.into(), values));
+        self
+    }
+
+    /// A nullable boolean column.
+    pub fn bool(mut self, name: &str, f: impl Fn(&'r T) -> Option<bool>) -> Self {
+        let values: Vec<Option<bool>> = self.rows.iter().map(f).collect();
+        self.columns.push(Column::new(name.into(), values));
+        self
+    }
+
+    /// A nullable integer column.
+    pub fn int(mut self, name: &str, f: impl Fn(&'r T) -> Option<i64>) -> Self {
+        let values: Vec<Option<i64>> = self.rows.iter().map(f).collect();
+        self.columns.push(Column::new(name.into(), values));
+        self
+    }
+
+    /// A list-of-strings column.
+    pub fn list<I>(mut self, name: &str, f: impl Fn(&'r T) -> I) -> Self
+    where
+        I: IntoIterator<Item = &'r str>,
+    {
+        let mut builder =
+            ListStringChunkedBuilder::new(name.into(), self.rows.len(), self.rows.len() * 2);
+        for row in self.rows {
+            builder.append_values_iter(f(row).into_iter());
+        }
+        self.columns
+            .push(builder.finish().into_series().into_column());
+        self
+    }
+
+    /// The finished frame.
+    pub fn build(self) -> Result<DataFrame> {
+        Ok(DataFrame::new(self.rows.len(), self.columns)?)
+    }
+}

@@ -1,0 +1,177 @@
+//! Tables: one polars DataFrame per resource kind, plus joined views, built once from the evidence.
+//! Every row carries `*_ref` columns naming the evidence records it was built from.
+
+pub mod ec2;
+pub mod ecs;
+pub mod frame;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+use polars::prelude::*;
+use serde_json::{Map, Value, json};
+
+use crate::evidence::{Evidence, EvidenceFile, Source};
+
+/// A compact reference to an evidence record, stored in `*_ref` columns: `FILE:DOCUMENT:POINTER`.
+pub fn source_ref(source: &Source) -> String {
+    format!("{}:{}:{}", source.file, source.document, source.pointer)
+}
+
+/// The tables built from one evidence set.
+pub struct Tables {
+    frames: BTreeMap<&'static str, DataFrame>,
+    files: Vec<EvidenceFile>,
+}
+
+impl Tables {
+    /// Builds every table and view; warns (into `evidence.warnings`) about running tasks whose ENI
+    /// is missing from the evidence.
+    pub fn build(evidence: &mut Evidence) -> Result<Tables> {
+        let r = &evidence.records;
+        let mut frames = BTreeMap::new();
+        frames.insert("ecs_services", ecs::services(r)?);
+        frames.insert("ecs_deployments", ecs::deployments(r)?);
+        frames.insert("ecs_task_sets", ecs::task_sets(r)?);
+        frames.insert("ecs_tasks", ecs::tasks(r)?);
+        frames.insert("network_interfaces", ec2::network_interfaces(r)?);
+        let view = ecs::task_network(
+            &frames["ecs_tasks"],
+            &frames["ecs_services"],
+            &frames["ecs_deployments"],
+            &frames["ecs_task_sets"],
+            &frames["network_interfaces"],
+        )?;
+        frames.insert("ecs_task_network", view);
+        let tables = Tables {
+            frames,
+            files: evidence.files.clone(),
+        };
+        tables.warn_missing_enis(evidence)?;
+        Ok(tables)
+    }
+
+    /// Table names with their frames, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &DataFrame)> {
+        self.frames.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// One table by name; an unknown name lists the known ones.
+    pub fn get(&self, name: &str) -> Result<&DataFrame> {
+        match self.frames.get(name) {
+            Some(df) => Ok(df),
+            None => bail!(
+                "no table named `{name}`; tables are: {}",
+                self.frames.keys().copied().collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    /// The rows of a table as JSON objects; `*_ref` columns become an `evidence` array of
+    /// `{role, file, sha256, document, pointer}`.
+    pub fn rows(&self, name: &str) -> Result<Vec<Value>> {
+        let df = self.get(name)?;
+        let columns = df.columns();
+        (0..df.height())
+            .map(|i| {
+                let mut row = Map::new();
+                let mut evidence = Vec::new();
+                for c in columns {
+                    let value = any_to_json(c.get(i)?);
+                    match c.name().strip_suffix("_ref") {
+                        Some(role) => {
+                            if let Value::String(r) = &value {
+                                evidence.push(self.resolve(role, r)?);
+                            }
+                        }
+                        None => {
+                            row.insert(c.name().to_string(), value);
+                        }
+                    }
+                }
+                row.insert("evidence".into(), Value::Array(evidence));
+                Ok(Value::Object(row))
+            })
+            .collect()
+    }
+
+    /// Expands a `FILE:DOCUMENT:POINTER` reference.
+    fn resolve(&self, role: &str, reference: &str) -> Result<Value> {
+        let mut parts = reference.splitn(3, ':');
+        let (file, document, pointer) = (parts.next(), parts.next(), parts.next());
+        let file: usize = file
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("bad evidence reference {reference}"))?;
+        let document: u64 = document
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("bad evidence reference {reference}"))?;
+        let f = &self.files[file];
+        Ok(json!({
+            "role": role,
+            "file": f.file,
+            "sha256": f.sha256,
+            "document": document,
+            "pointer": pointer.unwrap_or_default(),
+        }))
+    }
+
+    /// A running task whose ENI is not in the evidence stays in `ecs_task_network` (`eni_found`
+    /// false); the scan says which ENI is missing.
+    fn warn_missing_enis(&self, evidence: &mut Evidence) -> Result<()> {
+        let missing = self.frames["ecs_task_network"]
+            .clone()
+            .lazy()
+            .filter(
+                col("eni_found")
+                    .not()
+                    .and(col("eni_id").is_not_null())
+                    .and(col("last_status").eq(lit("RUNNING"))),
+            )
+            .select([col("eni_id"), col("task_arn"), col("task_ref")])
+            .collect()?;
+        for row in 0..missing.height() {
+            let get = |c: &str| -> Result<String> {
+                Ok(missing
+                    .column(c)?
+                    .str()?
+                    .get(row)
+                    .unwrap_or_default()
+                    .to_string())
+            };
+            let reference = get("task_ref")?;
+            let at = self.resolve("task", &reference)?;
+            evidence.warnings.push(crate::evidence::Diagnostic {
+                pointer: at["pointer"].as_str().map(String::from),
+                ..crate::evidence::Diagnostic::file(
+                    at["file"].as_str().unwrap_or_default(),
+                    format!(
+                        "running task {} uses ENI {}, which is not in the evidence; export \
+                         describe-network-interfaces for it to know whether it holds a public IP",
+                        get("task_arn")?,
+                        get("eni_id")?
+                    ),
+                )
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A polars value as JSON.
+fn any_to_json(v: AnyValue) -> Value {
+    match v {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(b),
+        AnyValue::String(s) => Value::String(s.to_string()),
+        AnyValue::StringOwned(s) => Value::String(s.to_string()),
+        AnyValue::Int64(n) => json!(n),
+        AnyValue::Int32(n) => json!(n),
+        AnyValue::UInt32(n) => json!(n),
+        AnyValue::UInt64(n) => json!(n),
+        AnyValue::Float64(n) => json!(n),
+        AnyValue::List(s) => Value::Array(s.iter().map(any_to_json).collect()),
+        other => Value::String(other.to_string()),
+    }
+}

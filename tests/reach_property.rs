@@ -1,0 +1,395 @@
+//! Property test: the range engine agrees with a brute-force per-packet evaluator.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::{IpNet, Ipv4Net};
+use proptest::prelude::*;
+use snapaudit::reach::{
+    Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Query, Reachable, Route, RouteDest,
+    RouteTable, SecurityGroup, SgPermission, SgSource, evaluate,
+};
+
+const SPECIAL: [&str; 14] = [
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.0.2.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "198.51.100.0/24",
+    "203.0.113.0/24",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+];
+
+/// Random CIDRs clustered on a few first octets so that rules overlap.
+fn cidr() -> impl Strategy<Value = Ipv4Net> {
+    (
+        prop::sample::select(vec![0u32, 8, 10, 52, 127, 128, 192, 200, 255]),
+        any::<u32>(),
+        prop::sample::select(vec![0u8, 1, 2, 3, 6, 8, 9, 16, 24, 31, 32]),
+    )
+        .prop_map(|(octet, rest, len)| {
+            let addr = (octet << 24) | (rest & 0x00ff_ffff);
+            Ipv4Net::new(Ipv4Addr::from(addr), len).unwrap().trunc()
+        })
+}
+
+fn port_range() -> impl Strategy<Value = PortRange> {
+    prop_oneof![
+        prop::sample::select(vec![
+            (0u16, 1023u16),
+            (1024, 65535),
+            (22, 22),
+            (20, 25),
+            (1000, 2000),
+            (30000, 40000),
+            (0, 65535),
+        ])
+        .prop_map(|(from, to)| PortRange { from, to }),
+        (0u16..3000, 0u16..200).prop_map(|(from, len)| PortRange {
+            from,
+            to: from.saturating_add(len),
+        }),
+    ]
+}
+
+fn protocol() -> impl Strategy<Value = i32> {
+    prop::sample::select(vec![-1, 6, 6, 17, 1, 47])
+}
+
+fn icmp_pair() -> impl Strategy<Value = (i32, i32)> {
+    (
+        prop::sample::select(vec![-1, 0, 3, 8]),
+        prop::sample::select(vec![-1, 0, 1]),
+    )
+}
+
+fn nacl_entry() -> impl Strategy<Value = NaclEntry> {
+    (
+        1i64..300,
+        any::<bool>(),
+        any::<bool>(),
+        protocol(),
+        cidr(),
+        prop::option::of(port_range()),
+        prop::option::of(icmp_pair()),
+        any::<u32>(),
+    )
+        .prop_map(
+            |(rule_number, egress, allow, protocol, net, ports, icmp, record)| NaclEntry {
+                rule_number,
+                egress,
+                allow,
+                protocol,
+                cidr: IpNet::V4(net),
+                ports,
+                icmp,
+                record,
+            },
+        )
+}
+
+fn route() -> impl Strategy<Value = Route> {
+    (
+        cidr(),
+        prop::sample::select(vec!["igw-1", "igw-1", "igw-2", "nat-1", "local", "pcx-1"]),
+        prop::bool::weighted(0.15),
+    )
+        .prop_map(|(net, target, blackhole)| Route {
+            dest: RouteDest::Cidr(IpNet::V4(net)),
+            target: target.to_string(),
+            blackhole,
+            record: 0,
+        })
+}
+
+fn permission() -> impl Strategy<Value = SgPermission> {
+    (
+        protocol(),
+        port_range(),
+        icmp_pair(),
+        prop_oneof![
+            4 => cidr().prop_map(|n| SgSource::Cidr(IpNet::V4(n))),
+            1 => Just(SgSource::Group("sg-other".to_string())),
+        ],
+    )
+        .prop_map(|(protocol, ports, icmp, source)| {
+            let (from, to) = match protocol {
+                1 => icmp,
+                6 | 17 => (i32::from(ports.from), i32::from(ports.to)),
+                _ => (-1, -1),
+            };
+            SgPermission {
+                protocol,
+                from_port: Some(from),
+                to_port: Some(to),
+                source,
+                record: 0,
+            }
+        })
+}
+
+/// A sampled packet: source address, protocol, port (icmp: type * 256 + code).
+fn packet() -> impl Strategy<Value = (u32, i32, u16)> {
+    (
+        prop_oneof![
+            any::<u32>(),
+            (
+                prop::sample::select(vec![0u32, 8, 10, 52, 127, 128, 192, 200, 255]),
+                any::<u32>()
+            )
+                .prop_map(|(o, r)| (o << 24) | (r & 0x00ff_ffff)),
+        ],
+        prop::sample::select(vec![6, 17, 1, 47]),
+        prop_oneof![
+            prop::sample::select(vec![0u16, 22, 25, 26, 1023, 1024, 2000, 2001, 65535]),
+            any::<u16>(),
+            (prop::sample::select(vec![0u16, 3, 8]), 0u16..3).prop_map(|(t, c)| t * 256 + c),
+        ],
+    )
+}
+
+fn contains(net: &IpNet, a: u32) -> bool {
+    net.contains(&IpAddr::V4(Ipv4Addr::from(a)))
+}
+
+fn is_internet(a: u32) -> bool {
+    !SPECIAL
+        .iter()
+        .any(|s| contains(&s.parse::<IpNet>().unwrap(), a))
+}
+
+fn icmp_matches(t: i32, c: i32, port: u16) -> bool {
+    (t == -1 || t == i32::from(port / 256)) && (t == -1 || c == -1 || c == i32::from(port % 256))
+}
+
+/// First-match decision of the sorted ACL for one packet direction.
+fn acl_allows(entries: &[NaclEntry], egress: bool, a: u32, p: i32, port: u16) -> bool {
+    let mut sorted: Vec<&NaclEntry> = entries.iter().filter(|e| e.egress == egress).collect();
+    sorted.sort_by_key(|e| e.rule_number);
+    for e in sorted {
+        if !contains(&e.cidr, a) || (e.protocol != -1 && e.protocol != p) {
+            continue;
+        }
+        let port_ok = e.protocol == -1
+            || match p {
+                6 | 17 => e.ports.is_none_or(|r| r.from <= port && port <= r.to),
+                1 => e.icmp.is_none_or(|(t, c)| icmp_matches(t, c, port)),
+                _ => true,
+            };
+        if port_ok {
+            return e.allow;
+        }
+    }
+    false
+}
+
+/// Whether some ephemeral reply port is allowed out. The first-match decision
+/// only changes at entry port bounds, so those points (and 1024) suffice.
+fn reply_allowed(entries: &[NaclEntry], a: u32, p: i32) -> bool {
+    match p {
+        6 | 17 => {
+            let mut points = vec![1024u32];
+            for e in entries.iter().filter(|e| e.egress) {
+                if let Some(r) = e.ports {
+                    points.push(u32::from(r.from));
+                    points.push(u32::from(r.to) + 1);
+                }
+            }
+            points
+                .into_iter()
+                .filter(|x| (1024..=65535).contains(x))
+                .any(|x| acl_allows(entries, true, a, p, x as u16))
+        }
+        1 => acl_allows(entries, true, a, p, 0),
+        _ => acl_allows(entries, true, a, p, 0),
+    }
+}
+
+fn route_ok(routes: &[Route], a: u32) -> bool {
+    let mut best: Option<&Route> = None;
+    for r in routes {
+        let RouteDest::Cidr(n) = &r.dest else {
+            continue;
+        };
+        let len = n.prefix_len();
+        let better = best.is_none_or(|b| match &b.dest {
+            RouteDest::Cidr(bn) => len > bn.prefix_len(),
+            RouteDest::PrefixList { .. } => true,
+        });
+        if contains(n, a) && better {
+            best = Some(r);
+        }
+    }
+    // igw-1 is attached to the VPC; igw-2 is detached.
+    best.is_some_and(|r| r.target == "igw-1" && !r.blackhole)
+}
+
+fn sg_admits(perms: &[SgPermission], a: u32, p: i32, port: u16) -> bool {
+    perms.iter().any(|perm| {
+        let SgSource::Cidr(n) = &perm.source else {
+            return false;
+        };
+        if !contains(n, a) || (perm.protocol != -1 && perm.protocol != p) {
+            return false;
+        }
+        if perm.protocol == -1 {
+            return true;
+        }
+        let (from, to) = (perm.from_port.unwrap(), perm.to_port.unwrap());
+        match p {
+            6 | 17 => from == -1 || (from <= i32::from(port) && i32::from(port) <= to),
+            1 => icmp_matches(from, to, port),
+            _ => true,
+        }
+    })
+}
+
+fn brute_force(
+    routes: &[Route],
+    acl: &[NaclEntry],
+    perms: &[SgPermission],
+    (a, p, port): (u32, i32, u16),
+) -> bool {
+    is_internet(a)
+        && route_ok(routes, a)
+        && acl_allows(acl, false, a, p, port)
+        && reply_allowed(acl, a, p)
+        && sg_admits(perms, a, p, port)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn engine_matches_brute_force(
+        mut routes in prop::collection::vec(route(), 0..5),
+        mut acl in prop::collection::vec(nacl_entry(), 0..9),
+        default_deny in any::<bool>(),
+        mut perms in prop::collection::vec(permission(), 0..6),
+        backstops in (prop::bool::weighted(0.7), prop::bool::weighted(0.7), prop::bool::weighted(0.3)),
+        low_replies in prop::option::of((prop::sample::select(vec![6, 17]), cidr())),
+        packets in prop::collection::vec(packet(), 300),
+    ) {
+        // Permissive backstops make exposures common, so partial denials are tested.
+        let (default_route, allow_rest, open_tcp) = backstops;
+        if default_route {
+            routes.push(Route {
+                dest: RouteDest::Cidr("0.0.0.0/0".parse().unwrap()),
+                target: "igw-1".into(),
+                blackhole: false,
+                record: 0,
+            });
+        }
+        if allow_rest {
+            for egress in [false, true] {
+                acl.push(NaclEntry {
+                    rule_number: 1000,
+                    egress,
+                    allow: true,
+                    protocol: -1,
+                    cidr: "0.0.0.0/0".parse().unwrap(),
+                    ports: None,
+                    icmp: None,
+                    record: 0,
+                });
+            }
+        }
+        // Outbound allowing only low ports to part of the space, then denying.
+        if let Some((p, net)) = low_replies {
+            for (rule_number, allow, protocol, ports) in
+                [(2, true, p, Some(PortRange { from: 0, to: 1023 })), (3, false, p, None)]
+            {
+                acl.push(NaclEntry {
+                    rule_number,
+                    egress: true,
+                    allow,
+                    protocol,
+                    cidr: IpNet::V4(net),
+                    ports,
+                    icmp: None,
+                    record: 0,
+                });
+            }
+        }
+        if open_tcp {
+            perms.push(SgPermission {
+                protocol: 6,
+                from_port: Some(0),
+                to_port: Some(65535),
+                source: SgSource::Cidr("0.0.0.0/0".parse().unwrap()),
+                record: 0,
+            });
+        }
+        if default_deny {
+            for egress in [false, true] {
+                acl.push(NaclEntry {
+                    rule_number: 32767,
+                    egress,
+                    allow: false,
+                    protocol: -1,
+                    cidr: "0.0.0.0/0".parse().unwrap(),
+                    ports: None,
+                    icmp: None,
+                    record: 0,
+                });
+            }
+        }
+        let table = RouteTable { id: "rtb-1".into(), main: true, routes: routes.clone(), record: 0 };
+        let igws = vec![
+            Igw { id: "igw-1".into(), available_vpcs: vec!["vpc-1".into()], record: 0 },
+            Igw { id: "igw-2".into(), available_vpcs: vec![], record: 0 },
+        ];
+        let nacl = Nacl { id: "acl-1".into(), entries: acl.clone(), record: 0 };
+        let sg = SecurityGroup { id: "sg-1".into(), inbound: perms.clone(), record: 0 };
+        let iface = Interface {
+            vpc_id: "vpc-1",
+            public_addresses: vec!["3.3.3.3".parse().unwrap()],
+            route_table: Some(&table),
+            igws: &igws,
+            igw_evidence: true,
+            nacl: Some(&nacl),
+            groups: vec![("sg-1", Some(&sg))],
+        };
+        let eval = evaluate(&iface, IpVersion::V4, &Query::default());
+
+        // Evidence is complete: nothing is indeterminate.
+        prop_assert!(eval.exposed.iter().all(|x| !x.indeterminate));
+        prop_assert_eq!(eval.reachable == Reachable::Yes, !eval.exposed.is_empty());
+        let internet = snapaudit::reach::AddrSet::internet(IpVersion::V4);
+        for x in &eval.exposed {
+            prop_assert!(!x.sources.is_empty());
+            prop_assert!(internet.covers(&x.sources));
+            prop_assert_eq!(x.whole_internet, x.sources == internet);
+        }
+        // Per protocol: sorted, disjoint, maximal port ranges.
+        for w in eval.exposed.windows(2) {
+            if w[0].protocol == w[1].protocol {
+                prop_assert!(w[0].ports.to < w[1].ports.from);
+                prop_assert!(
+                    u32::from(w[0].ports.to) + 1 < u32::from(w[1].ports.from)
+                        || w[0].sources != w[1].sources
+                );
+            }
+        }
+
+        let proto47 = acl.iter().any(|e| e.protocol == 47) || perms.iter().any(|p| p.protocol == 47);
+        for &(a, p, raw_port) in &packets {
+            if p == 47 && !proto47 {
+                continue;
+            }
+            let port = if p == 47 { 0 } else { raw_port };
+            let expected = brute_force(&routes, &acl, &perms, (a, p, port));
+            let addr = IpAddr::V4(Ipv4Addr::from(a));
+            let got = eval.exposed.iter().any(|x| {
+                x.protocol == p && x.ports.from <= port && port <= x.ports.to && x.sources.contains(addr)
+            });
+            prop_assert_eq!(got, expected, "packet {} proto {} port {}", addr, p, port);
+        }
+    }
+}
