@@ -47,14 +47,12 @@ enum Command {
     },
     /// Run a jq filter over the rows of one table; prints one JSON value per line.
     Query {
-        /// Evidence files or folders.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
+        /// Evidence files or folders, then the jq filter (`.` is one row).
+        #[arg(required = true, value_name = "PATH... FILTER")]
+        args: Vec<String>,
         /// The table to read.
         #[arg(long)]
         table: String,
-        /// The jq filter; `.` is one row.
-        filter: String,
     },
     /// List the rules (built-in plus `--rules` folders).
     Rules {
@@ -143,11 +141,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print_diagnostics(&evidence);
             Ok(exit_for(&evidence))
         }
-        Command::Query {
-            paths,
-            table,
-            filter,
-        } => {
+        Command::Query { mut args, table } => {
+            if args.len() < 2 {
+                anyhow::bail!(
+                    "query needs evidence paths and a jq filter: query PATH... --table T 'FILTER'"
+                );
+            }
+            let filter = args.pop().unwrap_or_default();
+            let paths: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
             let compiled =
                 rules::jq::compile(&filter, 0).map_err(|e| anyhow::anyhow!("filter: {e}"))?;
             let (evidence, tables) = load(&paths)?;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Scan-time and peak-memory benchmark on generated evidence (never committed).
+# Usage: bench/run.sh [tiny|small|medium|large] [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset=${1:-medium}
+runs=${2:-3}
+gen=../shared/bench/gen_evidence.py
+out=${BENCH_DIR:-/tmp/snapaudit-bench-$preset}
+[ -f "$gen" ] || { echo "needs $gen (the evidence generator)" >&2; exit 2; }
+if [ ! -f "$out/MANIFEST.json" ]; then
+  mkdir -p "$out"
+  python3 "$gen" --preset "$preset" "$out"
+fi
+cargo build --release --quiet
+echo "evidence: $(du -sh "$out" | cut -f1) in $(find "$out" -name '*.json' | wc -l) files ($preset)"
+for i in $(seq "$runs"); do
+  /usr/bin/time -f "run $i: %e s wall, %U s user, %S s sys, %M KB peak RSS" \
+    ./target/release/snapaudit scan "$out" --format json > /tmp/snapaudit-bench-report.json || true
+done
+python3 - "$out/MANIFEST.json" /tmp/snapaudit-bench-report.json <<'PY'
+import json, sys
+manifest, report = (json.load(open(p)) for p in sys.argv[1:])
+exp = manifest["expected"]
+found = {}
+for f in report["findings"]:
+    found.setdefault(f["rule_id"], set()).add(f["resource_id"])
+drift = {f["resource_id"] for f in report["findings"] if f["rule_id"] == "SA.ECS.1" and (f.get("details") or {}).get("drift")}
+checks = [(r, found.get(r, set()), set(exp[r]["ids"])) for r in ("ECS.2", "ECS.16", "SA.ECS.1")]
+checks.append(("drift", drift, set(exp["drift"]["ids"])))
+missing = {w["message"].split(" uses ENI ")[1].split(",")[0] for w in report["warnings"] if " uses ENI " in w["message"]}
+checks.append(("missing ENI warnings", missing, set(exp["missing_eni"]["ids"].values())))
+ok = True
+for name, got, want in checks:
+    same = got == want
+    ok &= same
+    print(f"{name}: snapaudit {len(got)}, manifest {len(want)}{'' if same else '  MISMATCH'}")
+sys.exit(0 if ok else 1)
+PY

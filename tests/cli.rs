@@ -1,0 +1,282 @@
+//! The command line: the scan report contract, exit codes, determinism, the rule-development
+//! loop (`tables`, `query`, `--rules`) and rule errors.
+
+mod common;
+
+use common::{scan_json, scratch, snapaudit, snapshot};
+
+#[test]
+fn scan_json_follows_the_contract() {
+    let (code, r) = scan_json(&[&snapshot("demo")], &[]);
+    assert_eq!(code, 1, "findings at or above low exit 1");
+    for key in [
+        "findings", "summary", "evidence", "skipped", "warnings", "errors",
+    ] {
+        assert!(r.get(key).is_some(), "missing {key}");
+    }
+    for f in r["findings"].as_array().unwrap() {
+        for key in [
+            "rule_id",
+            "severity",
+            "title",
+            "account",
+            "region",
+            "resource_type",
+            "resource_id",
+            "message",
+        ] {
+            assert!(f[key].is_string(), "finding field {key}: {f}");
+        }
+        let ev = f["evidence"].as_array().unwrap();
+        assert!(!ev.is_empty());
+        for e in ev {
+            assert!(e["file"].is_string() && e["pointer"].as_str().unwrap().starts_with('/'));
+            assert_eq!(e["sha256"].as_str().unwrap().len(), 64);
+        }
+    }
+    for e in r["evidence"].as_array().unwrap() {
+        assert!(
+            e["file"].is_string()
+                && e["sha256"].is_string()
+                && e["kind"].is_array()
+                && e["records"].is_number()
+        );
+    }
+    assert_eq!(r["skipped"][0]["file"], "README.md");
+    assert_eq!(r["summary"]["complete"], true);
+    let by_rule = &r["summary"]["by_rule"];
+    assert_eq!(
+        (
+            by_rule["ECS.2"].as_u64(),
+            by_rule["ECS.16"].as_u64(),
+            by_rule["SA.ECS.1"].as_u64()
+        ),
+        (Some(1), Some(1), Some(4))
+    );
+    let drift: Vec<_> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "SA.ECS.1" && f["details"]["drift"] == true)
+        .collect();
+    assert_eq!(
+        drift.len(),
+        1,
+        "the blue task holds an Elastic IP against DISABLED"
+    );
+    assert!(drift[0]["message"].as_str().unwrap().contains("Elastic IP"));
+}
+
+#[test]
+fn the_same_evidence_gives_byte_identical_output() {
+    for format in ["json", "csv", "jsonl", "table"] {
+        let a = snapaudit(&[
+            "scan",
+            "--format",
+            format,
+            snapshot("demo").to_str().unwrap(),
+        ]);
+        let b = snapaudit(&[
+            "scan",
+            "--format",
+            format,
+            snapshot("demo").to_str().unwrap(),
+        ]);
+        assert_eq!(a.stdout, b.stdout, "{format}");
+        assert!(!a.stdout.is_empty());
+    }
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    let demo = snapshot("demo");
+    let demo = demo.to_str().unwrap();
+    assert_eq!(
+        snapaudit(&["scan", demo, "--rule", "ECS.2", "--fail-on", "critical"]).code,
+        0
+    );
+    assert_eq!(
+        snapaudit(&["scan", demo, "--rule", "ECS.2", "--fail-on", "high"]).code,
+        1
+    );
+    let clean = snapshot("ECS.2");
+    assert_eq!(
+        snapaudit(&["scan", clean.to_str().unwrap(), "--rule", "SA.ECS.1"]).code,
+        0
+    );
+}
+
+#[test]
+fn csv_and_jsonl_carry_the_same_findings() {
+    let demo = snapshot("demo");
+    let jsonl = snapaudit(&["scan", "--format", "jsonl", demo.to_str().unwrap()]);
+    let csv = snapaudit(&["scan", "--format", "csv", demo.to_str().unwrap()]);
+    let n = jsonl.stdout.lines().count();
+    assert!(n > 0);
+    assert!(csv.stdout.starts_with(
+        "rule_id,severity,account,region,resource_type,resource_id,title,message,evidence"
+    ));
+    assert_eq!(csv.stdout.lines().count(), n + 1);
+    assert!(csv.stdout.contains("ecs/describe-tasks.json#0/tasks/"));
+}
+
+#[test]
+fn tables_lists_tables_with_rows_and_columns() {
+    let run = snapaudit(&["tables", snapshot("demo").to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("ecs_task_network (7 rows)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("ecs_services (3 rows)"));
+    assert!(run.stdout.contains("  assign_public_ip"));
+}
+
+#[test]
+fn query_runs_jq_over_rows() {
+    let run = snapaudit(&[
+        "query",
+        snapshot("demo").to_str().unwrap(),
+        "--table",
+        "ecs_task_network",
+        r#"select(.last_status == "RUNNING") | [.task_id, .assign_public_ip, (.public_ips | length)]"#,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 6, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(r#"["7171e6fae1415c5aac199089efcbf6d5","DISABLED",1]"#),
+        "{}",
+        run.stdout
+    );
+    let bad = snapaudit(&[
+        "query",
+        snapshot("demo").to_str().unwrap(),
+        "--table",
+        "nope",
+        ".",
+    ]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("no table named `nope`"),
+        "{}",
+        bad.stderr
+    );
+}
+
+const USER_RULE: &str = r#"id = "ORG.1"
+title = "Fargate tasks must run platform-managed"
+severity = "medium"
+table = "ecs_tasks"
+resource_type = "AwsEcsTask"
+resource = "task_arn"
+description = "Organisation policy."
+remediation = "Use FARGATE."
+query = '''
+select(.launch_type != "FARGATE") | "task \(.task_id) uses \(.launch_type // "no launch type")"
+'''
+"#;
+
+#[test]
+fn user_rules_are_added_to_the_pack() {
+    let dir = scratch("user-rules");
+    std::fs::write(
+        dir.join("org.toml"),
+        USER_RULE.replace("FARGATE\")", "EC2\")"),
+    )
+    .unwrap();
+    let (_, r) = scan_json(
+        &[&snapshot("demo")],
+        &["--rules", dir.to_str().unwrap(), "--rule", "ORG.1"],
+    );
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 7, "{findings:?}");
+    assert_eq!(findings[0]["severity"], "medium");
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("uses FARGATE")
+    );
+}
+
+#[test]
+fn a_broken_rule_is_an_error_naming_file_and_position() {
+    let dir = scratch("broken-rule");
+    std::fs::write(
+        dir.join("org.toml"),
+        USER_RULE.replace("select(.launch_type != ", "select(.launch_type != )"),
+    )
+    .unwrap();
+    let run = snapaudit(&[
+        "scan",
+        snapshot("demo").to_str().unwrap(),
+        "--rules",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout
+            .contains("org.toml: line 10, column 34: expected"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn rules_cannot_read_the_environment_or_files() {
+    for (query, what) in [
+        ("env.HOME", "env"),
+        ("$ENV.HOME", "$ENV"),
+        ("now", "now"),
+        ("input", "input"),
+    ] {
+        let dir = scratch(&format!("sandbox-{what}"));
+        let rule = USER_RULE.replace(r#"select(.launch_type != "FARGATE") | "task \(.task_id) uses \(.launch_type // "no launch type")""#, query);
+        std::fs::write(dir.join("org.toml"), rule).unwrap();
+        let run = snapaudit(&["rules", "--rules", dir.to_str().unwrap()]);
+        assert_eq!(run.code, 2, "{query} must not compile");
+        assert!(
+            run.stderr.contains(&format!("undefined")) && run.stderr.contains(what),
+            "{}",
+            run.stderr
+        );
+    }
+    let dir = scratch("sandbox-import");
+    std::fs::write(
+        dir.join("org.toml"),
+        USER_RULE.replace("select(.launch_type", "include \"x\"; select(.launch_type"),
+    )
+    .unwrap();
+    let run = snapaudit(&["rules", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("cannot import or include"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_duplicate_rule_id_is_refused() {
+    let dir = scratch("dup-rule");
+    std::fs::write(dir.join("mine.toml"), USER_RULE.replace("ORG.1", "ECS.2")).unwrap();
+    let run = snapaudit(&["rules", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("already defined by queries/ECS.2.toml"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_rule_catalog_is_generated_from_the_rules() {
+    let run = snapaudit(&["rules", "--format", "markdown"]);
+    let committed = std::fs::read_to_string(common::root().join("RULES.md")).unwrap();
+    assert_eq!(
+        run.stdout, committed,
+        "RULES.md is stale: run `cargo run -- rules --format markdown > RULES.md`"
+    );
+}

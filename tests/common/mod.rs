@@ -1,0 +1,90 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A saved evidence set under `snapshots/`.
+pub fn snapshot(name: &str) -> PathBuf {
+    root().join("snapshots").join(name)
+}
+
+/// A fresh, empty scratch folder for one test.
+pub fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("snapaudit-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Copies every file of a saved evidence set into `dest`, keeping sub-folders.
+pub fn copy_set(from: &Path, dest: &Path) {
+    for e in walk(from) {
+        let rel = e.strip_prefix(from).unwrap();
+        let to = dest.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&e, to).unwrap();
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Output of one run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout parsed as one JSON document.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Runs `snapaudit` with `args`.
+pub fn snapaudit(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_snapaudit"))
+        .args(args)
+        .output()
+        .expect("run snapaudit");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// `scan --format json` of `paths` plus extra arguments.
+pub fn scan_json(paths: &[&Path], extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["scan", "--format", "json"];
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    args.extend(shown.iter().map(String::as_str));
+    args.extend(extra);
+    let run = snapaudit(&args);
+    (run.code, run.json())
+}

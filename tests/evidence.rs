@@ -1,0 +1,267 @@
+//! Reading evidence: document layouts, provenance, duplicates, bad and unrelated files, gaps.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{copy_set, scratch, snapaudit, snapshot};
+use snapaudit::evidence::{self, Evidence};
+use snapaudit::tables::Tables;
+
+fn scan(paths: &[PathBuf]) -> Evidence {
+    evidence::scan(paths)
+}
+
+fn pointers<T>(records: &[snapaudit::evidence::Record<T>]) -> Vec<(u32, String)> {
+    records
+        .iter()
+        .map(|r| (r.source.document, r.source.pointer.clone()))
+        .collect()
+}
+
+#[test]
+fn concatenated_documents_keep_their_document_index() {
+    let ev = scan(&[snapshot("demo/ecs/describe-services.json")]);
+    assert!(ev.errors.is_empty(), "{:?}", ev.errors);
+    let services = &ev.records.services;
+    assert_eq!(services.len(), 3);
+    assert_eq!(
+        pointers(services),
+        vec![
+            (0, "/services/0".into()),
+            (0, "/services/1".into()),
+            (1, "/services/0".into())
+        ]
+    );
+    assert_eq!(ev.files[0].file, "describe-services.json");
+    assert_eq!(ev.files[0].sha256.len(), 64);
+}
+
+#[test]
+fn an_array_of_documents_reads_like_concatenated_ones() {
+    let text = std::fs::read_to_string(snapshot("demo/ecs/describe-services.json")).unwrap();
+    let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&text)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let dir = scratch("array");
+    std::fs::write(
+        dir.join("services.json"),
+        serde_json::to_string(&docs).unwrap(),
+    )
+    .unwrap();
+    let ev = scan(&[dir]);
+    assert!(ev.errors.is_empty(), "{:?}", ev.errors);
+    assert_eq!(
+        pointers(&ev.records.services),
+        vec![
+            (0, "/0/services/0".into()),
+            (0, "/0/services/1".into()),
+            (0, "/1/services/0".into())
+        ]
+    );
+}
+
+#[test]
+fn pages_with_next_token_are_all_read() {
+    let ev = scan(&[snapshot("SA.ECS.1")]);
+    assert!(ev.errors.is_empty(), "{:?}", ev.errors);
+    let docs: Vec<u32> = ev
+        .records
+        .network_interfaces
+        .iter()
+        .map(|r| r.source.document)
+        .collect();
+    assert!(
+        docs.contains(&0) && docs.contains(&1),
+        "both pages are read: {docs:?}"
+    );
+}
+
+#[test]
+fn cli_v1_v2_and_boto3_timestamps_are_normalised() {
+    let ev = scan(&[snapshot("ECS.2")]);
+    assert!(ev.errors.is_empty(), "{:?}", ev.errors);
+    let created: Vec<&str> = ev
+        .records
+        .services
+        .iter()
+        .filter_map(|s| s.item.created_at.as_ref().map(|t| t.0.as_str()))
+        .collect();
+    assert!(created.len() >= 3);
+    for t in created {
+        assert!(
+            t.ends_with('Z') && t.contains('T'),
+            "normalised to RFC 3339 UTC: {t}"
+        );
+    }
+}
+
+#[test]
+fn a_task_set_exported_twice_is_kept_once() {
+    let ev = scan(&[snapshot("demo")]);
+    let arns: Vec<&str> = ev
+        .records
+        .task_sets
+        .iter()
+        .map(|t| t.item.task_set_arn.as_str())
+        .collect();
+    assert_eq!(arns.len(), 2, "{arns:?}");
+    assert_eq!(ev.duplicates, 2);
+    // the copy kept is the first in file order: describe-services sorts before describe-task-sets
+    assert!(
+        ev.records
+            .task_sets
+            .iter()
+            .all(|t| ev.file_of(&t.source).file == "ecs/describe-services.json")
+    );
+}
+
+#[test]
+fn invalid_json_is_an_error_with_position_and_the_rest_is_still_read() {
+    let dir = scratch("invalid");
+    copy_set(&snapshot("demo"), &dir);
+    let tasks = dir.join("ecs/describe-tasks.json");
+    let text = std::fs::read_to_string(&tasks).unwrap();
+    let cut = text.find("\"lastStatus\"").unwrap();
+    std::fs::write(
+        &tasks,
+        format!("{}\"lastStatus\" \"RUNNING\"\n}}", &text[..cut]),
+    )
+    .unwrap();
+    let line = text[..cut].matches('\n').count() + 1;
+
+    let ev = scan(std::slice::from_ref(&dir));
+    assert_eq!(ev.errors.len(), 1, "{:?}", ev.errors);
+    let e = &ev.errors[0];
+    assert_eq!(e.file, "ecs/describe-tasks.json");
+    assert_eq!(e.line, Some(line));
+    assert!(e.column.is_some());
+    assert!(e.message.contains("invalid JSON"), "{}", e.message);
+    assert_eq!(ev.records.services.len(), 3, "other files are still read");
+
+    let run = snapaudit(&["scan", "--format", "json", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "evidence errors exit 2");
+    let report = run.json();
+    assert_eq!(report["summary"]["complete"], false);
+    assert!(
+        !report["findings"].as_array().unwrap().is_empty(),
+        "findings from the rest are still reported"
+    );
+}
+
+#[test]
+fn files_that_are_not_evidence_are_skipped_not_errors() {
+    let dir = scratch("unrelated");
+    std::fs::write(dir.join("notes.txt"), "exported on monday\n").unwrap();
+    std::fs::write(
+        dir.join("package.json"),
+        r#"{"name": "x", "services": {"web": {}}}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("list.json"), "[1, 2, 3]").unwrap();
+    std::fs::write(dir.join("empty.json"), "").unwrap();
+    std::fs::copy(
+        snapshot("demo/ecs/describe-tasks.json"),
+        dir.join("tasks.json"),
+    )
+    .unwrap();
+    let ev = scan(&[dir]);
+    assert!(ev.errors.is_empty(), "{:?}", ev.errors);
+    let skipped: Vec<&str> = ev.skipped.iter().map(|s| s.file.as_str()).collect();
+    assert_eq!(
+        skipped,
+        ["empty.json", "list.json", "notes.txt", "package.json"]
+    );
+    assert_eq!(ev.records.tasks.len(), 7);
+}
+
+#[test]
+fn evidence_of_the_wrong_shape_is_an_error_naming_the_position() {
+    let dir = scratch("shape");
+    std::fs::write(
+        dir.join("tasks.json"),
+        "{\n  \"tasks\": [\n    {\"taskArn\": 42}\n  ]\n}\n",
+    )
+    .unwrap();
+    let ev = scan(&[dir]);
+    assert_eq!(ev.errors.len(), 1);
+    assert_eq!(
+        (ev.errors[0].line, ev.errors[0].column.is_some()),
+        (Some(3), true)
+    );
+    assert!(
+        ev.errors[0].message.contains("unexpected shape"),
+        "{}",
+        ev.errors[0].message
+    );
+}
+
+#[test]
+fn failed_calls_and_failures_entries_are_warnings_not_empty_results() {
+    let ev = scan(&[snapshot("ECS.2")]);
+    assert!(
+        ev.warnings
+            .iter()
+            .any(|w| w.message.contains("could not describe") && w.message.contains("MISSING")),
+        "{:?}",
+        ev.warnings
+    );
+    let dir = scratch("boto-error");
+    std::fs::write(
+        dir.join("ec2.DescribeSubnets_1.json"),
+        r#"{"status_code": 400, "data": {"Error": {"Code": "UnauthorizedOperation", "Message": "denied"}, "ResponseMetadata": {}}}"#,
+    )
+    .unwrap();
+    let ev = scan(&[dir]);
+    assert_eq!(ev.warnings.len(), 1);
+    assert!(ev.warnings[0].message.contains("UnauthorizedOperation"));
+    assert!(ev.warnings[0].message.contains("unknown, not absent"));
+    assert!(ev.skipped.is_empty(), "a failed call is not 'not evidence'");
+}
+
+#[test]
+fn a_running_task_whose_eni_is_missing_stays_in_the_view_and_is_warned_about() {
+    let mut ev = scan(&[snapshot("SA.ECS.1")]);
+    let tables = Tables::build(&mut ev).unwrap();
+    let rows = tables.rows("ecs_task_network").unwrap();
+    let missing: Vec<_> = rows
+        .iter()
+        .filter(|r| r["eni_found"] == false && r["last_status"] == "RUNNING")
+        .collect();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    let eni = missing[0]["eni_id"].as_str().unwrap();
+    assert!(
+        ev.warnings
+            .iter()
+            .any(|w| w.message.contains(eni) && w.message.contains("not in the evidence")),
+        "{:?}",
+        ev.warnings
+    );
+}
+
+#[test]
+fn account_and_region_come_from_the_data() {
+    let mut ev = scan(&[snapshot("ECS.2")]);
+    let tables = Tables::build(&mut ev).unwrap();
+    let mut scopes: Vec<(String, String)> = tables
+        .rows("ecs_services")
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["account"].as_str().unwrap().into(),
+                r["region"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    scopes.sort();
+    scopes.dedup();
+    assert_eq!(
+        scopes,
+        [
+            ("222233334444".to_string(), "us-east-1".to_string()),
+            ("555566667777".into(), "eu-central-1".into())
+        ]
+    );
+}
