@@ -238,7 +238,7 @@ fn rules_cannot_read_the_environment_or_files() {
         let run = snapaudit(&["rules", "--rules", dir.to_str().unwrap()]);
         assert_eq!(run.code, 2, "{query} must not compile");
         assert!(
-            run.stderr.contains(&format!("undefined")) && run.stderr.contains(what),
+            run.stderr.contains("undefined") && run.stderr.contains(what),
             "{}",
             run.stderr
         );
