@@ -3,6 +3,7 @@
 
 pub mod ec2;
 pub mod ecs;
+pub mod exposure;
 pub mod frame;
 pub mod net;
 
@@ -23,6 +24,7 @@ pub fn source_ref(source: &Source) -> String {
 pub struct Tables {
     frames: BTreeMap<&'static str, DataFrame>,
     files: Vec<EvidenceFile>,
+    network: exposure::Network,
 }
 
 impl Tables {
@@ -60,12 +62,22 @@ impl Tables {
         frames.insert("addresses", net::addresses(r)?);
         frames.insert("prefix_list_entries", net::prefix_list_entries(r)?);
         frames.insert("flow_logs", net::flow_logs(r, &scope)?);
-        let tables = Tables {
+        let tasks = exposure::task_refs(&frames["ecs_task_network"])?;
+        let network = exposure::Network::new(r, &scope, &tasks);
+        let mut tables = Tables {
             frames,
             files: evidence.files.clone(),
+            network,
         };
+        let view = exposure::eni_exposure(&tables)?;
+        tables.frames.insert("eni_exposure", view);
         tables.warn_missing_enis(evidence)?;
         Ok(tables)
+    }
+
+    /// The reachability engine's inputs for every interface of the evidence.
+    pub fn network(&self) -> &exposure::Network {
+        &self.network
     }
 
     /// Table names with their frames, in name order.
