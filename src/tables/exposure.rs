@@ -220,7 +220,13 @@ impl EniEvaluation {
         if self.nat_gateway {
             hops.push(interface_type_hop(eni.record));
         }
-        hops.extend(self.of(version).hops.iter().cloned());
+        hops.extend(self.of(version).hops.iter().cloned().map(|mut h| {
+            // The address check rests on the interface's own record.
+            if h.hop == "public_ip" && h.records.is_empty() {
+                h.records.push(eni.record);
+            }
+            h
+        }));
         hops
     }
 
