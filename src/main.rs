@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
+use snapaudit::reach::{Query, parse_protocol};
+use snapaudit::report::reach as reach_report;
 use snapaudit::report::{Format, Report};
 use snapaudit::rules::{self, Severity};
 use snapaudit::tables::Tables;
@@ -53,6 +55,27 @@ enum Command {
         /// The table to read.
         #[arg(long)]
         table: String,
+    },
+    /// Explain, hop by hop, whether the internet can reach a network interface, instance or ECS task.
+    Reach {
+        /// Evidence files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The target: an ENI id (eni-…), an instance id (i-…) or an ECS task ARN.
+        #[arg(long)]
+        to: String,
+        /// Only this destination port (tcp/udp; with --protocol icmp, the ICMP type).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Only this protocol: tcp, udp, icmp, icmpv6, all or a protocol number.
+        #[arg(long)]
+        protocol: Option<String>,
+        /// Only internet sources in this CIDR block (default: any internet address).
+        #[arg(long)]
+        from: Option<ipnet::IpNet>,
+        /// `text` or `json`.
+        #[arg(long, default_value = "text")]
+        format: String,
     },
     /// List the rules (built-in plus `--rules` folders).
     Rules {
@@ -158,6 +181,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 {
                     writeln!(out, "{v}")?;
                 }
+            }
+            out.flush()?;
+            print_diagnostics(&evidence);
+            Ok(exit_for(&evidence))
+        }
+        Command::Reach {
+            paths,
+            to,
+            port,
+            protocol,
+            from,
+            format,
+        } => {
+            if format != "text" && format != "json" {
+                anyhow::bail!("unknown format `{format}`; use text or json");
+            }
+            let protocol = match protocol.as_deref() {
+                None => None,
+                Some(p) => Some(parse_protocol(p).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unknown protocol `{p}`; use tcp, udp, icmp, icmpv6, all or a number 0-255"
+                    )
+                })?),
+            };
+            let query = Query {
+                protocol,
+                port,
+                from,
+            };
+            let (evidence, tables) = load(&paths)?;
+            let enis = reach_report::resolve(&tables, &to)?;
+            let answer = reach_report::target_json(&tables, &to, &enis, &query)?;
+            if format == "json" {
+                serde_json::to_writer_pretty(&mut out, &answer)?;
+                writeln!(out)?;
+            } else {
+                reach_report::write_text(&mut out, &answer)?;
             }
             out.flush()?;
             print_diagnostics(&evidence);

@@ -19,6 +19,7 @@ pub use model::{
     protocol_name,
 };
 pub use ranges::{AddrSet, IpVersion};
+pub use text::{describe_ports, describe_sources};
 
 #[cfg(test)]
 mod tests;

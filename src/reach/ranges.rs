@@ -48,7 +48,11 @@ impl IpVersion {
 }
 
 /// IPv4 special-purpose ranges that are never internet sources.
-const SPECIAL_V4: [&str; 14] = [
+///
+/// The documentation ranges of RFC 5737 (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) are
+/// deliberately *not* listed: exports and examples use them to stand for public (partner) ranges,
+/// and a rule admitting them must be reported as an exposure, not as a closed path.
+const SPECIAL_V4: [&str; 11] = [
     "0.0.0.0/8",
     "10.0.0.0/8",
     "100.64.0.0/10",
@@ -56,11 +60,8 @@ const SPECIAL_V4: [&str; 14] = [
     "169.254.0.0/16",
     "172.16.0.0/12",
     "192.0.0.0/24",
-    "192.0.2.0/24",
     "192.168.0.0/16",
     "198.18.0.0/15",
-    "198.51.100.0/24",
-    "203.0.113.0/24",
     "224.0.0.0/4",
     "240.0.0.0/4",
 ];

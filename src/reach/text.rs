@@ -8,7 +8,7 @@ use super::ranges::AddrSet;
 const MAX_CIDRS: usize = 6;
 
 /// "tcp 22", "tcp 1024-65535", "tcp (all ports)", "icmp type 8", "proto-47", ...
-pub(super) fn describe_ports(p: i32, r: PortRange) -> String {
+pub fn describe_ports(p: i32, r: PortRange) -> String {
     let name = protocol_name(p);
     match port_kind(p) {
         PortKind::Point => name,
@@ -51,6 +51,21 @@ pub(super) fn describe_space(items: &[(i32, PortRange)]) -> String {
         .map(|&(p, r)| describe_ports(p, r))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Describes internet sources: "every internet source" or CIDR blocks read within `base`
+/// ("128.0.0.0/1" standing for its internet part).
+pub fn describe_sources(set: &AddrSet, base: &AddrSet) -> String {
+    let rest = base.subtract(set);
+    if !set.is_empty() && !rest.is_empty() {
+        let kept = set.union(&base.complement()).to_cidrs().len();
+        let missing = rest.to_cidrs();
+        if missing.len() <= MAX_CIDRS && missing.len() < kept {
+            let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+            return format!("every internet source except {}", list.join(", "));
+        }
+    }
+    describe_set(set, base)
 }
 
 /// Describes `set` (a subset of `base`) as CIDR blocks read within `base`.

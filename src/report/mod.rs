@@ -1,5 +1,7 @@
 //! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines or CSV.
 
+pub mod reach;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 

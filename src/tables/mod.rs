@@ -3,7 +3,9 @@
 
 pub mod ec2;
 pub mod ecs;
+pub mod exposure;
 pub mod frame;
+pub mod net;
 
 use std::collections::BTreeMap;
 
@@ -22,6 +24,7 @@ pub fn source_ref(source: &Source) -> String {
 pub struct Tables {
     frames: BTreeMap<&'static str, DataFrame>,
     files: Vec<EvidenceFile>,
+    network: exposure::Network,
 }
 
 impl Tables {
@@ -43,12 +46,38 @@ impl Tables {
             &frames["network_interfaces"],
         )?;
         frames.insert("ecs_task_network", view);
-        let tables = Tables {
+        let scope = net::Scope::new(r, &evidence.files);
+        frames.insert("security_groups", net::security_groups(r, &scope)?);
+        frames.insert(
+            "security_group_rules",
+            net::security_group_rules(r, &scope)?,
+        );
+        frames.insert("network_acls", net::network_acls(r, &scope)?);
+        frames.insert("network_acl_entries", net::network_acl_entries(r, &scope)?);
+        frames.insert("routes", net::routes(r, &scope)?);
+        frames.insert("internet_gateways", net::internet_gateways(r, &scope)?);
+        frames.insert("subnets", net::subnets(r)?);
+        frames.insert("vpcs", net::vpcs(r, &scope)?);
+        frames.insert("instances", net::instances(r)?);
+        frames.insert("addresses", net::addresses(r)?);
+        frames.insert("prefix_list_entries", net::prefix_list_entries(r)?);
+        frames.insert("flow_logs", net::flow_logs(r, &scope)?);
+        let tasks = exposure::task_refs(&frames["ecs_task_network"])?;
+        let network = exposure::Network::new(r, &scope, &tasks);
+        let mut tables = Tables {
             frames,
             files: evidence.files.clone(),
+            network,
         };
+        let view = exposure::eni_exposure(&tables)?;
+        tables.frames.insert("eni_exposure", view);
         tables.warn_missing_enis(evidence)?;
         Ok(tables)
+    }
+
+    /// The reachability engine's inputs for every interface of the evidence.
+    pub fn network(&self) -> &exposure::Network {
+        &self.network
     }
 
     /// Table names with their frames, in name order.
@@ -68,9 +97,10 @@ impl Tables {
     }
 
     /// The rows of a table as JSON objects; `*_ref` columns become an `evidence` array of
-    /// `{role, file, sha256, document, pointer}`.
-    pub fn rows(&self, name: &str) -> Result<Vec<Value>> {
-        let df = self.get(name)?;
+    /// `{role, file, sha256, document, pointer}`, and a `X_json` column (a string holding JSON)
+    /// appears as `X`, parsed.
+    pub fn rows(&self, table: &str) -> Result<Vec<Value>> {
+        let df = self.get(table)?;
         let columns = df.columns();
         (0..df.height())
             .map(|i| {
@@ -78,15 +108,23 @@ impl Tables {
                 let mut evidence = Vec::new();
                 for c in columns {
                     let value = any_to_json(c.get(i)?);
-                    match c.name().strip_suffix("_ref") {
-                        Some(role) => {
-                            if let Value::String(r) = &value {
-                                evidence.push(self.resolve(role, r)?);
-                            }
+                    let name = c.name().as_str();
+                    if let Some(role) = name.strip_suffix("_ref") {
+                        if let Value::String(r) = &value {
+                            evidence.push(self.resolve(role, r)?);
                         }
-                        None => {
-                            row.insert(c.name().to_string(), value);
-                        }
+                    } else if let Some(key) = name.strip_suffix("_json") {
+                        let parsed = match &value {
+                            Value::String(text) => serde_json::from_str(text).map_err(|e| {
+                                anyhow::anyhow!(
+                                    "table {table}: column {name} holds invalid JSON: {e}"
+                                )
+                            })?,
+                            other => other.clone(),
+                        };
+                        row.insert(key.to_string(), parsed);
+                    } else {
+                        row.insert(name.to_string(), value);
                     }
                 }
                 row.insert("evidence".into(), Value::Array(evidence));
@@ -95,25 +133,33 @@ impl Tables {
             .collect()
     }
 
-    /// Expands a `FILE:DOCUMENT:POINTER` reference.
+    /// Expands a `FILE:DOCUMENT:POINTER` reference (as written by [`source_ref`]).
     fn resolve(&self, role: &str, reference: &str) -> Result<Value> {
+        let bad = || anyhow::anyhow!("bad evidence reference {reference}");
         let mut parts = reference.splitn(3, ':');
         let (file, document, pointer) = (parts.next(), parts.next(), parts.next());
-        let file: usize = file
-            .unwrap_or_default()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("bad evidence reference {reference}"))?;
-        let document: u64 = document
-            .unwrap_or_default()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("bad evidence reference {reference}"))?;
-        let f = &self.files[file];
+        let file: u32 = file.unwrap_or_default().parse().map_err(|_| bad())?;
+        let document: u32 = document.unwrap_or_default().parse().map_err(|_| bad())?;
+        let source = Source::new(file, document, pointer.unwrap_or_default().to_string());
+        self.source_json(role, &source)
+    }
+
+    /// An evidence record as `{role, file, sha256, document, pointer}`, the shape of every
+    /// `evidence` entry in rows, findings and reach output.
+    pub fn source_json(&self, role: &str, source: &Source) -> Result<Value> {
+        let Some(f) = self.files.get(source.file as usize) else {
+            bail!(
+                "evidence reference to file #{} outside the {} files read",
+                source.file,
+                self.files.len()
+            );
+        };
         Ok(json!({
             "role": role,
             "file": f.file,
             "sha256": f.sha256,
-            "document": document,
-            "pointer": pointer.unwrap_or_default(),
+            "document": source.document,
+            "pointer": source.pointer,
         }))
     }
 
