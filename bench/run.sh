@@ -30,6 +30,10 @@ checks = [(r, found.get(r, set()), set(exp[r]["ids"])) for r in ("ECS.2", "ECS.1
 checks.append(("drift", drift, set(exp["drift"]["ids"])))
 missing = {w["message"].split(" uses ENI ")[1].split(",")[0] for w in report["warnings"] if " uses ENI " in w["message"]}
 checks.append(("missing ENI warnings", missing, set(exp["missing_eni"]["ids"].values())))
+import subprocess
+reachable = subprocess.run(["./target/release/snapaudit", "query", sys.argv[1].rsplit("/", 1)[0], "--table", "eni_exposure",
+                            'select(.reachable == "yes") | .network_interface_id'], capture_output=True, text=True).stdout
+checks.append(("internet-reachable ENIs", {l.strip('"') for l in reachable.split()}, set(exp["reachable"]["ids"])))
 ok = True
 for name, got, want in checks:
     same = got == want
