@@ -4,10 +4,10 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::frame::FrameBuilder;
+use super::frame::{FrameBuilder, children};
 use super::source_ref;
-use crate::evidence::model::{Deployment, NetworkConfiguration, Service};
-use crate::evidence::{Record, Records, arn_scope};
+use crate::evidence::model::NetworkConfiguration;
+use crate::evidence::{Records, arn_scope};
 
 /// The last `/`-separated segment of an ARN or id.
 fn last_segment(s: &str) -> &str {
@@ -82,17 +82,7 @@ fn vpc_list<'a>(
 
 /// `ecs_deployments`: one row per deployment of a service (ECS deployment controller).
 pub fn deployments(records: &Records) -> Result<DataFrame> {
-    let rows: Vec<(&Record<Service>, usize, &Deployment)> = records
-        .services
-        .iter()
-        .flat_map(|s| {
-            s.item
-                .deployments
-                .iter()
-                .enumerate()
-                .map(move |(i, d)| (s, i, d))
-        })
-        .collect();
+    let rows = children(&records.services, |s| &s.deployments);
     FrameBuilder::new(&rows)
         .str("account", |(s, _, _)| arn_scope(&s.item.service_arn).0)
         .str("region", |(s, _, _)| arn_scope(&s.item.service_arn).1)

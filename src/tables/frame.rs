@@ -67,3 +67,20 @@ impl<'r, T> FrameBuilder<'r, T> {
         Ok(DataFrame::new(self.rows.len(), self.columns)?)
     }
 }
+
+/// The rows of a one-row-per-child table: each child of each record with its parent and its
+/// index in the parent's list (for its JSON pointer).
+pub fn children<'r, P, C>(
+    parents: &'r [crate::evidence::Record<P>],
+    list: impl Fn(&'r P) -> &'r [C],
+) -> Vec<(&'r crate::evidence::Record<P>, usize, &'r C)> {
+    parents
+        .iter()
+        .flat_map(|p| {
+            list(&p.item)
+                .iter()
+                .enumerate()
+                .map(move |(i, c)| (p, i, c))
+        })
+        .collect()
+}

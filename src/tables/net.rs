@@ -11,7 +11,7 @@ use anyhow::Result;
 use polars::prelude::*;
 use serde_json::{Value, json};
 
-use super::frame::FrameBuilder;
+use super::frame::{FrameBuilder, children};
 use super::source_ref;
 use crate::evidence::model::{
     AclEntry, IpPermission, NetworkAcl, RouteTable, SecurityGroup, name_tag,
@@ -400,17 +400,7 @@ pub fn network_acls(records: &Records, scope: &Scope) -> Result<DataFrame> {
 
 /// `network_acl_entries`: one row per entry, with its ACL's subnets.
 pub fn network_acl_entries(records: &Records, scope: &Scope) -> Result<DataFrame> {
-    let rows: Vec<(&Record<NetworkAcl>, usize, &AclEntry)> = records
-        .network_acls
-        .iter()
-        .flat_map(|a| {
-            a.item
-                .entries
-                .iter()
-                .enumerate()
-                .map(move |(i, e)| (a, i, e))
-        })
-        .collect();
+    let rows = children(&records.network_acls, |a| &a.entries);
     FrameBuilder::new(&rows)
         .str("account", |(a, _, _)| a.item.owner_id.as_deref())
         .str("region", |(a, _, _)| {
@@ -458,17 +448,7 @@ pub fn table_subnets(t: &RouteTable) -> impl Iterator<Item = &str> {
 
 /// `routes`: one row per route, with its table's id, `main` and explicitly associated subnets.
 pub fn routes(records: &Records, scope: &Scope) -> Result<DataFrame> {
-    let rows: Vec<_> = records
-        .route_tables
-        .iter()
-        .flat_map(|t| {
-            t.item
-                .routes
-                .iter()
-                .enumerate()
-                .map(move |(i, r)| (t, i, r))
-        })
-        .collect();
+    let rows = children(&records.route_tables, |t| &t.routes);
     FrameBuilder::new(&rows)
         .str("account", |(t, _, _)| t.item.owner_id.as_deref())
         .str("region", |(t, _, _)| {
@@ -583,17 +563,7 @@ pub fn vpcs(records: &Records, scope: &Scope) -> Result<DataFrame> {
 
 /// `instances`: one row per instance of every reservation.
 pub fn instances(records: &Records) -> Result<DataFrame> {
-    let rows: Vec<_> = records
-        .reservations
-        .iter()
-        .flat_map(|r| {
-            r.item
-                .instances
-                .iter()
-                .enumerate()
-                .map(move |(i, x)| (r, i, x))
-        })
-        .collect();
+    let rows = children(&records.reservations, |r| &r.instances);
     FrameBuilder::new(&rows)
         .str("account", |(r, _, _)| r.item.owner_id.as_deref())
         .str("region", |(_, _, i)| {
