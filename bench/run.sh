@@ -34,6 +34,14 @@ import subprocess
 reachable = subprocess.run(["./target/release/snapaudit", "query", sys.argv[1].rsplit("/", 1)[0], "--table", "eni_exposure",
                             'select(.reachable == "yes") | .network_interface_id'], capture_output=True, text=True).stdout
 checks.append(("internet-reachable ENIs", {l.strip('"') for l in reachable.split()}, set(exp["reachable"]["ids"])))
+hops = subprocess.run(["./target/release/snapaudit", "query", sys.argv[1].rsplit("/", 1)[0], "--table", "eni_exposure",
+                       '[.network_interface_id, .reachable, .blocking_hop] | @json'], capture_output=True, text=True).stdout
+answer = {i: (r, b) for i, r, b in (json.loads(json.loads(l)) for l in hops.splitlines())}
+scenarios = exp["scenarios"]["ids"]
+agree = {e for e, sc in scenarios.items()
+         if (sc["blocked_at"] is None and answer.get(e, (None,))[0] == "yes")
+         or (sc["blocked_at"] is not None and answer.get(e, (None, None))[1] == sc["blocked_at"] and answer[e][0] != "yes")}
+checks.append(("scenario verdicts / blocking hops", agree, set(scenarios)))
 ok = True
 for name, got, want in checks:
     same = got == want

@@ -171,6 +171,8 @@ fn unresolved_prefix_list_is_indeterminate_and_resolved_one_is_exact() {
             .unwrap()
             .contains("pl-0dabd68eb36ce6a28")
     );
+    // Everything the evidence does determine is closed: the answer names where.
+    assert_eq!(v["blocking_hop"], "security_group");
     let (_, v, _) = reach("SA.NET.1", &["--to", "eni-058a86d0073bd9e16"]);
     assert_eq!(v["reachable"], Value::Bool(true));
     assert_eq!(

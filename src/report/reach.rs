@@ -99,8 +99,8 @@ pub fn interface_json(tables: &Tables, eni: &Eni, query: &Query) -> Result<Value
         "ip_version": "IPv4",
         "hops": v4["hops"],
         "blocking_hop": match eval.reachable() {
-            Reachable::No => eval.blocking_hop(eni.primary_version(), eni).map(|h| h.hop),
-            _ => None,
+            Reachable::Yes => None,
+            _ => eval.blocking_hop(eni.primary_version(), eni).map(|h| h.hop),
         },
         "ipv6": ipv6,
         "exposed": exposed,
@@ -136,6 +136,10 @@ fn verdict_text(v: &Value, blocking: &Value) -> String {
         (Value::Bool(true), _) => "REACHABLE from the internet".to_string(),
         (Value::Bool(false), Some(h)) => format!("NOT reachable (blocked at {h})"),
         (Value::Bool(false), None) => "NOT reachable".to_string(),
+        (_, Some(h)) => format!(
+            "INDETERMINATE: missing evidence decides the answer; every source the evidence \
+             determines is blocked at {h}"
+        ),
         _ => "INDETERMINATE: missing evidence decides the answer".to_string(),
     }
 }

@@ -164,6 +164,12 @@ pub struct EniEvaluation {
     pub v4: Evaluation,
     /// The IPv6 path.
     pub v6: Evaluation,
+    /// For an indeterminate IPv4 path: the same path with prefix lists whose entries are not in
+    /// the evidence taken as empty, kept when that closes it (so the hop blocking every source
+    /// the evidence determines can be named).
+    pub v4_known: Option<Evaluation>,
+    /// The same for the IPv6 path.
+    pub v6_known: Option<Evaluation>,
     /// A NAT gateway interface: never reachable inbound whatever the other hops say.
     pub nat_gateway: bool,
 }
@@ -230,8 +236,23 @@ impl EniEvaluation {
         hops
     }
 
-    /// The first failing hop of one version (`interface_type` for NAT gateways).
+    /// The first failing hop of one version (`interface_type` for NAT gateways). For an
+    /// indeterminate path that is closed for every source the evidence determines, the hop that
+    /// closes it, its detail saying that only the undetermined part may pass.
     pub fn blocking_hop(&self, version: IpVersion, eni: &Eni) -> Option<Hop> {
+        let known = match version {
+            IpVersion::V4 => &self.v4_known,
+            IpVersion::V6 => &self.v6_known,
+        };
+        if let (Some(known), false) = (known, self.nat_gateway) {
+            let mut hop = known.blocking_hop()?.clone();
+            hop.detail = format!(
+                "{} (this closes the path for every source the evidence determines; only what \
+                 depends on prefix lists whose entries are not in the evidence may pass)",
+                hop.detail
+            );
+            return Some(hop);
+        }
         self.hops(version, eni)
             .into_iter()
             .find(|h| h.verdict == Verdict::Fail)
@@ -541,19 +562,63 @@ impl Network {
     pub fn evaluate(&self, eni: &Eni, query: &Query) -> EniEvaluation {
         let one = |version| {
             let iface = self.interface(eni, version);
-            explained(
+            let eval = explained(
                 &iface,
                 version,
                 query,
                 reach::evaluate(&iface, version, query),
-            )
+            );
+            let known = (eval.reachable == Reachable::Indeterminate)
+                .then(|| {
+                    let groups = known_groups(&iface);
+                    let known_iface = Interface {
+                        groups: iface
+                            .groups
+                            .iter()
+                            .zip(&groups)
+                            .map(|((id, _), g)| (*id, g.as_ref()))
+                            .collect(),
+                        ..iface.clone()
+                    };
+                    let e = reach::evaluate(&known_iface, version, query);
+                    explained(&known_iface, version, query, e)
+                })
+                .filter(|e| e.reachable == Reachable::No);
+            (eval, known)
         };
+        let ((v4, v4_known), (v6, v6_known)) = (one(IpVersion::V4), one(IpVersion::V6));
         EniEvaluation {
-            v4: one(IpVersion::V4),
-            v6: one(IpVersion::V6),
+            v4,
+            v6,
+            v4_known,
+            v6_known,
             nat_gateway: eni.interface_type.as_deref() == Some("nat_gateway"),
         }
     }
+}
+
+/// The interface's groups with every security-group source from a prefix list whose entries are
+/// not in the evidence taken as admitting nothing.
+fn known_groups(iface: &Interface) -> Vec<Option<SecurityGroup>> {
+    iface
+        .groups
+        .iter()
+        .map(|(_, g)| {
+            g.map(|g| {
+                let mut g = g.clone();
+                for perm in &mut g.inbound {
+                    if let SgSource::PrefixList {
+                        cidrs: cidrs @ None,
+                        ..
+                    } = &mut perm.source
+                    {
+                        *cidrs = Some(Vec::new());
+                    }
+                }
+                g
+            })
+        })
+        .collect()
 }
 
 /// The hops in path order.
