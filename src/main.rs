@@ -175,7 +175,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let compiled =
                 rules::jq::compile(&filter, 0).map_err(|e| anyhow::anyhow!("filter: {e}"))?;
             let (evidence, tables) = load(&paths)?;
-            for row in tables.rows(&table)? {
+            for i in 0..tables.get(&table)?.height() {
+                let row = tables.row(&table, i)?;
                 for v in
                     rules::jq::run(&compiled, rules::jq::to_val(&row)?, &[jaq_json::Val::Null])?
                 {

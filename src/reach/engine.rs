@@ -301,12 +301,22 @@ fn public_ip_hop(ctx: &Ctx, running: &Field) -> HopEval {
         let detail = "the query selects no internet source, protocol or port".to_string();
         return fixed(ctx, name, false, detail, Vec::new());
     }
-    let what = match ctx.version {
+    let detail = public_address_detail(ctx.version, &ctx.iface.public_addresses);
+    fixed(ctx, name, true, detail, Vec::new())
+}
+
+/// What a passing `public_ip` hop says: the interface's addresses of `version`.
+pub fn public_address_detail(version: IpVersion, addresses: &[std::net::IpAddr]) -> String {
+    let what = match version {
         IpVersion::V4 => "public IPv4",
         IpVersion::V6 => "IPv6",
     };
-    let detail = format!("the interface has {what} {}", addrs.join(", "));
-    fixed(ctx, name, true, detail, Vec::new())
+    let addrs: Vec<String> = addresses
+        .iter()
+        .filter(|a| IpVersion::of_addr(a) == version)
+        .map(ToString::to_string)
+        .collect();
+    format!("the interface has {what} {}", addrs.join(", "))
 }
 
 fn dest_label(r: &Route) -> String {

@@ -12,7 +12,7 @@ mod model;
 mod ranges;
 mod text;
 
-pub use engine::evaluate;
+pub use engine::{evaluate, public_address_detail};
 pub use model::{
     Evaluation, Exposure, Hop, Igw, Interface, Nacl, NaclEntry, PortRange, Query, Reachable, Route,
     RouteDest, RouteTable, SecurityGroup, SgPermission, SgSource, Verdict, parse_protocol,

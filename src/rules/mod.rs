@@ -245,8 +245,8 @@ pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
         by_table.entry(r.meta.table.as_str()).or_default().push(r);
     }
     for (table, rules) in by_table {
-        let rows = match tables.rows(table) {
-            Ok(rows) => rows,
+        let height = match tables.get(table) {
+            Ok(df) => df.height(),
             Err(e) => {
                 for r in rules {
                     errors.push(Diagnostic::file(
@@ -257,19 +257,23 @@ pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
                 continue;
             }
         };
-        let results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = rows
-            .par_iter()
+        let results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = (0..height)
+            .into_par_iter()
             .map_init(
                 || rules.iter().map(|r| r.params()).collect::<Vec<_>>(),
-                |params, row| {
+                |params, i| {
                     let mut found = Vec::new();
                     let mut errs = Vec::new();
-                    let input = match jq::to_val(row) {
+                    let row = match tables.row(table, i) {
+                        Ok(row) => row,
+                        Err(e) => return (found, vec![Diagnostic::file(table, e.to_string())]),
+                    };
+                    let input = match jq::to_val(&row) {
                         Ok(v) => v,
                         Err(e) => return (found, vec![Diagnostic::file(table, e.to_string())]),
                     };
                     for (rule, params) in rules.iter().zip(params.iter()) {
-                        match rule_on_row(rule, row, input.clone(), params) {
+                        match rule_on_row(rule, &row, input.clone(), params) {
                             Ok(mut f) => found.append(&mut f),
                             Err(e) => errs.push(Diagnostic::file(
                                 &rule.path,

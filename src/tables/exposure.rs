@@ -8,7 +8,7 @@
 //! entries in the evidence stays unresolved. Every engine input carries a `record` id indexing
 //! [`Network::source`], so each hop names the evidence records it relied on.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use anyhow::Result;
@@ -186,6 +186,24 @@ fn interface_type_hop(record: u32) -> Hop {
 }
 
 impl EniEvaluation {
+    /// The same evaluation for another interface of the same configuration (see
+    /// [`Network::config_key`]): only what the `public_ip` hops say of the addresses differs.
+    pub fn for_interface(&self, eni: &Eni) -> EniEvaluation {
+        let mut eval = self.clone();
+        let paths = [
+            (IpVersion::V4, &eni.public_ips, &mut eval.v4),
+            (IpVersion::V6, &eni.ipv6, &mut eval.v6),
+        ];
+        for (version, addresses, path) in paths {
+            for hop in &mut path.hops {
+                if hop.hop == "public_ip" && hop.verdict == Verdict::Pass {
+                    hop.detail = reach::public_address_detail(version, addresses);
+                }
+            }
+        }
+        eval
+    }
+
     /// Reachability over one version (`No` for NAT gateways).
     pub fn reachable_in(&self, version: IpVersion) -> Reachable {
         if self.nat_gateway {
@@ -279,6 +297,19 @@ impl Eni {
             IpVersion::V4
         }
     }
+}
+
+/// What an interface's evaluation depends on, besides the text of its addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConfigKey {
+    account: Option<String>,
+    vpc: String,
+    route_table: Option<usize>,
+    nacl: Option<usize>,
+    groups: Vec<String>,
+    public_v4: bool,
+    public_v6: bool,
+    nat_gateway: bool,
 }
 
 /// Engine inputs for every interface of the evidence, with the provenance arena.
@@ -558,6 +589,29 @@ impl Network {
         }
     }
 
+    /// Everything an interface's evaluation depends on besides the text of its addresses:
+    /// interfaces with equal keys get the same answer, so a large export evaluates each
+    /// configuration once.
+    pub fn config_key(&self, eni: &Eni) -> ConfigKey {
+        let account = eni.account.as_deref();
+        let subnet = eni.subnet_id.as_deref().unwrap_or_default();
+        let vpc = eni.vpc_id.as_deref().unwrap_or_default();
+        ConfigKey {
+            account: account.map(String::from),
+            vpc: vpc.to_string(),
+            route_table: self
+                .subnet_table
+                .get(&key(account, subnet))
+                .or_else(|| self.main_table.get(&key(account, vpc)))
+                .copied(),
+            nacl: self.subnet_nacl.get(&key(account, subnet)).copied(),
+            groups: eni.groups.clone(),
+            public_v4: !eni.public_ips.is_empty(),
+            public_v6: !eni.ipv6.is_empty(),
+            nat_gateway: eni.interface_type.as_deref() == Some("nat_gateway"),
+        }
+    }
+
     /// Evaluates an interface over both IP versions.
     pub fn evaluate(&self, eni: &Eni, query: &Query) -> EniEvaluation {
         let one = |version| {
@@ -804,25 +858,35 @@ pub fn exposure_json(version: IpVersion, e: &Exposure) -> Value {
 /// A computed row of `eni_exposure`.
 struct Row<'a> {
     eni: &'a Eni,
-    eval: EniEvaluation,
+    reachable: [&'static str; 3],
+    blocking: Option<Hop>,
     hops: String,
     exposed: String,
     public_ips: Vec<String>,
     ipv6: Vec<String>,
 }
 
-/// `eni_exposure`: one row per interface, evaluated in parallel with no query narrowing.
+/// `eni_exposure`: one row per interface, with no query narrowing. Each distinct configuration
+/// is evaluated once, in parallel; each row is then built from its configuration's answer.
 pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
     let network = tables.network();
-    let evals: Vec<(&Eni, EniEvaluation)> = network
+    let keys: Vec<ConfigKey> = network.enis.iter().map(|e| network.config_key(e)).collect();
+    let mut first: HashMap<&ConfigKey, &Eni> = HashMap::new();
+    for (key, eni) in keys.iter().zip(&network.enis) {
+        first.entry(key).or_insert(eni);
+    }
+    let answers: HashMap<&ConfigKey, EniEvaluation> = first
+        .into_par_iter()
+        .map(|(key, eni)| (key, network.evaluate(eni, &Query::default())))
+        .collect();
+    let rows = network
         .enis
         .par_iter()
-        .map(|e| (e, network.evaluate(e, &Query::default())))
-        .collect();
-    let rows = evals
-        .into_iter()
-        .map(|(eni, eval)| {
-            let hops = hops_json(tables, &eval.hops(eni.primary_version(), eni))?.to_string();
+        .zip(&keys)
+        .map(|(eni, key)| {
+            let eval = answers[key].for_interface(eni);
+            let version = eni.primary_version();
+            let hops = hops_json(tables, &eval.hops(version, eni))?.to_string();
             let exposed: Vec<Value> = eval
                 .exposed()
                 .into_iter()
@@ -831,7 +895,12 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
             let text = |v: &[IpAddr]| v.iter().map(ToString::to_string).collect();
             Ok(Row {
                 eni,
-                eval,
+                reachable: [
+                    eval.reachable().as_str(),
+                    eval.reachable_in(IpVersion::V4).as_str(),
+                    eval.reachable_in(IpVersion::V6).as_str(),
+                ],
+                blocking: eval.blocking_hop(version, eni),
                 hops,
                 exposed: Value::Array(exposed).to_string(),
                 public_ips: text(&eni.public_ips),
@@ -856,26 +925,16 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
         .list("security_groups", |r| {
             r.eni.groups.iter().map(String::as_str)
         })
-        .str("reachable", |r| Some(r.eval.reachable().as_str()))
-        .str("reachable_v4", |r| {
-            Some(r.eval.reachable_in(IpVersion::V4).as_str())
-        })
-        .str("reachable_v6", |r| {
-            Some(r.eval.reachable_in(IpVersion::V6).as_str())
-        })
+        .str("reachable", |r| Some(r.reachable[0]))
+        .str("reachable_v4", |r| Some(r.reachable[1]))
+        .str("reachable_v6", |r| Some(r.reachable[2]))
         .str("path_version", |r| Some(r.eni.primary_version().as_str()))
-        .str("blocking_hop", |r| {
-            r.eval
-                .blocking_hop(r.eni.primary_version(), r.eni)
-                .map(|h| h.hop)
+        .str("blocking_hop", |r| r.blocking.as_ref().map(|h| h.hop))
+        .str("blocking_detail", |r| {
+            r.blocking.as_ref().map(|h| h.detail.as_str())
         })
-        .string("blocking_detail", |r| {
-            r.eval
-                .blocking_hop(r.eni.primary_version(), r.eni)
-                .map(|h| h.detail)
-        })
-        .string("hops_json", |r| Some(r.hops.clone()))
-        .string("exposed_json", |r| Some(r.exposed.clone()))
+        .str("hops_json", |r| Some(&r.hops))
+        .str("exposed_json", |r| Some(&r.exposed))
         .string("record_ref", |r| {
             Some(source_ref(network.source(r.eni.record)))
         })

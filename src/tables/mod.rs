@@ -100,37 +100,38 @@ impl Tables {
     /// `{role, file, sha256, document, pointer}`, and a `X_json` column (a string holding JSON)
     /// appears as `X`, parsed.
     pub fn rows(&self, table: &str) -> Result<Vec<Value>> {
-        let df = self.get(table)?;
-        let columns = df.columns();
-        (0..df.height())
-            .map(|i| {
-                let mut row = Map::new();
-                let mut evidence = Vec::new();
-                for c in columns {
-                    let value = any_to_json(c.get(i)?);
-                    let name = c.name().as_str();
-                    if let Some(role) = name.strip_suffix("_ref") {
-                        if let Value::String(r) = &value {
-                            evidence.push(self.resolve(role, r)?);
-                        }
-                    } else if let Some(key) = name.strip_suffix("_json") {
-                        let parsed = match &value {
-                            Value::String(text) => serde_json::from_str(text).map_err(|e| {
-                                anyhow::anyhow!(
-                                    "table {table}: column {name} holds invalid JSON: {e}"
-                                )
-                            })?,
-                            other => other.clone(),
-                        };
-                        row.insert(key.to_string(), parsed);
-                    } else {
-                        row.insert(name.to_string(), value);
-                    }
-                }
-                row.insert("evidence".into(), Value::Array(evidence));
-                Ok(Value::Object(row))
-            })
+        (0..self.get(table)?.height())
+            .map(|i| self.row(table, i))
             .collect()
+    }
+
+    /// Row `i` of a table as JSON, as [`Tables::rows`] shows it; converting one row at a time
+    /// keeps memory flat however large the table.
+    pub fn row(&self, table: &str, i: usize) -> Result<Value> {
+        let df = self.get(table)?;
+        let mut row = Map::new();
+        let mut evidence = Vec::new();
+        for c in df.columns() {
+            let value = any_to_json(c.get(i)?);
+            let name = c.name().as_str();
+            if let Some(role) = name.strip_suffix("_ref") {
+                if let Value::String(r) = &value {
+                    evidence.push(self.resolve(role, r)?);
+                }
+            } else if let Some(key) = name.strip_suffix("_json") {
+                let parsed = match &value {
+                    Value::String(text) => serde_json::from_str(text).map_err(|e| {
+                        anyhow::anyhow!("table {table}: column {name} holds invalid JSON: {e}")
+                    })?,
+                    other => other.clone(),
+                };
+                row.insert(key.to_string(), parsed);
+            } else {
+                row.insert(name.to_string(), value);
+            }
+        }
+        row.insert("evidence".into(), Value::Array(evidence));
+        Ok(Value::Object(row))
     }
 
     /// Expands a `FILE:DOCUMENT:POINTER` reference (as written by [`source_ref`]).
