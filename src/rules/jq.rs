@@ -20,6 +20,15 @@ pub const GLOBALS: [&str; 1] = ["$params"];
 /// (`halt` stays: `run` turns it into an error instead of stopping the process.)
 const WITHHELD: [&str; 4] = ["env", "now", "localtime", "strflocaltime"];
 
+/// The rule pack's library: definitions every query can use (`queries/lib.jq`).
+pub const LIBRARY: &str = include_str!("../../queries/lib.jq");
+
+/// The library's definitions.
+fn library() -> Result<Vec<load::parse::Def<&'static str>>> {
+    load::parse(LIBRARY, |p| p.defs())
+        .ok_or_else(|| anyhow!("queries/lib.jq does not parse; check it with `jaq -n -f`"))
+}
+
 /// 1-based line and column of a byte offset in `code`.
 pub fn line_col(code: &str, offset: usize) -> (usize, usize) {
     let before = &code[..offset];
@@ -38,13 +47,14 @@ pub fn compile(code: &str, line_offset: usize) -> Result<Filter> {
             let (l, c) = line_col(code, load::span(code, found).start);
             format!("line {}, column {c}", l + line_offset)
         } else {
-            "in the standard library".to_string()
+            "in the standard library or queries/lib.jq".to_string()
         }
     };
     let arena = Arena::default();
     let defs = jaq_core::defs()
         .chain(jaq_std::defs())
-        .chain(jaq_json::defs());
+        .chain(jaq_json::defs())
+        .chain(library()?);
     let modules =
         Loader::new(defs)
             .load(&arena, File { code, path: () })

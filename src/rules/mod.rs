@@ -403,5 +403,9 @@ pub fn catalog(rules: &[Rule]) -> String {
         }
         md += &format!("\n### Query\n\n```jq\n{}\n```\n", m.query.get_ref().trim());
     }
+    md += &format!(
+        "\n## Library\n\nDefinitions every query can use, from `queries/lib.jq`:\n\n```jq\n{}\n```\n",
+        jq::LIBRARY.trim()
+    );
     md
 }
