@@ -141,7 +141,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (findings, mut run_errors) = rules::run(&pack, &tables);
             errors.extend(evidence.errors.iter().cloned());
             errors.append(&mut run_errors);
-            let report = Report::new(findings, &evidence, pack.len(), errors);
+            let metas = pack.iter().map(|r| r.meta.clone()).collect();
+            let report = Report::new(findings, &evidence, metas, errors);
             report.write(format, &mut out)?;
             out.flush()?;
             Ok(if !report.errors.is_empty() {

@@ -69,7 +69,7 @@ fn scan_json_follows_the_contract() {
 
 #[test]
 fn the_same_evidence_gives_byte_identical_output() {
-    for format in ["json", "csv", "jsonl", "table"] {
+    for format in ["json", "csv", "jsonl", "table", "sarif"] {
         let a = snapaudit(&[
             "scan",
             "--format",
@@ -118,6 +118,43 @@ fn csv_and_jsonl_carry_the_same_findings() {
     ));
     assert_eq!(csv.stdout.lines().count(), n + 1);
     assert!(csv.stdout.contains("ecs/describe-tasks.json#0/tasks/"));
+}
+
+#[test]
+fn sarif_carries_rules_results_and_hashed_artifacts() {
+    let demo = snapshot("demo");
+    let (_, json) = scan_json(&[&demo], &[]);
+    let run = snapaudit(&["scan", "--format", "sarif", demo.to_str().unwrap()]);
+    let sarif = run.json();
+    assert_eq!(sarif["version"], "2.1.0");
+    let r = &sarif["runs"][0];
+    let rules = r["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = r["results"].as_array().unwrap();
+    assert_eq!(results.len(), json["findings"].as_array().unwrap().len());
+    for res in results {
+        let i = res["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[i]["id"], res["ruleId"]);
+        assert!(["error", "warning", "note"].contains(&res["level"].as_str().unwrap()));
+        let loc = &res["locations"][0];
+        assert!(loc["physicalLocation"]["artifactLocation"]["uri"].is_string());
+        assert!(
+            loc["properties"]["jsonPointer"]
+                .as_str()
+                .unwrap()
+                .starts_with('/')
+        );
+    }
+    let critical = results
+        .iter()
+        .find(|x| x["properties"]["severity"] == "critical")
+        .unwrap();
+    assert_eq!(critical["level"], "error");
+    let artifacts = r["artifacts"].as_array().unwrap();
+    assert_eq!(artifacts.len(), json["evidence"].as_array().unwrap().len());
+    assert_eq!(
+        artifacts[0]["hashes"]["sha-256"],
+        json["evidence"][0]["sha256"]
+    );
 }
 
 #[test]

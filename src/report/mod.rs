@@ -1,6 +1,7 @@
 //! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines or CSV.
 
 pub mod reach;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -10,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
-use crate::rules::{Finding, Severity};
+use crate::rules::{Finding, RuleMeta, Severity};
 
 /// Output formats of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -23,6 +24,8 @@ pub enum Format {
     Jsonl,
     /// One finding per row.
     Csv,
+    /// SARIF 2.1.0, for code-scanning dashboards and CI.
+    Sarif,
 }
 
 /// Everything a report shows.
@@ -40,6 +43,9 @@ pub struct Report {
     pub warnings: Vec<Diagnostic>,
     /// Unreadable evidence and failing rules.
     pub errors: Vec<Diagnostic>,
+    /// The rules that ran (for formats that describe them, such as SARIF).
+    #[serde(skip)]
+    pub rules: Vec<RuleMeta>,
 }
 
 impl Report {
@@ -47,7 +53,7 @@ impl Report {
     pub fn new(
         findings: Vec<Finding>,
         evidence: &Evidence,
-        rules: usize,
+        rules: Vec<RuleMeta>,
         errors: Vec<Diagnostic>,
     ) -> Report {
         let mut by_severity = BTreeMap::new();
@@ -66,7 +72,7 @@ impl Report {
             "findings": findings.len(),
             "by_severity": by_severity,
             "by_rule": by_rule,
-            "rules": rules,
+            "rules": rules.len(),
             "evidence_files": evidence.files.len(),
             "skipped_files": evidence.skipped.len(),
             "records": records,
@@ -82,6 +88,7 @@ impl Report {
             skipped: evidence.skipped.clone(),
             warnings: evidence.warnings.clone(),
             errors,
+            rules,
         }
     }
 
@@ -104,6 +111,10 @@ impl Report {
                 }
             }
             Format::Csv => self.write_csv(out)?,
+            Format::Sarif => {
+                serde_json::to_writer_pretty(&mut *out, &sarif::document(self))?;
+                writeln!(out)?;
+            }
             Format::Table => self.write_table(out)?,
         }
         Ok(())
