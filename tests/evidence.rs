@@ -198,6 +198,30 @@ fn evidence_of_the_wrong_shape_is_an_error_naming_the_position() {
 }
 
 #[test]
+fn a_record_of_the_wrong_shape_is_skipped_alone_and_named() {
+    let dir = scratch("bad-record");
+    let text = std::fs::read_to_string(snapshot("demo/ecs/describe-tasks.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["tasks"][2]["taskArn"] = serde_json::json!(["not", "a", "string"]);
+    let pretty = serde_json::to_string_pretty(&doc).unwrap();
+    std::fs::write(dir.join("describe-tasks.json"), &pretty).unwrap();
+    let ev = scan(&[dir]);
+    assert_eq!(ev.records.tasks.len(), 6, "the other six tasks are kept");
+    assert_eq!(ev.errors.len(), 1, "{:?}", ev.errors);
+    let e = &ev.errors[0];
+    assert_eq!(e.pointer.as_deref(), Some("/tasks/2"));
+    let line = pretty[..pretty.find("\"not\"").unwrap()]
+        .matches('\n')
+        .count()
+        + 1;
+    assert!(
+        e.line.is_some_and(|l| l >= line - 1 && l <= line + 4),
+        "{e:?} near line {line}"
+    );
+    assert!(e.message.contains("record skipped"), "{}", e.message);
+}
+
+#[test]
 fn failed_calls_and_failures_entries_are_warnings_not_empty_results() {
     let ev = scan(&[snapshot("ECS.2")]);
     assert!(

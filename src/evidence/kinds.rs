@@ -90,6 +90,31 @@ macro_rules! kinds {
                 )*
             }
 
+            /// Moves the arrays of a document already read as JSON in, record by record: a record
+            /// that does not read as its kind is returned as `(pointer, why)` and the others are
+            /// kept. This is the slow path, taken only for a file whose typed reading failed.
+            pub fn take_values(
+                &mut self,
+                map: &mut serde_json::Map<String, serde_json::Value>,
+                at: &Source,
+                counts: &mut Vec<(Kind, usize)>,
+            ) -> Vec<(String, String)> {
+                let mut bad = Vec::new();
+                $(
+                    if let Some(serde_json::Value::Array(items)) = map.remove($key) {
+                        counts.push((Kind::$variant, items.len()));
+                        for (i, item) in items.into_iter().enumerate() {
+                            let pointer = format!("{}/{}/{i}", at.pointer, $key);
+                            match <$ty>::deserialize(item) {
+                                Ok(item) => self.$field.push(Record { item, source: at.at(pointer) }),
+                                Err(e) => bad.push((pointer, e.to_string())),
+                            }
+                        }
+                    }
+                )*
+                bad
+            }
+
             /// Appends `other`'s records after this one's.
             pub fn append(&mut self, other: &mut Records) {
                 $( self.$field.append(&mut other.$field); )*

@@ -133,7 +133,7 @@ pub fn scan(paths: &[PathBuf]) -> Evidence {
             }
         };
         evidence.warnings.append(&mut out.warnings);
-        evidence.errors.extend(out.error.take());
+        evidence.errors.append(&mut out.errors);
         if let Some(reason) = out.skipped.take() {
             evidence.skipped.push(Skipped {
                 file: f.shown.clone(),

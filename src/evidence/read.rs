@@ -1,9 +1,10 @@
 //! Reading one file: splitting it into JSON documents (one, several concatenated, or an array of
 //! them), unwrapping boto3 recordings, and turning their arrays into records with provenance.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::kinds::{Document, Kind, Records};
+use super::kinds::{ApiError, Document, Kind, Records};
 use super::{Record, Source};
 
 /// A problem tied to a file and, where known, a position in it.
@@ -61,8 +62,9 @@ pub struct FileOutcome {
     pub skipped: Option<String>,
     /// Failed calls and `failures[]` entries recorded in the file.
     pub warnings: Vec<Diagnostic>,
-    /// The error that stopped reading the file (documents before it are kept).
-    pub error: Option<Diagnostic>,
+    /// What could not be read: the error that stopped reading the file (documents before it
+    /// are kept), or each record of an unexpected shape (the other records are kept).
+    pub errors: Vec<Diagnostic>,
 }
 
 /// Reads the evidence in `bytes`, the content of the file shown as `path`.
@@ -81,10 +83,7 @@ pub fn read_file(file: u32, path: &str, bytes: &[u8]) -> FileOutcome {
                 .enumerate()
                 .map(|(i, d)| (d, Source::new(file, 0, format!("/{i}"))))
                 .collect(),
-            Err(e) => {
-                settle_error(&mut out, path, bytes, e);
-                Vec::new()
-            }
+            Err(e) => return settle_error(out, file, path, bytes, e, Vec::new()),
         },
         Some(b'{') => {
             let mut docs = Vec::new();
@@ -92,17 +91,14 @@ pub fn read_file(file: u32, path: &str, bytes: &[u8]) -> FileOutcome {
             for (i, doc) in stream.enumerate() {
                 match doc {
                     Ok(d) => docs.push((d, Source::new(file, i as u32, String::new()))),
-                    Err(e) => {
-                        settle_error(&mut out, path, bytes, e);
-                        break;
-                    }
+                    Err(e) => return settle_error(out, file, path, bytes, e, docs),
                 }
             }
             docs
         }
         Some(_) if path.ends_with(".json") => {
             let (line, column) = line_col(bytes, bytes.len() - bytes.trim_ascii_start().len());
-            out.error = Some(Diagnostic {
+            out.errors.push(Diagnostic {
                 line: Some(line),
                 column: Some(column),
                 ..Diagnostic::file(
@@ -121,7 +117,13 @@ pub fn read_file(file: u32, path: &str, bytes: &[u8]) -> FileOutcome {
     for (mut doc, at) in documents {
         recognised |= absorb(&mut out, path, &mut doc, &at);
     }
-    if !recognised && out.error.is_none() && out.skipped.is_none() {
+    finish(out, path, recognised)
+}
+
+/// Marks a file with nothing recognisable as skipped, and ties prefix-list entries to the list
+/// named in the file name.
+fn finish(mut out: FileOutcome, path: &str, recognised: bool) -> FileOutcome {
+    if !recognised && out.errors.is_empty() && out.skipped.is_none() {
         out.skipped = Some("no AWS evidence recognised (no known top-level key)".into());
     }
     if let Some(list_id) = prefix_list_id(path) {
@@ -136,32 +138,7 @@ pub fn read_file(file: u32, path: &str, bytes: &[u8]) -> FileOutcome {
 fn absorb(out: &mut FileOutcome, path: &str, doc: &mut Document, at: &Source) -> bool {
     let mut recognised = false;
     if let Some(mut inner) = doc.data.take() {
-        let failed = doc.status_code.is_some_and(|s| s >= 400) || inner.error.is_some();
-        if failed {
-            let status = doc
-                .status_code
-                .map(|s| format!("status {s}, "))
-                .unwrap_or_default();
-            let (code, message) = inner
-                .error
-                .as_ref()
-                .map(|e| {
-                    (
-                        e.code.as_deref().unwrap_or("?"),
-                        e.message.as_deref().unwrap_or(""),
-                    )
-                })
-                .unwrap_or(("?", ""));
-            out.warnings.push(Diagnostic {
-                pointer: Some(format!("{}/data", at.pointer)),
-                ..Diagnostic::file(
-                    path,
-                    format!(
-                        "recorded API call failed ({status}{code}: {message}); what it would \
-                         have listed is unknown, not absent"
-                    ),
-                )
-            });
+        if failed_call(out, path, at, doc.status_code, inner.error.as_ref()) {
             return true;
         }
         recognised |= absorb(
@@ -171,6 +148,94 @@ fn absorb(out: &mut FileOutcome, path: &str, doc: &mut Document, at: &Source) ->
             &at.at(format!("{}/data", at.pointer)),
         );
     }
+    let kinds = doc.kinds();
+    recognised |= notes(out, path, doc, &kinds, at);
+    let services_before = out.records.services.len();
+    out.records.take(doc, at, &mut out.kinds);
+    lift_inline_task_sets(out, services_before);
+    recognised | !kinds.is_empty()
+}
+
+/// The slow path of [`absorb`] for a document already read as JSON: records of an unexpected
+/// shape become errors naming their pointer, the others are kept.
+fn absorb_value(out: &mut FileOutcome, path: &str, value: Value, at: &Source) -> bool {
+    let Value::Object(mut map) = value else {
+        return false;
+    };
+    let data = map.remove("data");
+    let kinds_before = out.kinds.len();
+    let services_before = out.records.services.len();
+    let bad = out.records.take_values(&mut map, at, &mut out.kinds);
+    lift_inline_task_sets(out, services_before);
+    let kinds: Vec<Kind> = out.kinds[kinds_before..].iter().map(|(k, _)| *k).collect();
+    for (pointer, why) in bad {
+        out.errors.push(Diagnostic {
+            pointer: Some(pointer),
+            ..Diagnostic::file(
+                path,
+                format!(
+                    "record skipped, unexpected shape: {why}; the file's other records were read"
+                ),
+            )
+        });
+    }
+    let mut rest: Document = serde_json::from_value(Value::Object(map)).unwrap_or_default();
+    let mut recognised = !kinds.is_empty();
+    if let Some(data) = data {
+        let error = data
+            .get("Error")
+            .and_then(|e| ApiError::deserialize(e).ok());
+        if failed_call(out, path, at, rest.status_code, error.as_ref()) {
+            return true;
+        }
+        recognised |= absorb_value(out, path, data, &at.at(format!("{}/data", at.pointer)));
+    }
+    recognised | notes(out, path, &mut rest, &kinds, at)
+}
+
+/// A boto3 recording of a failed call becomes a warning; returns whether the call failed.
+fn failed_call(
+    out: &mut FileOutcome,
+    path: &str,
+    at: &Source,
+    status: Option<u16>,
+    error: Option<&ApiError>,
+) -> bool {
+    if !(status.is_some_and(|s| s >= 400) || error.is_some()) {
+        return false;
+    }
+    let status = status.map(|s| format!("status {s}, ")).unwrap_or_default();
+    let (code, message) = error
+        .map(|e| {
+            (
+                e.code.as_deref().unwrap_or("?"),
+                e.message.as_deref().unwrap_or(""),
+            )
+        })
+        .unwrap_or(("?", ""));
+    out.warnings.push(Diagnostic {
+        pointer: Some(format!("{}/data", at.pointer)),
+        ..Diagnostic::file(
+            path,
+            format!(
+                "recorded API call failed ({status}{code}: {message}); what it would \
+                 have listed is unknown, not absent"
+            ),
+        )
+    });
+    true
+}
+
+/// A recorded `Error` and every ECS `failures[]` entry become warnings; returns whether there
+/// were any.
+fn notes(
+    out: &mut FileOutcome,
+    path: &str,
+    doc: &mut Document,
+    kinds: &[Kind],
+    at: &Source,
+) -> bool {
+    let mut any = false;
     if let Some(err) = &doc.error {
         out.warnings.push(Diagnostic {
             pointer: Some(at.pointer.clone()),
@@ -183,12 +248,11 @@ fn absorb(out: &mut FileOutcome, path: &str, doc: &mut Document, at: &Source) ->
                 ),
             )
         });
-        recognised = true;
+        any = true;
     }
-    let kinds = doc.kinds();
     let command = kinds.first().map_or("the ECS call", |k| k.command());
     for (i, f) in doc.failures.take().unwrap_or_default().iter().enumerate() {
-        recognised = true;
+        any = true;
         out.warnings.push(Diagnostic {
             pointer: Some(format!("{}/failures/{i}", at.pointer)),
             ..Diagnostic::file(
@@ -205,11 +269,13 @@ fn absorb(out: &mut FileOutcome, path: &str, doc: &mut Document, at: &Source) ->
             )
         });
     }
-    recognised |= !kinds.is_empty();
-    let services_before = out.records.services.len();
-    out.records.take(doc, at, &mut out.kinds);
-    // Task sets shown inline in describe-services are task-set evidence too.
-    for service in &mut out.records.services[services_before..] {
+    any
+}
+
+/// Task sets shown inline in describe-services (services from index `from` on) are task-set
+/// evidence too.
+fn lift_inline_task_sets(out: &mut FileOutcome, from: usize) {
+    for service in &mut out.records.services[from..] {
         let base = format!("{}/taskSets", service.source.pointer);
         let inline = std::mem::take(&mut service.item.task_sets);
         out.records
@@ -219,31 +285,96 @@ fn absorb(out: &mut FileOutcome, path: &str, doc: &mut Document, at: &Source) ->
                 source: service.source.at(format!("{base}/{j}")),
             }));
     }
-    recognised
 }
 
-/// Decides what a parse error means: invalid JSON and evidence of an unexpected shape are errors,
-/// valid JSON that is not AWS evidence is skipped.
-fn settle_error(out: &mut FileOutcome, path: &str, bytes: &[u8], e: serde_json::Error) {
+/// Decides what a parse error means. Invalid JSON is an error (documents before it are kept).
+/// Valid JSON that is not AWS evidence is skipped. Evidence of an unexpected shape is read again,
+/// record by record, so that only the records that do not read are lost, each named.
+fn settle_error(
+    mut out: FileOutcome,
+    file: u32,
+    path: &str,
+    bytes: &[u8],
+    e: serde_json::Error,
+    before: Vec<(Document, Source)>,
+) -> FileOutcome {
     let is_data = e.classify() == serde_json::error::Category::Data;
     if is_data && !looks_like_evidence(bytes) {
         out.skipped = Some("no AWS evidence recognised (JSON of another shape)".into());
-        return;
+        return out;
     }
-    let what = if is_data {
+    if is_data {
+        let mut recognised = false;
+        let (documents, stopped) = documents_as_values(file, bytes);
+        for (value, at) in documents {
+            recognised |= absorb_value(&mut out, path, value, &at);
+        }
+        if let Some(first) = out.errors.first_mut() {
+            // serde stopped at the first record that does not read: give it the text position.
+            (first.line, first.column) = (Some(e.line()), Some(e.column()));
+            if let Some(syntax) = stopped {
+                out.errors.push(invalid_json(path, &syntax));
+            }
+            return finish(out, path, recognised);
+        }
+        out = FileOutcome::default();
+    }
+    let mut recognised = false;
+    for (mut doc, at) in before {
+        recognised |= absorb(&mut out, path, &mut doc, &at);
+    }
+    out.errors.push(invalid_json(path, &e));
+    finish(out, path, recognised)
+}
+
+/// The error for a file serde could not read, at serde's position.
+fn invalid_json(path: &str, e: &serde_json::Error) -> Diagnostic {
+    let what = if e.classify() == serde_json::error::Category::Data {
         "unexpected shape for AWS evidence"
     } else {
         "invalid JSON"
     };
     let message = strip_position(&e.to_string());
-    out.error = Some(Diagnostic {
+    Diagnostic {
         line: Some(e.line()),
         column: Some(e.column()),
         ..Diagnostic::file(
             path,
             format!("{what}: {message}; fix or re-export this file (the rest of the scan went on)"),
         )
-    });
+    }
+}
+
+/// The file's documents as plain JSON, with the same sources as the typed reading gives them,
+/// and the syntax error that ended them early, if one did.
+fn documents_as_values(
+    file: u32,
+    bytes: &[u8],
+) -> (Vec<(Value, Source)>, Option<serde_json::Error>) {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        return match serde_json::from_slice::<Vec<Value>>(bytes) {
+            Ok(docs) => (
+                docs.into_iter()
+                    .enumerate()
+                    .map(|(i, d)| (d, Source::new(file, 0, format!("/{i}"))))
+                    .collect(),
+                None,
+            ),
+            Err(e) => (Vec::new(), Some(e)),
+        };
+    }
+    let mut docs = Vec::new();
+    for (i, doc) in serde_json::Deserializer::from_slice(bytes)
+        .into_iter::<Value>()
+        .enumerate()
+    {
+        match doc {
+            Ok(d) => docs.push((d, Source::new(file, i as u32, String::new()))),
+            Err(e) => return (docs, Some(e)),
+        }
+    }
+    (docs, None)
 }
 
 /// Whether valid JSON holds a known evidence key with an array value in some document.
