@@ -118,6 +118,46 @@ fn a_task_set_exported_twice_is_kept_once() {
 }
 
 #[test]
+fn copies_that_differ_are_flagged_and_identical_ones_are_not() {
+    let dir = scratch("conflict");
+    let text = std::fs::read_to_string(snapshot("demo/ecs/describe-tasks.json")).unwrap();
+    std::fs::write(dir.join("a-tasks.json"), &text).unwrap();
+    std::fs::write(dir.join("b-tasks-again.json"), &text).unwrap();
+    let ev = scan(std::slice::from_ref(&dir));
+    assert_eq!((ev.records.tasks.len(), ev.duplicates), (7, 7));
+    assert!(
+        ev.warnings.is_empty(),
+        "identical copies are just duplicates: {:?}",
+        ev.warnings
+    );
+
+    // the first task's own status (12-space indent; containers have their own, deeper)
+    let later = text.replacen(
+        "\n            \"lastStatus\": \"RUNNING\"",
+        "\n            \"lastStatus\": \"STOPPED\"",
+        1,
+    );
+    assert_ne!(later, text);
+    std::fs::write(dir.join("b-tasks-again.json"), later).unwrap();
+    let ev = scan(&[dir]);
+    assert_eq!(ev.warnings.len(), 1, "{:?}", ev.warnings);
+    let w = &ev.warnings[0];
+    assert_eq!(w.file, "b-tasks-again.json");
+    assert!(
+        w.message.contains("is also in a-tasks.json") && w.message.contains("different content"),
+        "{}",
+        w.message
+    );
+    let kept = ev
+        .records
+        .tasks
+        .iter()
+        .filter(|t| t.item.last_status.as_deref() == Some("RUNNING"))
+        .count();
+    assert_eq!(kept, 6, "the first copy in file order is the one used");
+}
+
+#[test]
 fn invalid_json_is_an_error_with_position_and_the_rest_is_still_read() {
     let dir = scratch("invalid");
     copy_set(&snapshot("demo"), &dir);

@@ -7,7 +7,7 @@ use super::model::*;
 use super::{Record, Source};
 
 /// A recorded API error (`{"Error": {"Code": …, "Message": …}}`), as boto3 recorders keep it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ApiError {
     /// AWS error code, e.g. `InvalidSubnetID.NotFound`.
@@ -120,12 +120,13 @@ macro_rules! kinds {
                 $( self.$field.append(&mut other.$field); )*
             }
 
-            /// Keeps the first record of each resource (in file order) and returns how many
-            /// repeated records were dropped.
-            pub fn dedup(&mut self) -> usize {
+            /// Keeps the first record of each resource (in file order); returns how many
+            /// repeated records were dropped and the repeats whose content differs.
+            pub fn dedup(&mut self) -> (usize, Vec<Conflict>) {
                 let mut dropped = 0;
-                $( dropped += dedup_by_key(&mut self.$field); )*
-                dropped
+                let mut conflicts = Vec::new();
+                $( dropped += dedup_by_key(&mut self.$field, &mut conflicts); )*
+                (dropped, conflicts)
             }
 
             /// Points every record at file `file` (sources are filled in before the index is known).
@@ -165,11 +166,48 @@ kinds! {
     flow_logs: "FlowLogs" => FlowLog, FlowLogs, "ec2 describe-flow-logs";
 }
 
-/// Keeps the first record per key, preserving file order among the kept ones.
-fn dedup_by_key<T: RecordKey>(records: &mut Vec<Record<T>>) -> usize {
+/// A resource exported more than once with different content (e.g. snapshots taken at
+/// different times).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The resource's key (ARN or id).
+    pub key: String,
+    /// The copy kept: the first in file order.
+    pub kept: Source,
+    /// A later copy that differs from it.
+    pub dropped: Source,
+}
+
+/// Keeps the first record per key, preserving file order among the kept ones; a dropped copy
+/// that differs from the kept one is noted in `conflicts`.
+fn dedup_by_key<T: RecordKey + PartialEq>(
+    records: &mut Vec<Record<T>>,
+    conflicts: &mut Vec<Conflict>,
+) -> usize {
+    use std::collections::hash_map::Entry;
     let before = records.len();
-    let mut seen = std::collections::HashSet::with_capacity(before);
-    records.retain(|r| seen.insert(r.item.key()));
+    let mut first = std::collections::HashMap::with_capacity(before);
+    let mut keep = vec![true; before];
+    for (i, r) in records.iter().enumerate() {
+        match first.entry(r.item.key()) {
+            Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            Entry::Occupied(o) => {
+                keep[i] = false;
+                let kept = &records[*o.get()];
+                if kept.item != r.item {
+                    conflicts.push(Conflict {
+                        key: o.key().clone(),
+                        kept: kept.source.clone(),
+                        dropped: r.source.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let mut keep = keep.into_iter();
+    records.retain(|_| keep.next().unwrap_or(true));
     before - records.len()
 }
 

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use kinds::{Kind, Records};
+pub use kinds::{Conflict, Kind, Records};
 pub use read::Diagnostic;
 
 /// Where a record came from: a file, the JSON document within it, and a JSON pointer.
@@ -157,7 +157,23 @@ pub fn scan(paths: &[PathBuf]) -> Evidence {
         });
         evidence.records.append(&mut out.records);
     }
-    evidence.duplicates = evidence.records.dedup();
+    let (duplicates, conflicts) = evidence.records.dedup();
+    evidence.duplicates = duplicates;
+    for c in conflicts {
+        let kept = &evidence.files[c.kept.file as usize].file;
+        evidence.warnings.push(Diagnostic {
+            pointer: Some(c.dropped.pointer.clone()),
+            ..Diagnostic::file(
+                &evidence.files[c.dropped.file as usize].file,
+                format!(
+                    "{} is also in {kept} at {} with different content; the first copy in file \
+                     order (that one) is used. Exports taken at different times are best scanned \
+                     separately",
+                    c.key, c.kept.pointer
+                ),
+            )
+        });
+    }
     evidence
 }
 

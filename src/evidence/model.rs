@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::timestamp::Timestamp;
 
 /// A `{"name": …, "value": …}` pair, as in ECS attachment details.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 pub struct NameValue {
     /// The detail name, e.g. `networkInterfaceId`.
     pub name: String,
@@ -15,7 +15,7 @@ pub struct NameValue {
 }
 
 /// An EC2 tag.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Tag {
     /// Tag key.
@@ -34,7 +34,7 @@ pub fn name_tag(tags: &[Tag]) -> Option<&str> {
 // ---------------------------------------------------------------------------------------- ECS
 
 /// An entry of an ECS `failures[]` array: a resource the call could not describe.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 pub struct Failure {
     /// The ARN or name that failed.
     pub arn: Option<String>,
@@ -45,7 +45,7 @@ pub struct Failure {
 }
 
 /// `networkConfiguration` of a service, deployment or task set.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkConfiguration {
     /// Present only for the awsvpc network mode.
@@ -53,7 +53,7 @@ pub struct NetworkConfiguration {
 }
 
 /// `awsvpcConfiguration`: where tasks are placed and whether they get a public IP.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AwsVpcConfiguration {
     /// Subnet ids.
@@ -76,7 +76,7 @@ impl NetworkConfiguration {
 }
 
 /// One ECS service from `describe-services`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
     /// Service ARN (carries account and region).
@@ -108,7 +108,7 @@ pub struct Service {
 }
 
 /// `deploymentController` of a service.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 pub struct DeploymentController {
     /// `ECS`, `CODE_DEPLOY` or `EXTERNAL`.
     #[serde(rename = "type")]
@@ -116,7 +116,7 @@ pub struct DeploymentController {
 }
 
 /// A deployment of a service (ECS controller).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
     /// Deployment id, e.g. `ecs-svc/1234567890123456789`; tasks carry it in `startedBy`.
@@ -128,7 +128,7 @@ pub struct Deployment {
 }
 
 /// One ECS task set (from `describe-task-sets` or inline in `describe-services`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskSet {
     /// Task set id, e.g. `ecs-svc/1234567890123456789`; its tasks carry it in `startedBy`.
@@ -150,7 +150,7 @@ pub struct TaskSet {
 }
 
 /// One ECS task from `describe-tasks`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Task {
     /// Task ARN.
@@ -179,7 +179,7 @@ pub struct Task {
 }
 
 /// An attachment of a task; `ElasticNetworkInterface` for awsvpc tasks.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 pub struct TaskAttachment {
     /// Attachment type.
     #[serde(rename = "type")]
@@ -206,7 +206,7 @@ impl Task {
 // ---------------------------------------------------------------------------------------- EC2
 
 /// A public address association of an ENI or one of its private addresses.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Association {
     /// The public IPv4 address.
@@ -229,7 +229,7 @@ impl Association {
 }
 
 /// `Attachment` of an ENI.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EniAttachment {
     /// The instance the ENI is attached to.
@@ -241,7 +241,7 @@ pub struct EniAttachment {
 }
 
 /// A private address of an ENI, possibly with its own public association.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PrivateIpAddress {
     /// The private IPv4 address.
@@ -253,7 +253,7 @@ pub struct PrivateIpAddress {
 }
 
 /// An IPv6 address of an ENI.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Ipv6Address {
     /// The address.
@@ -261,7 +261,7 @@ pub struct Ipv6Address {
 }
 
 /// A security group reference on an ENI or instance.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GroupRef {
     /// Group id.
@@ -271,7 +271,7 @@ pub struct GroupRef {
 }
 
 /// One network interface from `describe-network-interfaces`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkInterface {
     /// ENI id.
@@ -328,7 +328,7 @@ impl NetworkInterface {
 }
 
 /// A port range of an ACL entry.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PortRange {
     /// First port.
@@ -338,7 +338,7 @@ pub struct PortRange {
 }
 
 /// ICMP type and code of an ACL entry.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IcmpTypeCode {
     /// ICMP type, -1 for all.
@@ -349,7 +349,7 @@ pub struct IcmpTypeCode {
 }
 
 /// One security group from `describe-security-groups`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SecurityGroup {
     /// Group id.
@@ -369,7 +369,7 @@ pub struct SecurityGroup {
 }
 
 /// One permission of a security group.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IpPermission {
     /// `tcp`, `udp`, `icmp`, `icmpv6`, `-1` or a protocol number.
@@ -393,7 +393,7 @@ pub struct IpPermission {
 }
 
 /// An IPv4 source of a permission.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IpRange {
     /// CIDR.
@@ -403,7 +403,7 @@ pub struct IpRange {
 }
 
 /// An IPv6 source of a permission.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Ipv6Range {
     /// CIDR.
@@ -413,7 +413,7 @@ pub struct Ipv6Range {
 }
 
 /// A prefix list source of a permission.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PrefixListRef {
     /// Prefix list id.
@@ -423,7 +423,7 @@ pub struct PrefixListRef {
 }
 
 /// A security group source of a permission.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GroupPair {
     /// Group id.
@@ -435,7 +435,7 @@ pub struct GroupPair {
 }
 
 /// One network ACL from `describe-network-acls`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkAcl {
     /// ACL id.
@@ -455,7 +455,7 @@ pub struct NetworkAcl {
 }
 
 /// One entry of a network ACL.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AclEntry {
     /// Rule number; lower is evaluated first.
@@ -477,7 +477,7 @@ pub struct AclEntry {
 }
 
 /// A subnet association of a network ACL.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AclAssociation {
     /// Subnet id.
@@ -485,7 +485,7 @@ pub struct AclAssociation {
 }
 
 /// One route table from `describe-route-tables`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RouteTable {
     /// Route table id.
@@ -503,7 +503,7 @@ pub struct RouteTable {
 }
 
 /// One route of a route table.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Route {
     /// IPv4 destination.
@@ -554,7 +554,7 @@ impl Route {
 }
 
 /// An association of a route table.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RouteTableAssociation {
     /// Whether this is the VPC's main table.
@@ -564,7 +564,7 @@ pub struct RouteTableAssociation {
 }
 
 /// An internet gateway attachment.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GatewayAttachment {
     /// `available` (internet gateway) or `attached` (egress-only), `detaching`, …
@@ -574,7 +574,7 @@ pub struct GatewayAttachment {
 }
 
 /// One internet gateway from `describe-internet-gateways`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InternetGateway {
     /// Gateway id.
@@ -587,7 +587,7 @@ pub struct InternetGateway {
 }
 
 /// One egress-only internet gateway from `describe-egress-only-internet-gateways`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EgressOnlyInternetGateway {
     /// Gateway id.
@@ -598,7 +598,7 @@ pub struct EgressOnlyInternetGateway {
 }
 
 /// One subnet from `describe-subnets`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Subnet {
     /// Subnet id.
@@ -616,7 +616,7 @@ pub struct Subnet {
 }
 
 /// One VPC from `describe-vpcs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Vpc {
     /// VPC id.
@@ -630,7 +630,7 @@ pub struct Vpc {
 }
 
 /// One reservation from `describe-instances`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Reservation {
     /// Owning account.
@@ -641,7 +641,7 @@ pub struct Reservation {
 }
 
 /// An EC2 instance.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Instance {
     /// Instance id.
@@ -666,7 +666,7 @@ pub struct Instance {
 }
 
 /// `State` of an instance.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InstanceState {
     /// `running`, `stopped`, …
@@ -674,7 +674,7 @@ pub struct InstanceState {
 }
 
 /// `Placement` of an instance.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Placement {
     /// Availability zone.
@@ -682,7 +682,7 @@ pub struct Placement {
 }
 
 /// One Elastic IP from `describe-addresses`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Address {
     /// The public address.
@@ -706,7 +706,7 @@ pub struct Address {
 }
 
 /// One managed prefix list from `describe-managed-prefix-lists`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ManagedPrefixList {
     /// Prefix list id.
@@ -720,7 +720,7 @@ pub struct ManagedPrefixList {
 }
 
 /// One entry from `get-managed-prefix-list-entries`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PrefixListEntry {
     /// The prefix list the entry belongs to. `get-managed-prefix-list-entries` does not print it,
@@ -734,7 +734,7 @@ pub struct PrefixListEntry {
 }
 
 /// One flow log from `describe-flow-logs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct FlowLog {
     /// Flow log id.
