@@ -40,6 +40,10 @@ enum Command {
         /// Run only these rule ids (repeatable).
         #[arg(long = "rule")]
         only: Vec<String>,
+        /// Set a rule parameter, `RULE_ID.NAME=VALUE` (VALUE is JSON, e.g.
+        /// `EC2.18.authorized_ports=[80,443,8443]`; repeatable).
+        #[arg(long = "param", value_name = "RULE_ID.NAME=VALUE")]
+        params: Vec<String>,
     },
     /// List the tables built from the evidence, with row counts and columns.
     Tables {
@@ -124,11 +128,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             fail_on,
             rules,
             only,
+            params,
         } => {
             let (mut pack, mut errors) = match rules::load(&rules) {
                 Ok(pack) => (pack, Vec::new()),
                 Err(errs) => (Vec::new(), errs),
             };
+            for p in &params {
+                rules::set_param(&mut pack, p)?;
+            }
             if !only.is_empty() {
                 for id in &only {
                     if !pack.iter().any(|r| &r.meta.id == id) && errors.is_empty() {

@@ -158,6 +158,43 @@ fn sarif_carries_rules_results_and_hashed_artifacts() {
 }
 
 #[test]
+fn rule_parameters_can_be_set_from_the_command_line() {
+    let fixture = snapshot("EC2.18");
+    let ids = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["--rule", "EC2.18"];
+        args.extend(extra);
+        let (_, r) = scan_json(&[&fixture], &args);
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["resource_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let default = ids(&[]);
+    assert_eq!(default.len(), 2, "{default:?}");
+    let with_8080 = ids(&["--param", "EC2.18.authorized_ports=[80,443,8080]"]);
+    assert_eq!(
+        with_8080,
+        ["sg-07c89c9df4a3aa8e3"],
+        "8080 authorized: only the 80-443 range is left"
+    );
+    let typo = snapaudit(&[
+        "scan",
+        fixture.to_str().unwrap(),
+        "--param",
+        "EC2.18.authorised_ports=[22]",
+    ]);
+    assert_eq!(typo.code, 2);
+    assert!(
+        typo.stderr
+            .contains("has no parameter `authorised_ports` (it has: authorized_ports)"),
+        "{}",
+        typo.stderr
+    );
+}
+
+#[test]
 fn tables_lists_tables_with_rows_and_columns() {
     let run = snapaudit(&["tables", snapshot("demo").to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);

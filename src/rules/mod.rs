@@ -236,6 +236,35 @@ pub fn load(extra_dirs: &[impl AsRef<Path>]) -> Result<Vec<Rule>, Vec<Diagnostic
     }
 }
 
+/// Sets one rule parameter from `RULE_ID.NAME=VALUE` (VALUE read as JSON, else as a string).
+/// Only parameters the rule declares can be set, so a misspelt name is an error, not a no-op.
+pub fn set_param(rules: &mut [Rule], assignment: &str) -> Result<()> {
+    let usage = "use --param RULE_ID.NAME=VALUE, e.g. EC2.18.authorized_ports=[80,443]";
+    let (target, value) = assignment
+        .split_once('=')
+        .ok_or_else(|| anyhow!("`{assignment}`: {usage}"))?;
+    let (id, name) = target
+        .rsplit_once('.')
+        .ok_or_else(|| anyhow!("`{assignment}`: {usage}"))?;
+    let rule = rules
+        .iter_mut()
+        .find(|r| r.meta.id == id)
+        .ok_or_else(|| anyhow!("`{assignment}`: no rule with id {id}"))?;
+    let Some(slot) = rule.meta.params.get_mut(name) else {
+        let known: Vec<&str> = rule.meta.params.keys().map(String::as_str).collect();
+        bail!(
+            "`{assignment}`: rule {id} has no parameter `{name}` (it has: {})",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        );
+    };
+    *slot = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    Ok(())
+}
+
 /// Runs every rule over its table; returns the sorted findings and the run errors.
 pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
     let mut findings = Vec::new();
