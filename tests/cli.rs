@@ -69,7 +69,7 @@ fn scan_json_follows_the_contract() {
 
 #[test]
 fn the_same_evidence_gives_byte_identical_output() {
-    for format in ["json", "csv", "jsonl", "table", "sarif"] {
+    for format in ["json", "csv", "jsonl", "table", "sarif", "html"] {
         let a = snapaudit(&[
             "scan",
             "--format",
@@ -192,6 +192,52 @@ fn rule_parameters_can_be_set_from_the_command_line() {
         "{}",
         typo.stderr
     );
+}
+
+#[test]
+fn html_is_one_escaped_page_with_every_finding_and_its_evidence() {
+    let demo = snapshot("demo");
+    let (_, json) = scan_json(&[&demo], &[]);
+    let html = snapaudit(&["scan", "--format", "html", demo.to_str().unwrap()]).stdout;
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    assert!(
+        !html.contains("<script") && !html.contains("http"),
+        "self-contained, no script"
+    );
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(
+        html.matches("<details><summary>evidence</summary>").count(),
+        findings.len()
+    );
+    assert!(html.contains("Complete: every evidence file was read"));
+    for e in json["evidence"].as_array().unwrap() {
+        assert!(html.contains(e["sha256"].as_str().unwrap()));
+    }
+
+    let dir = scratch("html-escape");
+    let rule = USER_RULE.replace(
+        r#""task \(.task_id) uses \(.launch_type // "no launch type")""#,
+        r#""<script>alert(\(.task_id | tojson))</script> & more""#,
+    );
+    assert_ne!(rule, USER_RULE);
+    std::fs::write(dir.join("org.toml"), rule.replace("FARGATE\")", "EC2\")")).unwrap();
+    let run = snapaudit(&[
+        "scan",
+        "--format",
+        "html",
+        demo.to_str().unwrap(),
+        "--rules",
+        dir.to_str().unwrap(),
+        "--rule",
+        "ORG.1",
+    ]);
+    assert!(!run.stdout.contains("<script>"), "messages are escaped");
+    assert!(
+        run.stdout.contains("&lt;script&gt;alert("),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("&amp; more"));
 }
 
 #[test]

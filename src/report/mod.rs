@@ -1,5 +1,6 @@
 //! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines or CSV.
 
+pub mod html;
 pub mod reach;
 pub mod sarif;
 
@@ -26,6 +27,8 @@ pub enum Format {
     Csv,
     /// SARIF 2.1.0, for code-scanning dashboards and CI.
     Sarif,
+    /// One self-contained HTML page for people.
+    Html,
 }
 
 /// Everything a report shows.
@@ -111,6 +114,7 @@ impl Report {
                 }
             }
             Format::Csv => self.write_csv(out)?,
+            Format::Html => out.write_all(html::document(self).as_bytes())?,
             Format::Sarif => {
                 serde_json::to_writer_pretty(&mut *out, &sarif::document(self))?;
                 writeln!(out)?;
