@@ -26,9 +26,9 @@ pub fn document(report: &Report) -> String {
          <style>{STYLE}</style></head><body>\n<h1>snapaudit report</h1>\n"
     );
     let complete = s["complete"] == Value::Bool(true);
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<p class=\"banner {}\">{}</p>\n",
+        "<p class=\"banner {}\">{}</p>",
         if complete { "ok" } else { "incomplete" },
         if complete {
             "Complete: every evidence file was read and no call, resource or record is missing."
@@ -42,9 +42,9 @@ pub fn document(report: &Report) -> String {
             )
         }
     );
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<p>{} findings from {} evidence files ({} skipped, {} duplicate records dropped), {} rules.</p>\n",
+        "<p>{} findings from {} evidence files ({} skipped, {} duplicate records dropped), {} rules.</p>",
         s["findings"], s["evidence_files"], s["skipped_files"], s["duplicates_dropped"], s["rules"]
     );
     h += "<h2>Findings</h2>\n<table><tr><th>severity</th><th>rule</th><th>account / region</th>\
