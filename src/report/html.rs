@@ -64,11 +64,11 @@ pub fn document(report: &Report) -> String {
                 )
             })
             .collect();
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<tr><td class=\"sev {sev}\">{sev}</td><td>{rule}<br><small>{title}</small></td>\
              <td>{account}<br>{region}</td><td><code>{resource}</code><br><small>{rtype}</small></td>\
-             <td>{message}<details><summary>evidence</summary><ul>{evidence}</ul></details></td></tr>\n",
+             <td>{message}<details><summary>evidence</summary><ul>{evidence}</ul></details></td></tr>",
             sev = f.severity.as_str(),
             rule = esc(&f.rule_id),
             title = esc(&f.title),
