@@ -486,9 +486,21 @@ fn igw_hop(ctx: &Ctx, running: &Field) -> HopEval {
                     ));
                 }
             }
-            None if ctx.iface.igw_evidence => parts.push(format!(
-                "{igw} is not in the evidence, so it does not carry traffic"
-            )),
+            None if ctx.iface.igw_evidence => {
+                // Nothing records an absence: cite the routes that name the gateway.
+                records.extend(
+                    ctx.iface
+                        .route_table
+                        .iter()
+                        .flat_map(|t| &t.routes)
+                        .filter(|r| r.target == *igw)
+                        .map(|r| r.record),
+                );
+                parts.push(format!(
+                    "{igw} (named by the route) is not among the account's internet gateways in \
+                     the evidence, so it does not carry traffic"
+                ));
+            }
             None => {
                 m_set = m_set.union(m);
                 parts.push(format!(
