@@ -275,7 +275,10 @@ fn detached_absent_and_unknown_igw() {
     let g = hop(&e, "internet_gateway");
     assert_eq!(g.verdict, Verdict::Fail);
     assert!(g.detail.contains("igw-1 (named by the route) is not among"));
-    assert!(!g.records.is_empty(), "the route naming the absent gateway is cited");
+    assert!(
+        !g.records.is_empty(),
+        "the route naming the absent gateway is cited"
+    );
 
     f.igw_evidence = false;
     let e = v4(&f);

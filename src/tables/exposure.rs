@@ -61,7 +61,7 @@ pub struct TaskRef {
 impl Owner {
     /// Classifies an interface: an ECS task attachment naming it wins, then the interface type
     /// and description AWS gives to NAT gateway, load balancer and Lambda interfaces, then an
-    /// instance attachment, then a Fargate/ECS description.
+    /// instance attachment, then RDS and VPC endpoint descriptions, then a Fargate/ECS description.
     pub fn of(eni: &NetworkInterface, task: Option<&TaskRef>) -> Owner {
         let desc = eni.description.as_deref().unwrap_or_default();
         let itype = eni.interface_type.as_deref().unwrap_or_default();
@@ -102,6 +102,13 @@ impl Owner {
         if let Some(i) = instance {
             return owner("ec2_instance", Some(i));
         }
+        if desc == "RDSNetworkInterface" {
+            return owner("rds", None);
+        }
+        if itype == "vpc_endpoint" || desc.starts_with("VPC Endpoint Interface ") {
+            let endpoint = desc.split_whitespace().find(|w| w.starts_with("vpce-"));
+            return owner("vpc_endpoint", endpoint);
+        }
         if desc.starts_with("arn:aws:ecs:") || eni.requester_id.as_deref() == Some(FARGATE) {
             return owner("ecs_task", Some(desc));
         }
@@ -120,6 +127,8 @@ impl Owner {
             "load_balancer" => format!("load balancer {id}"),
             "nat_gateway" => format!("NAT gateway {id}"),
             "lambda" => format!("Lambda function {id}"),
+            "rds" => "RDS database".to_string(),
+            "vpc_endpoint" => format!("VPC endpoint {id}"),
             _ => format!("interface owner {id}"),
         }
     }
@@ -939,4 +948,68 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
             Some(source_ref(network.source(r.eni.record)))
         })
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner(json: &str) -> Owner {
+        Owner::of(&serde_json::from_str(json).unwrap(), None)
+    }
+
+    #[test]
+    fn owners_are_read_from_type_description_and_attachment() {
+        let cases = [
+            (
+                r#"{"NetworkInterfaceId": "eni-1", "InterfaceType": "nat_gateway", "Description": "Interface for NAT Gateway nat-0a1"}"#,
+                "nat_gateway",
+                Some("nat-0a1"),
+            ),
+            (
+                r#"{"NetworkInterfaceId": "eni-2", "Description": "ELB app/web/50dc6c495c0c9188"}"#,
+                "load_balancer",
+                Some("app/web/50dc6c495c0c9188"),
+            ),
+            (
+                r#"{"NetworkInterfaceId": "eni-3", "InterfaceType": "lambda", "Description": "AWS Lambda VPC ENI-resize"}"#,
+                "lambda",
+                Some("resize"),
+            ),
+            (
+                r#"{"NetworkInterfaceId": "eni-4", "Attachment": {"InstanceId": "i-0b2"}}"#,
+                "ec2_instance",
+                Some("i-0b2"),
+            ),
+            (
+                r#"{"NetworkInterfaceId": "eni-5", "Description": "RDSNetworkInterface"}"#,
+                "rds",
+                None,
+            ),
+            (
+                r#"{"NetworkInterfaceId": "eni-6", "InterfaceType": "vpc_endpoint", "Description": "VPC Endpoint Interface vpce-0c3"}"#,
+                "vpc_endpoint",
+                Some("vpce-0c3"),
+            ),
+            (
+                r#"{"NetworkInterfaceId": "eni-7", "Description": "arn:aws:ecs:eu-west-1:111122223333:attachment/x"}"#,
+                "ecs_task",
+                Some("arn:aws:ecs:eu-west-1:111122223333:attachment/x"),
+            ),
+            (
+                r#"{"NetworkInterfaceId": "eni-8", "Description": "hand-made"}"#,
+                "other",
+                Some("hand-made"),
+            ),
+        ];
+        for (json, kind, id) in cases {
+            let o = owner(json);
+            assert_eq!((o.kind, o.id.as_deref()), (kind, id), "{json}");
+        }
+        assert_eq!(
+            owner(r#"{"NetworkInterfaceId": "eni-5", "Description": "RDSNetworkInterface"}"#)
+                .describe(),
+            "RDS database"
+        );
+    }
 }
