@@ -81,10 +81,9 @@ macro_rules! kinds {
                 $(
                     if let Some(items) = doc.$field.take() {
                         counts.push((Kind::$variant, items.len()));
-                        let base = format!("{}/{}", at.pointer, $key);
                         self.$field.extend(items.into_iter().enumerate().map(|(i, item)| Record {
                             item,
-                            source: at.at(format!("{base}/{i}")),
+                            source: at.child($key, i),
                         }));
                     }
                 )*
@@ -104,10 +103,10 @@ macro_rules! kinds {
                     if let Some(serde_json::Value::Array(items)) = map.remove($key) {
                         counts.push((Kind::$variant, items.len()));
                         for (i, item) in items.into_iter().enumerate() {
-                            let pointer = format!("{}/{}/{i}", at.pointer, $key);
+                            let source = at.child($key, i);
                             match <$ty>::deserialize(item) {
-                                Ok(item) => self.$field.push(Record { item, source: at.at(pointer) }),
-                                Err(e) => bad.push((pointer, e.to_string())),
+                                Ok(item) => self.$field.push(Record { item, source }),
+                                Err(e) => bad.push((source.pointer, e.to_string())),
                             }
                         }
                     }

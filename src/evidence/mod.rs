@@ -40,6 +40,11 @@ impl Source {
     pub fn at(&self, pointer: String) -> Self {
         Source::new(self.file, self.document, pointer)
     }
+
+    /// Element `index` of the array `list` inside this record.
+    pub fn child(&self, list: &str, index: usize) -> Self {
+        self.at(format!("{}/{list}/{index}", self.pointer))
+    }
 }
 
 /// A typed record with its provenance.

@@ -276,13 +276,12 @@ fn notes(
 /// evidence too.
 fn lift_inline_task_sets(out: &mut FileOutcome, from: usize) {
     for service in &mut out.records.services[from..] {
-        let base = format!("{}/taskSets", service.source.pointer);
         let inline = std::mem::take(&mut service.item.task_sets);
         out.records
             .task_sets
             .extend(inline.into_iter().enumerate().map(|(j, item)| Record {
                 item,
-                source: service.source.at(format!("{base}/{j}")),
+                source: service.source.child("taskSets", j),
             }));
     }
 }

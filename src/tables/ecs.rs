@@ -93,9 +93,7 @@ pub fn deployments(records: &Records) -> Result<DataFrame> {
             assign(&d.network_configuration)
         })
         .string("record_ref", |(s, i, _)| {
-            Some(source_ref(
-                &s.source.at(format!("{}/deployments/{i}", s.source.pointer)),
-            ))
+            Some(source_ref(&s.source.child("deployments", *i)))
         })
         .build()
 }

@@ -429,7 +429,7 @@ impl Network {
                 } else {
                     continue;
                 };
-                let at = t.source.at(format!("{}/Routes/{i}", t.source.pointer));
+                let at = t.source.child("Routes", i);
                 routes.push(Route {
                     dest,
                     target: r.target().unwrap_or("unknown").to_string(),
@@ -467,7 +467,7 @@ impl Network {
             let record = self.record(&a.source);
             let mut entries = Vec::new();
             for (i, e) in a.item.entries.iter().enumerate() {
-                let at = a.source.at(format!("{}/Entries/{i}", a.source.pointer));
+                let at = a.source.child("Entries", i);
                 if let Some(mut entry) = nacl_entry(e) {
                     entry.record = self.record(&at);
                     entries.push(entry);

@@ -242,7 +242,7 @@ pub fn sg_rules(group: &Record<SecurityGroup>) -> Vec<SgRule<'_>> {
     ];
     for (direction, field, perms) in dirs {
         for (pi, perm) in perms.iter().enumerate() {
-            let base = format!("{}/{field}/{pi}", group.source.pointer);
+            let base = group.source.child(field, pi);
             let mut push = |kind: &'static str, list: &str, i: usize, source, description| {
                 out.push(SgRule {
                     group,
@@ -251,7 +251,7 @@ pub fn sg_rules(group: &Record<SecurityGroup>) -> Vec<SgRule<'_>> {
                     source_type: kind,
                     source,
                     description,
-                    at: group.source.at(format!("{base}/{list}/{i}")),
+                    at: base.child(list, i),
                 });
             };
             for (i, r) in perm.ip_ranges.iter().enumerate() {
@@ -427,9 +427,7 @@ pub fn network_acl_entries(records: &Records, scope: &Scope) -> Result<DataFrame
             Some(entry_cidr(e).is_some_and(is_world))
         })
         .string("record_ref", |(a, i, _)| {
-            Some(source_ref(
-                &a.source.at(format!("{}/Entries/{i}", a.source.pointer)),
-            ))
+            Some(source_ref(&a.source.child("Entries", *i)))
         })
         .build()
 }
@@ -476,9 +474,7 @@ pub fn routes(records: &Records, scope: &Scope) -> Result<DataFrame> {
         .str("target", |(_, _, r)| r.target())
         .str("state", |(_, _, r)| r.state.as_deref())
         .string("record_ref", |(t, i, _)| {
-            Some(source_ref(
-                &t.source.at(format!("{}/Routes/{i}", t.source.pointer)),
-            ))
+            Some(source_ref(&t.source.child("Routes", *i)))
         })
         .build()
 }
@@ -583,9 +579,7 @@ pub fn instances(records: &Records) -> Result<DataFrame> {
         .str("private_ip", |(_, _, i)| i.private_ip_address.as_deref())
         .str("public_ip", |(_, _, i)| i.public_ip_address.as_deref())
         .string("record_ref", |(r, i, _)| {
-            Some(source_ref(
-                &r.source.at(format!("{}/Instances/{i}", r.source.pointer)),
-            ))
+            Some(source_ref(&r.source.child("Instances", *i)))
         })
         .build()
 }
