@@ -168,7 +168,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Tables { paths } => {
             let (evidence, tables) = load(&paths)?;
-            for (name, df) in tables.iter() {
+            for name in tables.names() {
+                let df = tables.get(name)?;
                 writeln!(out, "{name} ({} rows)", df.height())?;
                 for c in df.columns() {
                     writeln!(out, "  {:<28} {}", c.name(), c.dtype())?;

@@ -25,7 +25,13 @@ pub struct Tables {
     frames: BTreeMap<&'static str, DataFrame>,
     files: Vec<EvidenceFile>,
     network: exposure::Network,
+    /// `eni_exposure`, evaluated on first use: `reach` and scans whose rules do not read it
+    /// never pay for evaluating every interface.
+    exposure: std::sync::OnceLock<DataFrame>,
 }
+
+/// The view built on demand from the others.
+const ENI_EXPOSURE: &str = "eni_exposure";
 
 impl Tables {
     /// Builds every table and view; warns (into `evidence.warnings`) about running tasks whose ENI
@@ -64,13 +70,12 @@ impl Tables {
         frames.insert("flow_logs", net::flow_logs(r, &scope)?);
         let tasks = exposure::task_refs(&frames["ecs_task_network"])?;
         let network = exposure::Network::new(r, &scope, &tasks);
-        let mut tables = Tables {
+        let tables = Tables {
             frames,
             files: evidence.files.clone(),
             network,
+            exposure: std::sync::OnceLock::new(),
         };
-        let view = exposure::eni_exposure(&tables)?;
-        tables.frames.insert("eni_exposure", view);
         tables.warn_missing_enis(evidence)?;
         Ok(tables)
     }
@@ -80,18 +85,28 @@ impl Tables {
         &self.network
     }
 
-    /// Table names with their frames, in name order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &DataFrame)> {
-        self.frames.iter().map(|(k, v)| (*k, v))
+    /// Every table name, in name order.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.frames.keys().copied().collect();
+        names.push(ENI_EXPOSURE);
+        names.sort_unstable();
+        names
     }
 
     /// One table by name; an unknown name lists the known ones.
     pub fn get(&self, name: &str) -> Result<&DataFrame> {
+        if name == ENI_EXPOSURE {
+            if let Some(df) = self.exposure.get() {
+                return Ok(df);
+            }
+            let df = exposure::eni_exposure(self)?;
+            return Ok(self.exposure.get_or_init(|| df));
+        }
         match self.frames.get(name) {
             Some(df) => Ok(df),
             None => bail!(
                 "no table named `{name}`; tables are: {}",
-                self.frames.keys().copied().collect::<Vec<_>>().join(", ")
+                self.names().join(", ")
             ),
         }
     }
