@@ -1,6 +1,7 @@
 //! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines or CSV.
 
 pub mod html;
+pub mod path;
 pub mod reach;
 pub mod sarif;
 

@@ -5,9 +5,10 @@ use std::io::Write;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
+use super::path::{exposure_json, hops_json};
 use crate::reach::{IpVersion, Query, Reachable, protocol_name};
 use crate::tables::Tables;
-use crate::tables::exposure::{Eni, EniEvaluation, exposure_json, hops_json};
+use crate::tables::exposure::{Eni, EniEvaluation};
 
 /// What the evidence cannot show, whatever the verdict.
 const NOT_SHOWN: [&str; 3] = [
@@ -83,7 +84,7 @@ pub fn interface_json(tables: &Tables, eni: &Eni, query: &Query) -> Result<Value
         .collect();
     Ok(json!({
         "network_interface_id": eni.id,
-        "owner_type": eni.owner.kind,
+        "owner_type": eni.owner.kind.as_str(),
         "owner_id": eni.owner.id,
         "service_name": eni.owner.service_name,
         "service_arn": eni.owner.service_arn,

@@ -6,6 +6,8 @@ pub mod ecs;
 pub mod exposure;
 pub mod frame;
 pub mod net;
+pub mod scope;
+pub mod security_groups;
 
 use std::collections::BTreeMap;
 
@@ -52,12 +54,9 @@ impl Tables {
             &frames["network_interfaces"],
         )?;
         frames.insert("ecs_task_network", view);
-        let scope = net::Scope::new(r, &evidence.files);
-        frames.insert("security_groups", net::security_groups(r, &scope)?);
-        frames.insert(
-            "security_group_rules",
-            net::security_group_rules(r, &scope)?,
-        );
+        let scope = scope::Scope::new(r, &evidence.files);
+        frames.insert("security_groups", security_groups::groups(r, &scope)?);
+        frames.insert("security_group_rules", security_groups::rules(r, &scope)?);
         frames.insert("network_acls", net::network_acls(r, &scope)?);
         frames.insert("network_acl_entries", net::network_acl_entries(r, &scope)?);
         frames.insert("routes", net::routes(r, &scope)?);

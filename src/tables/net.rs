@@ -1,9 +1,6 @@
-//! Network tables: security groups and their rules, network ACLs and their entries, routes,
-//! internet gateways, subnets, VPCs, instances, Elastic IPs, prefix list entries and flow logs.
-//!
-//! VPC-scoped records (groups, ACLs, route tables, gateways, VPCs) do not carry their region: it
-//! is taken from the subnets, network interfaces and instances of the same VPC and account
-//! ([`Scope`]), never from folder names. Joins never cross accounts.
+//! Network tables: network ACLs and their entries, routes, internet gateways, subnets, VPCs,
+//! instances, Elastic IPs, prefix list entries and flow logs (security groups have their own
+//! module). Regions of VPC-scoped records come from [`Scope`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,175 +9,11 @@ use polars::prelude::*;
 use serde_json::{Value, json};
 
 use super::frame::{FrameBuilder, children};
+use super::scope::Scope;
 use super::source_ref;
-use crate::evidence::model::{
-    AclEntry, IpPermission, NetworkAcl, RouteTable, SecurityGroup, name_tag,
-};
-use crate::evidence::{EvidenceFile, Kind, Record, Records, Source, az_region};
+use crate::evidence::model::{AclEntry, NetworkAcl, RouteTable, name_tag};
+use crate::evidence::{Records, az_region};
 use crate::reach::{parse_protocol, protocol_name};
-
-/// `(account, id)`: the key of every join, so that joins never cross accounts.
-pub type Key = (String, String);
-
-fn key(account: Option<&str>, id: &str) -> Key {
-    (account.unwrap_or_default().to_string(), id.to_string())
-}
-
-/// Where VPC-scoped resources live, learnt from the records that carry a zone.
-#[derive(Debug, Default)]
-pub struct Scope {
-    /// `(account, vpc)` → region.
-    vpc_region: BTreeMap<Key, String>,
-    /// `(account, subnet)` → VPC.
-    subnet_vpc: BTreeMap<Key, String>,
-    /// Resource id (VPC, subnet, ENI) → account, for records that name only an id.
-    resource_account: BTreeMap<String, String>,
-    /// Accounts with describe-flow-logs evidence.
-    flow_log_accounts: Option<BTreeSet<String>>,
-    /// Accounts with describe-internet-gateways evidence.
-    igw_accounts: Option<BTreeSet<String>>,
-}
-
-impl Scope {
-    /// Learns regions from subnets, network interfaces and instances, and which accounts the
-    /// account-less kinds (flow logs) cover.
-    pub fn new(records: &Records, files: &[EvidenceFile]) -> Scope {
-        let mut s = Scope::default();
-        let mut learn = |account: Option<&str>, vpc: Option<&str>, az: Option<&str>| {
-            if let (Some(vpc), Some(region)) = (vpc, az.and_then(az_region)) {
-                s.vpc_region
-                    .entry(key(account, vpc))
-                    .or_insert_with(|| region.to_string());
-            }
-        };
-        for r in &records.subnets {
-            let i = &r.item;
-            learn(
-                i.owner_id.as_deref(),
-                i.vpc_id.as_deref(),
-                i.availability_zone.as_deref(),
-            );
-        }
-        for r in &records.network_interfaces {
-            let i = &r.item;
-            learn(
-                i.owner_id.as_deref(),
-                i.vpc_id.as_deref(),
-                i.availability_zone.as_deref(),
-            );
-        }
-        for r in &records.reservations {
-            for i in &r.item.instances {
-                let az = i
-                    .placement
-                    .as_ref()
-                    .and_then(|p| p.availability_zone.as_deref());
-                learn(r.item.owner_id.as_deref(), i.vpc_id.as_deref(), az);
-            }
-        }
-        for r in &records.subnets {
-            let i = &r.item;
-            if let Some(vpc) = &i.vpc_id {
-                s.subnet_vpc
-                    .insert(key(i.owner_id.as_deref(), &i.subnet_id), vpc.clone());
-            }
-        }
-        let mut own = |id: &str, account: Option<&str>| {
-            if let Some(a) = account {
-                s.resource_account
-                    .entry(id.to_string())
-                    .or_insert_with(|| a.to_string());
-            }
-        };
-        for r in &records.vpcs {
-            own(&r.item.vpc_id, r.item.owner_id.as_deref());
-        }
-        for r in &records.subnets {
-            own(&r.item.subnet_id, r.item.owner_id.as_deref());
-        }
-        for r in &records.network_interfaces {
-            own(&r.item.network_interface_id, r.item.owner_id.as_deref());
-        }
-        let accounts: BTreeSet<String> = records
-            .vpcs
-            .iter()
-            .filter_map(|r| r.item.owner_id.clone())
-            .chain(
-                records
-                    .network_interfaces
-                    .iter()
-                    .filter_map(|r| r.item.owner_id.clone()),
-            )
-            .collect();
-        let flow_named = records
-            .flow_logs
-            .iter()
-            .filter_map(|r| r.item.resource_id.as_deref())
-            .filter_map(|id| s.resource_account.get(id).cloned());
-        s.flow_log_accounts = covered(files, Kind::FlowLogs, &accounts, flow_named);
-        let igw_named = records
-            .internet_gateways
-            .iter()
-            .filter_map(|r| r.item.owner_id.clone());
-        s.igw_accounts = covered(files, Kind::InternetGateways, &accounts, igw_named);
-        s
-    }
-
-    /// The region of a VPC of an account.
-    pub fn region(&self, account: Option<&str>, vpc: Option<&str>) -> Option<&str> {
-        vpc.and_then(|v| self.vpc_region.get(&key(account, v)))
-            .map(String::as_str)
-    }
-
-    /// The VPC of a subnet of an account.
-    pub fn subnet_vpc(&self, account: Option<&str>, subnet: &str) -> Option<&str> {
-        self.subnet_vpc
-            .get(&key(account, subnet))
-            .map(String::as_str)
-    }
-
-    /// The account owning a VPC, subnet or network interface id.
-    pub fn account_of(&self, id: &str) -> Option<&str> {
-        self.resource_account.get(id).map(String::as_str)
-    }
-
-    /// Whether describe-flow-logs evidence covers the account (`None` when there is no such
-    /// evidence for it).
-    pub fn flow_logs_cover(&self, account: Option<&str>) -> bool {
-        covers(&self.flow_log_accounts, account)
-    }
-
-    /// Whether describe-internet-gateways evidence covers the account.
-    pub fn igws_cover(&self, account: Option<&str>) -> bool {
-        covers(&self.igw_accounts, account)
-    }
-}
-
-fn covers(set: &Option<BTreeSet<String>>, account: Option<&str>) -> bool {
-    match (set, account) {
-        (Some(set), Some(a)) => set.contains(a),
-        _ => false,
-    }
-}
-
-/// Accounts covered by the evidence of `kind`: those its records name, and every account when
-/// the evidence set holds a single one (an empty export then still says "none"). `None` when no
-/// file holds that kind.
-fn covered(
-    files: &[EvidenceFile],
-    kind: Kind,
-    accounts: &BTreeSet<String>,
-    named: impl Iterator<Item = String>,
-) -> Option<BTreeSet<String>> {
-    if !files.iter().any(|f| f.kind.contains(&kind.command())) {
-        return None;
-    }
-    let mut set: BTreeSet<String> = named.collect();
-    if accounts.len() == 1 {
-        set.extend(accounts.iter().cloned());
-    }
-    Some(set)
-}
 
 /// Whether a CIDR is the whole address space of its version.
 pub fn is_world(cidr: &str) -> bool {
@@ -193,162 +26,37 @@ pub fn protocol_label(raw: &str) -> String {
     parse_protocol(raw).map_or_else(|| raw.to_string(), protocol_name)
 }
 
-// ------------------------------------------------------------------------- security groups
+/// The direction of a security group rule or network ACL entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Traffic into the interface (`IpPermissions`, ACL `Egress: false`).
+    Inbound,
+    /// Traffic out of the interface (`IpPermissionsEgress`, ACL `Egress: true`).
+    Outbound,
+}
 
-/// One source of one security group permission.
-pub struct SgRule<'a> {
-    /// The group.
-    pub group: &'a Record<SecurityGroup>,
+impl Direction {
     /// `inbound` or `outbound`.
-    pub direction: &'static str,
-    /// The permission.
-    pub perm: &'a IpPermission,
-    /// `cidr_ipv4`, `cidr_ipv6`, `prefix_list` or `security_group`.
-    pub source_type: &'static str,
-    /// The CIDR, prefix list id or group id.
-    pub source: &'a str,
-    /// The source's description.
-    pub description: Option<&'a str>,
-    /// The exact record: `…/IpPermissions/N/IpRanges/M`.
-    pub at: Source,
-}
-
-impl SgRule<'_> {
-    /// The rule as JSON (nested in `security_groups` rows).
-    pub fn to_json(&self) -> Value {
-        json!({
-            "direction": self.direction,
-            "protocol": protocol_label(&self.perm.ip_protocol),
-            "from_port": self.perm.from_port,
-            "to_port": self.perm.to_port,
-            "source_type": self.source_type,
-            "source": self.source,
-            "description": self.description,
-            "open_to_world": is_world(self.source),
-        })
-    }
-}
-
-/// Every (permission, source) of a group, inbound then outbound, in record order.
-pub fn sg_rules(group: &Record<SecurityGroup>) -> Vec<SgRule<'_>> {
-    let mut out = Vec::new();
-    let dirs = [
-        ("inbound", "IpPermissions", &group.item.ip_permissions),
-        (
-            "outbound",
-            "IpPermissionsEgress",
-            &group.item.ip_permissions_egress,
-        ),
-    ];
-    for (direction, field, perms) in dirs {
-        for (pi, perm) in perms.iter().enumerate() {
-            let base = group.source.child(field, pi);
-            let mut push = |kind: &'static str, list: &str, i: usize, source, description| {
-                out.push(SgRule {
-                    group,
-                    direction,
-                    perm,
-                    source_type: kind,
-                    source,
-                    description,
-                    at: base.child(list, i),
-                });
-            };
-            for (i, r) in perm.ip_ranges.iter().enumerate() {
-                push(
-                    "cidr_ipv4",
-                    "IpRanges",
-                    i,
-                    &r.cidr_ip,
-                    r.description.as_deref(),
-                );
-            }
-            for (i, r) in perm.ipv6_ranges.iter().enumerate() {
-                push(
-                    "cidr_ipv6",
-                    "Ipv6Ranges",
-                    i,
-                    &r.cidr_ipv6,
-                    r.description.as_deref(),
-                );
-            }
-            for (i, r) in perm.prefix_list_ids.iter().enumerate() {
-                let d = r.description.as_deref();
-                push("prefix_list", "PrefixListIds", i, &r.prefix_list_id, d);
-            }
-            for (i, r) in perm.user_id_group_pairs.iter().enumerate() {
-                let id = r.group_id.as_deref().unwrap_or_default();
-                let d = r.description.as_deref();
-                push("security_group", "UserIdGroupPairs", i, id, d);
-            }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inbound => "inbound",
+            Self::Outbound => "outbound",
         }
     }
-    out
-}
 
-fn rules_json<'a>(rules: impl Iterator<Item = &'a SgRule<'a>>) -> Option<String> {
-    Some(Value::Array(rules.map(SgRule::to_json).collect()).to_string())
-}
+    /// Whether this is [`Direction::Inbound`].
+    pub fn is_inbound(self) -> bool {
+        self == Self::Inbound
+    }
 
-/// `security_groups`: one row per group, its rules nested as `inbound` and `outbound`.
-pub fn security_groups(records: &Records, scope: &Scope) -> Result<DataFrame> {
-    let rows: Vec<(&Record<SecurityGroup>, Vec<SgRule>)> = records
-        .security_groups
-        .iter()
-        .map(|g| (g, sg_rules(g)))
-        .collect();
-    FrameBuilder::new(&rows)
-        .str("account", |(g, _)| g.item.owner_id.as_deref())
-        .str("region", |(g, _)| {
-            scope.region(g.item.owner_id.as_deref(), g.item.vpc_id.as_deref())
-        })
-        .str("group_id", |(g, _)| Some(&g.item.group_id))
-        .str("group_name", |(g, _)| g.item.group_name.as_deref())
-        .str("vpc_id", |(g, _)| g.item.vpc_id.as_deref())
-        .bool("is_default", |(g, _)| {
-            Some(g.item.group_name.as_deref() == Some("default"))
-        })
-        .int("inbound_permissions", |(g, _)| {
-            Some(g.item.ip_permissions.len() as i64)
-        })
-        .int("outbound_permissions", |(g, _)| {
-            Some(g.item.ip_permissions_egress.len() as i64)
-        })
-        .string("inbound_json", |(_, rules)| {
-            rules_json(rules.iter().filter(|r| r.direction == "inbound"))
-        })
-        .string("outbound_json", |(_, rules)| {
-            rules_json(rules.iter().filter(|r| r.direction == "outbound"))
-        })
-        .string("record_ref", |(g, _)| Some(source_ref(&g.source)))
-        .build()
-}
-
-/// `security_group_rules`: one row per permission source.
-pub fn security_group_rules(records: &Records, scope: &Scope) -> Result<DataFrame> {
-    let rows: Vec<SgRule> = records.security_groups.iter().flat_map(sg_rules).collect();
-    FrameBuilder::new(&rows)
-        .str("account", |r| r.group.item.owner_id.as_deref())
-        .str("region", |r| {
-            let g = &r.group.item;
-            scope.region(g.owner_id.as_deref(), g.vpc_id.as_deref())
-        })
-        .str("group_id", |r| Some(&r.group.item.group_id))
-        .str("group_name", |r| r.group.item.group_name.as_deref())
-        .str("vpc_id", |r| r.group.item.vpc_id.as_deref())
-        .bool("is_default", |r| {
-            Some(r.group.item.group_name.as_deref() == Some("default"))
-        })
-        .str("direction", |r| Some(r.direction))
-        .string("protocol", |r| Some(protocol_label(&r.perm.ip_protocol)))
-        .int("from_port", |r| r.perm.from_port.map(i64::from))
-        .int("to_port", |r| r.perm.to_port.map(i64::from))
-        .str("source_type", |r| Some(r.source_type))
-        .str("source", |r| Some(r.source))
-        .str("description", |r| r.description)
-        .bool("open_to_world", |r| Some(is_world(r.source)))
-        .string("record_ref", |r| Some(source_ref(&r.at)))
-        .build()
+    /// The direction of a network ACL entry from its `Egress` flag.
+    pub fn of_acl_entry(egress: bool) -> Direction {
+        if egress {
+            Self::Outbound
+        } else {
+            Self::Inbound
+        }
+    }
 }
 
 // --------------------------------------------------------------------------- network ACLs
@@ -363,7 +71,7 @@ fn acl_subnets(acl: &NetworkAcl) -> impl Iterator<Item = &str> {
 fn entry_json(e: &AclEntry) -> Value {
     json!({
         "rule_number": e.rule_number,
-        "direction": if e.egress { "outbound" } else { "inbound" },
+        "direction": Direction::of_acl_entry(e.egress).as_str(),
         "action": e.rule_action,
         "protocol": protocol_label(&e.protocol),
         "cidr": e.cidr_block.as_deref().or(e.ipv6_cidr_block.as_deref()),
@@ -412,7 +120,7 @@ pub fn network_acl_entries(records: &Records, scope: &Scope) -> Result<DataFrame
         .list("subnets", |(a, _, _)| acl_subnets(&a.item))
         .int("rule_number", |(_, _, e)| Some(e.rule_number))
         .str("direction", |(_, _, e)| {
-            Some(if e.egress { "outbound" } else { "inbound" })
+            Some(Direction::of_acl_entry(e.egress).as_str())
         })
         .str("action", |(_, _, e)| Some(&e.rule_action))
         .string("protocol", |(_, _, e)| Some(protocol_label(&e.protocol)))

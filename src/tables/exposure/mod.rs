@@ -1,0 +1,116 @@
+//! The `eni_exposure` view: one row per network interface with its owner, addresses and internet
+//! reachability, hop by hop.
+//!
+//! - [`owner`]: what an interface belongs to (instance, ECS task, load balancer, …).
+//! - [`network`]: the evidence converted into the engine's inputs, per account ([`Network`]).
+//! - [`evaluation`]: one interface evaluated over both IP versions ([`EniEvaluation`]).
+//!
+//! Every engine input carries a `record` id indexing [`Network::source`], so each hop names the
+//! evidence records it relied on.
+
+mod evaluation;
+mod network;
+mod owner;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use anyhow::Result;
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde_json::Value;
+
+pub use evaluation::EniEvaluation;
+pub use network::{ConfigKey, Eni, Network};
+pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
+
+use super::frame::FrameBuilder;
+use super::{Tables, source_ref};
+use crate::reach::{Hop, IpVersion, Query};
+use crate::report::path::{exposure_json, hops_json};
+
+/// A computed row of `eni_exposure`.
+struct Row<'a> {
+    eni: &'a Eni,
+    reachable: [&'static str; 3],
+    blocking: Option<Hop>,
+    hops: String,
+    exposed: String,
+    public_ips: Vec<String>,
+    ipv6: Vec<String>,
+}
+
+/// `eni_exposure`: one row per interface, with no query narrowing. Each distinct configuration
+/// is evaluated once, in parallel; each row is then built from its configuration's answer.
+pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
+    let network = tables.network();
+    let keys: Vec<ConfigKey> = network.enis.iter().map(|e| network.config_key(e)).collect();
+    let mut first: HashMap<&ConfigKey, &Eni> = HashMap::new();
+    for (key, eni) in keys.iter().zip(&network.enis) {
+        first.entry(key).or_insert(eni);
+    }
+    let answers: HashMap<&ConfigKey, EniEvaluation> = first
+        .into_par_iter()
+        .map(|(key, eni)| (key, network.evaluate(eni, &Query::default())))
+        .collect();
+    let rows = network
+        .enis
+        .par_iter()
+        .zip(&keys)
+        .map(|(eni, key)| {
+            let eval = answers[key].for_interface(eni);
+            let version = eni.primary_version();
+            let hops = hops_json(tables, &eval.hops(version, eni))?.to_string();
+            let exposed: Vec<Value> = eval
+                .exposed()
+                .into_iter()
+                .map(|(v, e)| exposure_json(v, e))
+                .collect();
+            let text = |v: &[IpAddr]| v.iter().map(ToString::to_string).collect();
+            Ok(Row {
+                eni,
+                reachable: [
+                    eval.reachable().as_str(),
+                    eval.reachable_in(IpVersion::V4).as_str(),
+                    eval.reachable_in(IpVersion::V6).as_str(),
+                ],
+                blocking: eval.blocking_hop(version, eni),
+                hops,
+                exposed: Value::Array(exposed).to_string(),
+                public_ips: text(&eni.public_ips),
+                ipv6: text(&eni.ipv6),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    FrameBuilder::new(&rows)
+        .str("account", |r| r.eni.account.as_deref())
+        .str("region", |r| r.eni.region.as_deref())
+        .str("network_interface_id", |r| Some(&r.eni.id))
+        .str("vpc_id", |r| r.eni.vpc_id.as_deref())
+        .str("subnet_id", |r| r.eni.subnet_id.as_deref())
+        .str("interface_type", |r| r.eni.interface_type.as_deref())
+        .str("owner_type", |r| Some(r.eni.owner.kind.as_str()))
+        .str("owner_id", |r| r.eni.owner.id.as_deref())
+        .str("service_name", |r| r.eni.owner.service_name.as_deref())
+        .str("service_arn", |r| r.eni.owner.service_arn.as_deref())
+        .string("owner", |r| Some(r.eni.owner.describe()))
+        .list("public_ips", |r| r.public_ips.iter().map(String::as_str))
+        .list("ipv6_addresses", |r| r.ipv6.iter().map(String::as_str))
+        .list("security_groups", |r| {
+            r.eni.groups.iter().map(String::as_str)
+        })
+        .str("reachable", |r| Some(r.reachable[0]))
+        .str("reachable_v4", |r| Some(r.reachable[1]))
+        .str("reachable_v6", |r| Some(r.reachable[2]))
+        .str("path_version", |r| Some(r.eni.primary_version().as_str()))
+        .str("blocking_hop", |r| r.blocking.as_ref().map(|h| h.hop))
+        .str("blocking_detail", |r| {
+            r.blocking.as_ref().map(|h| h.detail.as_str())
+        })
+        .str("hops_json", |r| Some(&r.hops))
+        .str("exposed_json", |r| Some(&r.exposed))
+        .string("record_ref", |r| {
+            Some(source_ref(network.source(r.eni.record)))
+        })
+        .build()
+}

@@ -1,0 +1,421 @@
+//! The per-account network model the reachability engine reads ([`Network`]): route tables,
+//! network ACLs, security groups and internet gateways converted from the evidence, every
+//! interface as an [`Eni`], and the arena of evidence records their `record` ids index.
+//!
+//! Per interface, the engine gets the subnet's explicitly associated route table (else the VPC's
+//! main table), the subnet's network ACL (none when no ACL names the subnet: the engine then says
+//! indeterminate), the interface's security groups, and the internet gateways of the account.
+//! Prefix lists are resolved from `get-managed-prefix-list-entries` evidence; a list without
+//! entries in the evidence stays unresolved.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::owner::{Owner, TaskRef};
+use crate::evidence::model::{AclEntry, NetworkInterface};
+use crate::evidence::{Record, Records, Source, az_region};
+use crate::reach::{
+    Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Route, RouteDest, RouteTable,
+    SecurityGroup, SgPermission, SgSource, parse_protocol,
+};
+use crate::tables::net::{is_main, table_subnets};
+use crate::tables::scope::{Key, Scope, key};
+use crate::tables::security_groups::{SourceKind, sg_rules};
+
+/// One network interface, with what the engine needs to know about it.
+#[derive(Debug, Clone)]
+pub struct Eni {
+    /// ENI id.
+    pub id: String,
+    /// Owning account.
+    pub account: Option<String>,
+    /// Region, from its availability zone.
+    pub region: Option<String>,
+    /// VPC id.
+    pub vpc_id: Option<String>,
+    /// Subnet id.
+    pub subnet_id: Option<String>,
+    /// `InterfaceType`.
+    pub interface_type: Option<String>,
+    /// What it belongs to.
+    pub owner: Owner,
+    /// Attached instance id (any owner).
+    pub instance_id: Option<String>,
+    /// Public IPv4 addresses.
+    pub public_ips: Vec<IpAddr>,
+    /// IPv6 addresses.
+    pub ipv6: Vec<IpAddr>,
+    /// Security group ids.
+    pub groups: Vec<String>,
+    /// Its evidence record (index into [`Network::source`]).
+    pub record: u32,
+}
+
+impl Eni {
+    /// The version whose path decides the blocking hop: IPv4 when the interface has a public
+    /// IPv4 address or no IPv6 address, else IPv6.
+    pub fn primary_version(&self) -> IpVersion {
+        if self.public_ips.is_empty() && !self.ipv6.is_empty() {
+            IpVersion::V6
+        } else {
+            IpVersion::V4
+        }
+    }
+
+    /// Whether the interface belongs to a NAT gateway (which accepts no inbound connection).
+    pub fn is_nat_gateway(&self) -> bool {
+        self.interface_type.as_deref() == Some("nat_gateway")
+    }
+
+    /// The interface's addresses of one version (public IPv4, or IPv6).
+    pub fn addresses(&self, version: IpVersion) -> &[IpAddr] {
+        match version {
+            IpVersion::V4 => &self.public_ips,
+            IpVersion::V6 => &self.ipv6,
+        }
+    }
+}
+
+/// What an interface's evaluation depends on, besides the text of its addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConfigKey {
+    account: Option<String>,
+    vpc: String,
+    route_table: Option<usize>,
+    nacl: Option<usize>,
+    groups: Vec<String>,
+    public_v4: bool,
+    public_v6: bool,
+    nat_gateway: bool,
+}
+
+/// Engine inputs for every interface of the evidence, with the provenance arena.
+#[derive(Debug, Default)]
+pub struct Network {
+    sources: Vec<Source>,
+    route_tables: Vec<RouteTable>,
+    /// `(account, subnet)` → explicitly associated table.
+    subnet_table: BTreeMap<Key, usize>,
+    /// `(account, vpc)` → the main table (flagged `main`).
+    main_table: BTreeMap<Key, usize>,
+    nacls: Vec<Nacl>,
+    subnet_nacl: BTreeMap<Key, usize>,
+    groups: BTreeMap<Key, SecurityGroup>,
+    /// account → its internet gateways.
+    igws: BTreeMap<String, Vec<Igw>>,
+    /// Accounts with describe-internet-gateways evidence.
+    igw_accounts: BTreeSet<String>,
+    /// The interfaces, sorted by account then id.
+    pub enis: Vec<Eni>,
+}
+
+fn parse_net(s: &str) -> Option<IpNet> {
+    s.parse().ok()
+}
+
+impl Network {
+    /// Builds the engine inputs; `tasks` maps ENI ids to the ECS task that names them.
+    pub fn new(records: &Records, scope: &Scope, tasks: &BTreeMap<String, TaskRef>) -> Network {
+        let mut n = Network::default();
+        let mut lists: BTreeMap<&str, Vec<IpNet>> = BTreeMap::new();
+        for e in &records.prefix_list_entries {
+            if let Some(net) = parse_net(&e.item.cidr) {
+                lists.entry(e.item.list_id.as_str()).or_default().push(net);
+            }
+        }
+        let resolve = |id: &str| lists.get(id).cloned();
+        n.add_route_tables(records, &resolve);
+        n.add_nacls(records);
+        n.add_groups(records, &resolve);
+        n.add_igws(records, scope);
+        for r in &records.network_interfaces {
+            let eni = n.eni(r, tasks.get(&r.item.network_interface_id));
+            n.enis.push(eni);
+        }
+        n.enis
+            .sort_by(|a, b| (&a.account, &a.id).cmp(&(&b.account, &b.id)));
+        n
+    }
+
+    /// Adds a source to the arena; its index is the engine's `record` id.
+    fn record(&mut self, source: &Source) -> u32 {
+        self.sources.push(source.clone());
+        (self.sources.len() - 1) as u32
+    }
+
+    /// The evidence record behind an engine `record` id.
+    pub fn source(&self, record: u32) -> &Source {
+        &self.sources[record as usize]
+    }
+
+    fn add_route_tables(
+        &mut self,
+        records: &Records,
+        resolve: &dyn Fn(&str) -> Option<Vec<IpNet>>,
+    ) {
+        for t in &records.route_tables {
+            let record = self.record(&t.source);
+            let mut routes = Vec::new();
+            for (i, r) in t.item.routes.iter().enumerate() {
+                let dest = if let Some(c) = r
+                    .destination_cidr_block
+                    .as_deref()
+                    .or(r.destination_ipv6_cidr_block.as_deref())
+                    .and_then(parse_net)
+                {
+                    RouteDest::Cidr(c)
+                } else if let Some(id) = &r.destination_prefix_list_id {
+                    RouteDest::PrefixList {
+                        id: id.clone(),
+                        cidrs: resolve(id),
+                    }
+                } else {
+                    continue;
+                };
+                let at = t.source.child("Routes", i);
+                routes.push(Route {
+                    dest,
+                    target: r.target().unwrap_or("unknown").to_string(),
+                    blackhole: r.state.as_deref() == Some("blackhole"),
+                    record: self.record(&at),
+                });
+            }
+            let account = t.item.owner_id.as_deref();
+            let table = RouteTable {
+                id: t.item.route_table_id.clone(),
+                main: false,
+                routes,
+                record,
+            };
+            if is_main(&t.item)
+                && let Some(vpc) = &t.item.vpc_id
+            {
+                self.main_table
+                    .insert(key(account, vpc), self.route_tables.len());
+                self.route_tables.push(RouteTable {
+                    main: true,
+                    ..table.clone()
+                });
+            }
+            for s in table_subnets(&t.item) {
+                self.subnet_table
+                    .insert(key(account, s), self.route_tables.len());
+            }
+            self.route_tables.push(table);
+        }
+    }
+
+    fn add_nacls(&mut self, records: &Records) {
+        for a in &records.network_acls {
+            let record = self.record(&a.source);
+            let mut entries = Vec::new();
+            for (i, e) in a.item.entries.iter().enumerate() {
+                let at = a.source.child("Entries", i);
+                if let Some(mut entry) = nacl_entry(e) {
+                    entry.record = self.record(&at);
+                    entries.push(entry);
+                }
+            }
+            for s in a
+                .item
+                .associations
+                .iter()
+                .filter_map(|x| x.subnet_id.as_deref())
+            {
+                self.subnet_nacl
+                    .insert(key(a.item.owner_id.as_deref(), s), self.nacls.len());
+            }
+            self.nacls.push(Nacl {
+                id: a.item.network_acl_id.clone(),
+                entries,
+                record,
+            });
+        }
+    }
+
+    fn add_groups(&mut self, records: &Records, resolve: &dyn Fn(&str) -> Option<Vec<IpNet>>) {
+        for g in &records.security_groups {
+            let record = self.record(&g.source);
+            let mut inbound = Vec::new();
+            for rule in sg_rules(g).into_iter().filter(|r| r.direction.is_inbound()) {
+                let Some(protocol) = parse_protocol(&rule.perm.ip_protocol) else {
+                    continue;
+                };
+                let source = match rule.source_kind {
+                    SourceKind::CidrIpv4 | SourceKind::CidrIpv6 => match parse_net(rule.source) {
+                        Some(n) => SgSource::Cidr(n),
+                        None => continue,
+                    },
+                    SourceKind::PrefixList => SgSource::PrefixList {
+                        id: rule.source.to_string(),
+                        cidrs: resolve(rule.source),
+                    },
+                    SourceKind::SecurityGroup => SgSource::Group(rule.source.to_string()),
+                };
+                inbound.push(SgPermission {
+                    protocol,
+                    from_port: rule.perm.from_port,
+                    to_port: rule.perm.to_port,
+                    source,
+                    record: self.record(&rule.at),
+                });
+            }
+            let k = key(g.item.owner_id.as_deref(), &g.item.group_id);
+            self.groups.insert(
+                k,
+                SecurityGroup {
+                    id: g.item.group_id.clone(),
+                    inbound,
+                    record,
+                },
+            );
+        }
+    }
+
+    fn add_igws(&mut self, records: &Records, scope: &Scope) {
+        for g in &records.internet_gateways {
+            let record = self.record(&g.source);
+            let igw = Igw {
+                id: g.item.internet_gateway_id.clone(),
+                available_vpcs: g
+                    .item
+                    .attachments
+                    .iter()
+                    .filter(|a| a.state.as_deref() == Some("available"))
+                    .filter_map(|a| a.vpc_id.clone())
+                    .collect(),
+                record,
+            };
+            let account = g.item.owner_id.clone().unwrap_or_default();
+            self.igws.entry(account).or_default().push(igw);
+        }
+        let accounts: BTreeSet<&str> = records
+            .network_interfaces
+            .iter()
+            .filter_map(|e| e.item.owner_id.as_deref())
+            .collect();
+        self.igw_accounts = accounts
+            .into_iter()
+            .filter(|a| scope.igws_cover(Some(a)))
+            .map(String::from)
+            .collect();
+    }
+
+    fn eni(&mut self, r: &Record<NetworkInterface>, task: Option<&TaskRef>) -> Eni {
+        let i = &r.item;
+        let ips = |addrs: Vec<&str>| -> Vec<IpAddr> {
+            addrs.into_iter().filter_map(|a| a.parse().ok()).collect()
+        };
+        Eni {
+            id: i.network_interface_id.clone(),
+            account: i.owner_id.clone(),
+            region: i
+                .availability_zone
+                .as_deref()
+                .and_then(az_region)
+                .map(String::from),
+            vpc_id: i.vpc_id.clone(),
+            subnet_id: i.subnet_id.clone(),
+            interface_type: i.interface_type.clone(),
+            owner: Owner::of(i, task),
+            instance_id: i.attachment.as_ref().and_then(|a| a.instance_id.clone()),
+            public_ips: ips(i
+                .public_associations()
+                .into_iter()
+                .filter_map(|a| a.public_ip.as_deref())
+                .collect()),
+            ipv6: ips(i
+                .ipv6_addresses
+                .iter()
+                .map(|a| a.ipv6_address.as_str())
+                .collect()),
+            groups: i.groups.iter().map(|g| g.group_id.clone()).collect(),
+            record: self.record(&r.source),
+        }
+    }
+
+    /// The index of the route table in effect for an interface's subnet: the explicitly
+    /// associated one, else the VPC's main table.
+    fn route_table_of(&self, eni: &Eni) -> Option<usize> {
+        let account = eni.account.as_deref();
+        let subnet = eni.subnet_id.as_deref().unwrap_or_default();
+        let vpc = eni.vpc_id.as_deref().unwrap_or_default();
+        self.subnet_table
+            .get(&key(account, subnet))
+            .or_else(|| self.main_table.get(&key(account, vpc)))
+            .copied()
+    }
+
+    /// The index of the network ACL associated with an interface's subnet.
+    fn nacl_of(&self, eni: &Eni) -> Option<usize> {
+        let subnet = eni.subnet_id.as_deref().unwrap_or_default();
+        self.subnet_nacl
+            .get(&key(eni.account.as_deref(), subnet))
+            .copied()
+    }
+
+    /// The engine's view of an interface for one IP version.
+    pub fn interface<'a>(&'a self, eni: &'a Eni, version: IpVersion) -> Interface<'a> {
+        let account = eni.account.as_deref();
+        let account_key = account.unwrap_or_default();
+        Interface {
+            vpc_id: eni.vpc_id.as_deref().unwrap_or_default(),
+            public_addresses: eni.addresses(version).to_vec(),
+            route_table: self.route_table_of(eni).map(|i| &self.route_tables[i]),
+            igws: self.igws.get(account_key).map_or(&[], Vec::as_slice),
+            igw_evidence: self.igw_accounts.contains(account_key),
+            nacl: self.nacl_of(eni).map(|i| &self.nacls[i]),
+            groups: eni
+                .groups
+                .iter()
+                .map(|g| (g.as_str(), self.groups.get(&key(account, g))))
+                .collect(),
+        }
+    }
+
+    /// Everything an interface's evaluation depends on besides the text of its addresses:
+    /// interfaces with equal keys get the same answer, so a large export evaluates each
+    /// configuration once.
+    pub fn config_key(&self, eni: &Eni) -> ConfigKey {
+        ConfigKey {
+            account: eni.account.clone(),
+            vpc: eni.vpc_id.clone().unwrap_or_default(),
+            route_table: self.route_table_of(eni),
+            nacl: self.nacl_of(eni),
+            groups: eni.groups.clone(),
+            public_v4: !eni.public_ips.is_empty(),
+            public_v6: !eni.ipv6.is_empty(),
+            nat_gateway: eni.is_nat_gateway(),
+        }
+    }
+}
+
+/// An ACL entry as the engine reads it; `None` when its protocol or CIDR cannot be read.
+fn nacl_entry(e: &AclEntry) -> Option<NaclEntry> {
+    let cidr = e
+        .cidr_block
+        .as_deref()
+        .or(e.ipv6_cidr_block.as_deref())
+        .and_then(parse_net)?;
+    let port = |p: Option<i32>| p.and_then(|p| u16::try_from(p).ok());
+    Some(NaclEntry {
+        rule_number: e.rule_number,
+        egress: e.egress,
+        allow: e.rule_action.eq_ignore_ascii_case("allow"),
+        protocol: parse_protocol(&e.protocol)?,
+        cidr,
+        ports: e.port_range.as_ref().and_then(|p| {
+            Some(PortRange {
+                from: port(p.from)?,
+                to: port(p.to)?,
+            })
+        }),
+        icmp: e
+            .icmp_type_code
+            .as_ref()
+            .map(|c| (c.icmp_type.unwrap_or(-1), c.code.unwrap_or(-1))),
+        record: 0,
+    })
+}
