@@ -18,13 +18,23 @@ text-align:left;vertical-align:top}th{background:#f6f8fa}code{font-size:12px}\
 
 /// The report as one HTML page.
 pub fn document(report: &Report) -> String {
-    let s = &report.summary;
     let mut h = String::new();
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>snapaudit report</title>\
          <style>{STYLE}</style></head><body>\n<h1>snapaudit report</h1>\n"
     );
+    summary(&mut h, report);
+    findings(&mut h, report);
+    diagnostics(&mut h, report);
+    files(&mut h, report);
+    h += "</body></html>\n";
+    h
+}
+
+/// The completeness banner and the counts.
+fn summary(h: &mut String, report: &Report) {
+    let s = &report.summary;
     let complete = s["complete"] == Value::Bool(true);
     let _ = writeln!(
         h,
@@ -47,7 +57,11 @@ pub fn document(report: &Report) -> String {
         "<p>{} findings from {} evidence files ({} skipped, {} duplicate records dropped), {} rules.</p>",
         s["findings"], s["evidence_files"], s["skipped_files"], s["duplicates_dropped"], s["rules"]
     );
-    h += "<h2>Findings</h2>\n<table><tr><th>severity</th><th>rule</th><th>account / region</th>\
+}
+
+/// The findings table, each finding with its evidence records.
+fn findings(h: &mut String, report: &Report) {
+    *h += "<h2>Findings</h2>\n<table><tr><th>severity</th><th>rule</th><th>account / region</th>\
           <th>resource</th><th>finding and evidence</th></tr>\n";
     for f in &report.findings {
         let evidence: String = f
@@ -79,17 +93,25 @@ pub fn document(report: &Report) -> String {
             message = esc(&f.message),
         );
     }
-    h += "</table>\n";
+    *h += "</table>\n";
+}
+
+/// Errors and warnings, each as a list when there are any.
+fn diagnostics(h: &mut String, report: &Report) {
     for (title, items) in [("Errors", &report.errors), ("Warnings", &report.warnings)] {
         if !items.is_empty() {
             let _ = write!(h, "<h2>{title}</h2>\n<ul>\n");
             for d in items {
                 let _ = writeln!(h, "<li>{}</li>", esc(&d.to_string()));
             }
-            h += "</ul>\n";
+            *h += "</ul>\n";
         }
     }
-    h += "<h2>Evidence files</h2>\n<table><tr><th>file</th><th>kind</th><th>records</th><th>sha256</th></tr>\n";
+}
+
+/// The evidence files with their SHA-256, then the skipped files with the reason.
+fn files(h: &mut String, report: &Report) {
+    *h += "<h2>Evidence files</h2>\n<table><tr><th>file</th><th>kind</th><th>records</th><th>sha256</th></tr>\n";
     for e in &report.evidence {
         let _ = writeln!(
             h,
@@ -100,9 +122,9 @@ pub fn document(report: &Report) -> String {
             esc(&e.sha256)
         );
     }
-    h += "</table>\n";
+    *h += "</table>\n";
     if !report.skipped.is_empty() {
-        h += "<h2>Skipped files</h2>\n<ul>\n";
+        *h += "<h2>Skipped files</h2>\n<ul>\n";
         for sk in &report.skipped {
             let _ = writeln!(
                 h,
@@ -111,8 +133,6 @@ pub fn document(report: &Report) -> String {
                 esc(&sk.reason)
             );
         }
-        h += "</ul>\n";
+        *h += "</ul>\n";
     }
-    h += "</body></html>\n";
-    h
 }

@@ -159,6 +159,68 @@ pub fn tasks(records: &Records) -> Result<DataFrame> {
         .build()
 }
 
+/// Columns as `name` or `name as alias`.
+fn columns(names: &[&str]) -> Vec<Expr> {
+    names
+        .iter()
+        .map(|c| match c.split_once(" as ") {
+            Some((name, alias)) => col(name).alias(alias),
+            None => col(*c),
+        })
+        .collect()
+}
+
+/// The columns of `ecs_task_network`, in order.
+const TASK_NETWORK_COLUMNS: [&str; 26] = [
+    "account",
+    "region",
+    "cluster_arn",
+    "task_arn",
+    "task_id",
+    "last_status",
+    "desired_status",
+    "launch_type",
+    "started_by",
+    "service_name",
+    "service_arn",
+    "task_set_arn",
+    "assign_public_ip",
+    "config_source",
+    "eni_id",
+    "eni_found",
+    "subnet_id",
+    "vpc_id",
+    "public_ips",
+    "elastic_ips",
+    "ipv6_addresses",
+    "security_groups",
+    "task_ref",
+    "service_ref",
+    "task_set_ref",
+    "eni_ref",
+];
+
+/// The configuration that launched a task: its task set's, else its deployment's, else its
+/// service's, and which of them it was.
+fn launch_config() -> [Expr; 2] {
+    let (set, deployment, service) = (
+        "task_set_assign_public_ip",
+        "deployment_assign_public_ip",
+        "service_assign_public_ip",
+    );
+    [
+        coalesce(&[col(set), col(deployment), col(service)]).alias("assign_public_ip"),
+        when(col(set).is_not_null())
+            .then(lit("task_set"))
+            .when(col(deployment).is_not_null())
+            .then(lit("deployment"))
+            .when(col(service).is_not_null())
+            .then(lit("service"))
+            .otherwise(lit(NULL).cast(DataType::String))
+            .alias("config_source"),
+    ]
+}
+
 /// `ecs_task_network`: each task joined, within its account, region and cluster, to its service
 /// (`group` = `service:NAME`), to the task set or deployment that started it (`startedBy`), and to
 /// its ENI; `assign_public_ip` is the configuration that launched it, `public_ips` what it holds.
@@ -177,54 +239,50 @@ pub fn task_network(
             .map(|c| col(*c))
             .collect()
     };
-    let services = services.clone().lazy().select([
-        col("account"),
-        col("region"),
-        col("cluster_arn"),
-        col("service_name"),
-        col("service_arn"),
-        col("assign_public_ip").alias("service_assign_public_ip"),
-        col("record_ref").alias("service_ref"),
-    ]);
-    let task_sets = task_sets.clone().lazy().select([
-        col("account"),
-        col("region"),
-        col("cluster_arn"),
-        col("task_set_id"),
-        col("task_set_arn"),
-        col("service_arn").alias("task_set_service_arn"),
-        col("assign_public_ip").alias("task_set_assign_public_ip"),
-        col("record_ref").alias("task_set_ref"),
-    ]);
-    let deployments = deployments.clone().lazy().select([
-        col("account"),
-        col("region"),
-        col("service_arn"),
-        col("deployment_id"),
-        col("assign_public_ip").alias("deployment_assign_public_ip"),
-    ]);
-    let enis = enis.clone().lazy().select([
-        col("account"),
-        col("region"),
-        col("network_interface_id"),
-        col("subnet_id"),
-        col("vpc_id"),
-        col("public_ips"),
-        col("elastic_ips"),
-        col("ipv6_addresses"),
-        col("security_groups"),
-        col("record_ref").alias("eni_ref"),
-    ]);
+    let services = services.clone().lazy().select(columns(&[
+        "account",
+        "region",
+        "cluster_arn",
+        "service_name",
+        "service_arn",
+        "assign_public_ip as service_assign_public_ip",
+        "record_ref as service_ref",
+    ]));
+    let task_sets = task_sets.clone().lazy().select(columns(&[
+        "account",
+        "region",
+        "cluster_arn",
+        "task_set_id",
+        "task_set_arn",
+        "service_arn as task_set_service_arn",
+        "assign_public_ip as task_set_assign_public_ip",
+        "record_ref as task_set_ref",
+    ]));
+    let deployments = deployments.clone().lazy().select(columns(&[
+        "account",
+        "region",
+        "service_arn",
+        "deployment_id",
+        "assign_public_ip as deployment_assign_public_ip",
+    ]));
+    let enis = enis.clone().lazy().select(columns(&[
+        "account",
+        "region",
+        "network_interface_id",
+        "subnet_id",
+        "vpc_id",
+        "public_ips",
+        "elastic_ips",
+        "ipv6_addresses",
+        "security_groups",
+        "record_ref as eni_ref",
+    ]));
+    let service_key = scope(&["cluster_arn", "service_name"]);
     let view = tasks
         .clone()
         .lazy()
         .rename(["record_ref"], ["task_ref"], true)
-        .join(
-            services,
-            scope(&["cluster_arn", "service_name"]),
-            scope(&["cluster_arn", "service_name"]),
-            left.clone(),
-        )
+        .join(services, service_key.clone(), service_key, left.clone())
         .join(
             task_sets,
             scope(&["cluster_arn", "started_by"]),
@@ -246,51 +304,9 @@ pub fn task_network(
             scope(&["network_interface_id"]),
             left,
         )
-        .with_columns([
-            coalesce(&[
-                col("task_set_assign_public_ip"),
-                col("deployment_assign_public_ip"),
-                col("service_assign_public_ip"),
-            ])
-            .alias("assign_public_ip"),
-            when(col("task_set_assign_public_ip").is_not_null())
-                .then(lit("task_set"))
-                .when(col("deployment_assign_public_ip").is_not_null())
-                .then(lit("deployment"))
-                .when(col("service_assign_public_ip").is_not_null())
-                .then(lit("service"))
-                .otherwise(lit(NULL).cast(DataType::String))
-                .alias("config_source"),
-            col("eni_ref").is_not_null().alias("eni_found"),
-        ])
-        .select([
-            col("account"),
-            col("region"),
-            col("cluster_arn"),
-            col("task_arn"),
-            col("task_id"),
-            col("last_status"),
-            col("desired_status"),
-            col("launch_type"),
-            col("started_by"),
-            col("service_name"),
-            col("service_arn"),
-            col("task_set_arn"),
-            col("assign_public_ip"),
-            col("config_source"),
-            col("eni_id"),
-            col("eni_found"),
-            col("subnet_id"),
-            col("vpc_id"),
-            col("public_ips"),
-            col("elastic_ips"),
-            col("ipv6_addresses"),
-            col("security_groups"),
-            col("task_ref"),
-            col("service_ref"),
-            col("task_set_ref"),
-            col("eni_ref"),
-        ])
+        .with_columns(launch_config())
+        .with_column(col("eni_ref").is_not_null().alias("eni_found"))
+        .select(columns(&TASK_NETWORK_COLUMNS))
         .sort(
             ["account", "region", "task_arn"],
             SortMultipleOptions::default(),
