@@ -1,0 +1,277 @@
+//! EC2 records: network interfaces, subnets, VPCs, instances, Elastic IPs, prefix lists and flow logs.
+
+use serde::Deserialize;
+
+use super::Tag;
+
+/// A public address association of an ENI or one of its private addresses.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Association {
+    /// The public IPv4 address.
+    pub public_ip: Option<String>,
+    /// `amazon` for an Amazon-assigned address, an account id for an Elastic IP.
+    pub ip_owner_id: Option<String>,
+    /// Elastic IP allocation id.
+    pub allocation_id: Option<String>,
+}
+
+impl Association {
+    /// Whether the address is an Elastic IP (owned by an account, not by Amazon).
+    pub fn is_elastic(&self) -> bool {
+        self.allocation_id.is_some()
+            || self
+                .ip_owner_id
+                .as_deref()
+                .is_some_and(|o| o.len() == 12 && o.bytes().all(|b| b.is_ascii_digit()))
+    }
+}
+
+/// `Attachment` of an ENI.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EniAttachment {
+    /// The instance the ENI is attached to.
+    pub instance_id: Option<String>,
+    /// The owner of that instance (`amazon-elb`, an account, …).
+    pub instance_owner_id: Option<String>,
+    /// `attached`, `detached`, …
+    pub status: Option<String>,
+}
+
+/// A private address of an ENI, possibly with its own public association.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrivateIpAddress {
+    /// The private IPv4 address.
+    pub private_ip_address: Option<String>,
+    /// Whether this is the primary address.
+    pub primary: Option<bool>,
+    /// Its public association, if any.
+    pub association: Option<Association>,
+}
+
+/// An IPv6 address of an ENI.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ipv6Address {
+    /// The address.
+    pub ipv6_address: String,
+}
+
+/// A security group reference on an ENI or instance.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GroupRef {
+    /// Group id.
+    pub group_id: String,
+    /// Group name.
+    pub group_name: Option<String>,
+}
+
+/// One network interface from `describe-network-interfaces`.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkInterface {
+    /// ENI id.
+    pub network_interface_id: String,
+    /// Owning account.
+    pub owner_id: Option<String>,
+    /// Availability zone (carries the region).
+    pub availability_zone: Option<String>,
+    /// Subnet id.
+    pub subnet_id: Option<String>,
+    /// VPC id.
+    pub vpc_id: Option<String>,
+    /// `interface`, `nat_gateway`, `lambda`, `network_load_balancer`, …
+    pub interface_type: Option<String>,
+    /// Free-text description set by the creating service.
+    pub description: Option<String>,
+    /// `in-use`, `available`.
+    pub status: Option<String>,
+    /// The service that manages it (ECS, ELB, …).
+    pub requester_id: Option<String>,
+    /// The attachment.
+    pub attachment: Option<EniAttachment>,
+    /// The primary public association.
+    pub association: Option<Association>,
+    /// Primary private IPv4.
+    pub private_ip_address: Option<String>,
+    /// All private IPv4 addresses with their associations.
+    #[serde(default)]
+    pub private_ip_addresses: Vec<PrivateIpAddress>,
+    /// IPv6 addresses.
+    #[serde(default)]
+    pub ipv6_addresses: Vec<Ipv6Address>,
+    /// Security groups.
+    #[serde(default)]
+    pub groups: Vec<GroupRef>,
+}
+
+impl NetworkInterface {
+    /// Every public IPv4 association, primary first, each address once.
+    pub fn public_associations(&self) -> Vec<&Association> {
+        let mut out: Vec<&Association> = Vec::new();
+        let all = self.association.iter().chain(
+            self.private_ip_addresses
+                .iter()
+                .filter_map(|p| p.association.as_ref()),
+        );
+        for a in all {
+            if a.public_ip.is_some() && !out.iter().any(|o| o.public_ip == a.public_ip) {
+                out.push(a);
+            }
+        }
+        out
+    }
+}
+
+/// One subnet from `describe-subnets`.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Subnet {
+    /// Subnet id.
+    pub subnet_id: String,
+    /// VPC id.
+    pub vpc_id: Option<String>,
+    /// Owning account.
+    pub owner_id: Option<String>,
+    /// Availability zone.
+    pub availability_zone: Option<String>,
+    /// IPv4 CIDR.
+    pub cidr_block: Option<String>,
+    /// Whether instances launched here get a public IPv4.
+    pub map_public_ip_on_launch: Option<bool>,
+}
+
+/// One VPC from `describe-vpcs`.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Vpc {
+    /// VPC id.
+    pub vpc_id: String,
+    /// Owning account.
+    pub owner_id: Option<String>,
+    /// Primary IPv4 CIDR.
+    pub cidr_block: Option<String>,
+    /// Whether it is the region's default VPC.
+    pub is_default: Option<bool>,
+}
+
+/// One reservation from `describe-instances`.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Reservation {
+    /// Owning account.
+    pub owner_id: Option<String>,
+    /// The instances.
+    #[serde(default)]
+    pub instances: Vec<Instance>,
+}
+
+/// An EC2 instance.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Instance {
+    /// Instance id.
+    pub instance_id: String,
+    /// Lifecycle state.
+    pub state: Option<InstanceState>,
+    /// Placement (availability zone).
+    pub placement: Option<Placement>,
+    /// Subnet id.
+    pub subnet_id: Option<String>,
+    /// VPC id.
+    pub vpc_id: Option<String>,
+    /// Public IPv4 of the primary interface.
+    pub public_ip_address: Option<String>,
+    /// Private IPv4 of the primary interface.
+    pub private_ip_address: Option<String>,
+    /// Instance type.
+    pub instance_type: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// `State` of an instance.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstanceState {
+    /// `running`, `stopped`, …
+    pub name: Option<String>,
+}
+
+/// `Placement` of an instance.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Placement {
+    /// Availability zone.
+    pub availability_zone: Option<String>,
+}
+
+/// One Elastic IP from `describe-addresses`.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Address {
+    /// The public address.
+    pub public_ip: Option<String>,
+    /// Allocation id.
+    pub allocation_id: Option<String>,
+    /// Association id, when associated.
+    pub association_id: Option<String>,
+    /// `vpc` or `standard`.
+    pub domain: Option<String>,
+    /// The instance it is associated with.
+    pub instance_id: Option<String>,
+    /// The ENI it is associated with.
+    pub network_interface_id: Option<String>,
+    /// The ENI's owner.
+    pub network_interface_owner_id: Option<String>,
+    /// The private address it maps to.
+    pub private_ip_address: Option<String>,
+    /// The region it belongs to.
+    pub network_border_group: Option<String>,
+}
+
+/// One managed prefix list from `describe-managed-prefix-lists`.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ManagedPrefixList {
+    /// Prefix list id.
+    pub prefix_list_id: String,
+    /// Name.
+    pub prefix_list_name: Option<String>,
+    /// Owning account (`AWS` for AWS-managed lists).
+    pub owner_id: Option<String>,
+    /// `IPv4` or `IPv6`.
+    pub address_family: Option<String>,
+}
+
+/// One entry from `get-managed-prefix-list-entries`.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrefixListEntry {
+    /// The prefix list the entry belongs to. `get-managed-prefix-list-entries` does not print it,
+    /// so it is read from a `pl-…` id in the file name (the one kind not recognised by content alone).
+    #[serde(skip)]
+    pub list_id: String,
+    /// CIDR.
+    pub cidr: String,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// One flow log from `describe-flow-logs`.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FlowLog {
+    /// Flow log id.
+    pub flow_log_id: Option<String>,
+    /// The VPC, subnet or ENI it covers.
+    pub resource_id: Option<String>,
+    /// `ACTIVE`, …
+    pub flow_log_status: Option<String>,
+    /// `ALL`, `ACCEPT`, `REJECT`.
+    pub traffic_type: Option<String>,
+}

@@ -1,0 +1,42 @@
+//! Typed views of the AWS CLI records snapaudit reads. Only the fields the audit needs are kept;
+//! unknown fields are ignored and every field that AWS may omit is optional.
+//!
+//! `ecs` holds the ECS records, `ec2` network interfaces, instances, addresses, subnets, VPCs,
+//! prefix lists and flow logs, `vpc` security groups, network ACLs, route tables and gateways;
+//! all are re-exported here.
+
+mod ec2;
+mod ecs;
+mod vpc;
+
+pub use ec2::*;
+pub use ecs::*;
+pub use vpc::*;
+
+use serde::Deserialize;
+
+/// A `{"name": …, "value": …}` pair, as in ECS attachment details.
+#[derive(Debug, PartialEq, Deserialize)]
+pub struct NameValue {
+    /// The detail name, e.g. `networkInterfaceId`.
+    pub name: String,
+    /// The detail value.
+    pub value: Option<String>,
+}
+
+/// An EC2 tag.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    /// Tag key.
+    pub key: String,
+    /// Tag value.
+    pub value: Option<String>,
+}
+
+/// Returns the value of the `Name` tag, if any.
+pub fn name_tag(tags: &[Tag]) -> Option<&str> {
+    tags.iter()
+        .find(|t| t.key == "Name")
+        .and_then(|t| t.value.as_deref())
+}
