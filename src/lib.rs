@@ -2,6 +2,8 @@
 //!
 //! The pipeline runs one way: [`evidence`] → [`tables`] → [`rules`] → [`report`].
 
+#![warn(missing_docs)]
+
 pub mod evidence;
 pub mod reach;
 pub mod report;

@@ -1,11 +1,12 @@
-//! The `snapaudit` command line: wires evidence → tables → rules → report.
+//! The `snapaudit` command line: parses the arguments and hands them to one function per
+//! command; every command ends in the same [`finish`] step.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
-use clap::{Parser, Subcommand};
+use anyhow::{Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
 use snapaudit::reach::{Query, parse_protocol};
 use snapaudit::report::reach as reach_report;
@@ -24,72 +25,112 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Read the evidence, run the rules, report findings.
-    Scan {
-        /// Evidence files or folders (read recursively).
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-        /// Exit with 1 when a finding is at or above this severity.
-        #[arg(long, default_value = "low")]
-        fail_on: Severity,
-        /// A folder of extra rule files, added to the built-in pack (repeatable).
-        #[arg(long = "rules")]
-        rules: Vec<PathBuf>,
-        /// Run only these rule ids (repeatable).
-        #[arg(long = "rule")]
-        only: Vec<String>,
-        /// Set a rule parameter, `RULE_ID.NAME=VALUE` (VALUE is JSON, e.g.
-        /// `EC2.18.authorized_ports=[80,443,8443]`; repeatable).
-        #[arg(long = "param", value_name = "RULE_ID.NAME=VALUE")]
-        params: Vec<String>,
-    },
+    Scan(ScanArgs),
     /// List the tables built from the evidence, with row counts and columns.
-    Tables {
-        /// Evidence files or folders.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-    },
+    Tables(TablesArgs),
     /// Run a jq filter over the rows of one table; prints one JSON value per line.
-    Query {
-        /// Evidence files or folders, then the jq filter (`.` is one row).
-        #[arg(required = true, value_name = "PATH... FILTER")]
-        args: Vec<String>,
-        /// The table to read.
-        #[arg(long)]
-        table: String,
-    },
+    Query(QueryArgs),
     /// Explain, hop by hop, whether the internet can reach a network interface, instance or ECS task.
-    Reach {
-        /// Evidence files or folders.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// The target: an ENI id (eni-…), an instance id (i-…) or an ECS task ARN.
-        #[arg(long)]
-        to: String,
-        /// Only this destination port (tcp/udp; with --protocol icmp, the ICMP type).
-        #[arg(long)]
-        port: Option<u16>,
-        /// Only this protocol: tcp, udp, icmp, icmpv6, all or a protocol number.
-        #[arg(long)]
-        protocol: Option<String>,
-        /// Only internet sources in this CIDR block (default: any internet address).
-        #[arg(long)]
-        from: Option<ipnet::IpNet>,
-        /// `text` or `json`.
-        #[arg(long, default_value = "text")]
-        format: String,
-    },
+    Reach(ReachArgs),
     /// List the rules (built-in plus `--rules` folders).
-    Rules {
-        /// A folder of extra rule files (repeatable).
-        #[arg(long = "rules")]
-        rules: Vec<PathBuf>,
-        /// `table`, `json`, or `markdown` (the rule catalog).
-        #[arg(long, default_value = "table")]
-        format: String,
-    },
+    Rules(RulesArgs),
+}
+
+/// Arguments of `scan`.
+#[derive(Args)]
+struct ScanArgs {
+    /// Evidence files or folders (read recursively).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, default_value = "low")]
+    fail_on: Severity,
+    /// A folder of extra rule files, added to the built-in pack (repeatable).
+    #[arg(long = "rules")]
+    rules: Vec<PathBuf>,
+    /// Run only these rule ids (repeatable).
+    #[arg(long = "rule")]
+    only: Vec<String>,
+    /// Set a rule parameter, `RULE_ID.NAME=VALUE` (VALUE is JSON, e.g.
+    /// `EC2.18.authorized_ports=[80,443,8443]`; repeatable).
+    #[arg(long = "param", value_name = "RULE_ID.NAME=VALUE")]
+    params: Vec<String>,
+}
+
+/// Arguments of `tables`.
+#[derive(Args)]
+struct TablesArgs {
+    /// Evidence files or folders.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+/// Arguments of `query`.
+#[derive(Args)]
+struct QueryArgs {
+    /// Evidence files or folders, then the jq filter (`.` is one row).
+    #[arg(required = true, value_name = "PATH... FILTER")]
+    args: Vec<String>,
+    /// The table to read.
+    #[arg(long)]
+    table: String,
+}
+
+/// Arguments of `reach`.
+#[derive(Args)]
+struct ReachArgs {
+    /// Evidence files or folders.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The target: an ENI id (eni-…), an instance id (i-…) or an ECS task ARN.
+    #[arg(long)]
+    to: String,
+    /// Only this destination port (tcp/udp; with --protocol icmp, the ICMP type).
+    #[arg(long)]
+    port: Option<u16>,
+    /// Only this protocol: tcp, udp, icmp, icmpv6, all or a protocol number.
+    #[arg(long, value_parser = protocol_number)]
+    protocol: Option<i32>,
+    /// Only internet sources in this CIDR block (default: any internet address).
+    #[arg(long)]
+    from: Option<ipnet::IpNet>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReachFormat::Text)]
+    format: ReachFormat,
+}
+
+/// Output formats of `reach`.
+#[derive(Clone, Copy, ValueEnum)]
+enum ReachFormat {
+    /// The path hop by hop, for a person.
+    Text,
+    /// The same answer as one JSON document.
+    Json,
+}
+
+/// Arguments of `rules`.
+#[derive(Args)]
+struct RulesArgs {
+    /// A folder of extra rule files (repeatable).
+    #[arg(long = "rules")]
+    rules: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+    format: RulesFormat,
+}
+
+/// Output formats of `rules`.
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    /// One line per rule: id, severity, table, title.
+    Table,
+    /// The rules' metadata as a JSON array.
+    Json,
+    /// The rule catalog (RULES.md).
+    Markdown,
 }
 
 /// mimalloc: the parse, table and rule phases are allocation-bound (many small strings and
@@ -98,13 +139,69 @@ enum Command {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let outcome = match Cli::parse().command {
+        Command::Scan(args) => scan(args, &mut out),
+        Command::Tables(args) => tables(args, &mut out),
+        Command::Query(args) => query(args, &mut out),
+        Command::Reach(args) => reach(args, &mut out),
+        Command::Rules(args) => list_rules(args, &mut out),
+    };
+    match outcome.and_then(|outcome| finish(&mut out, outcome)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("snapaudit: {e:#}");
+            let _ = out.flush();
+            eprintln!("snapaudit: error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// What a command leaves to the finish step: diagnostics for stderr and the exit status.
+struct Outcome {
+    warnings: Vec<Diagnostic>,
+    errors: Vec<Diagnostic>,
+    status: u8,
+}
+
+impl Outcome {
+    /// Just an exit status, nothing to print.
+    fn status(status: u8) -> Outcome {
+        Outcome {
+            warnings: Vec::new(),
+            errors: Vec::new(),
+            status,
+        }
+    }
+
+    /// The evidence's warnings and errors; status 2 when some evidence could not be read.
+    fn of_evidence(evidence: Evidence) -> Outcome {
+        let status = if evidence.errors.is_empty() { 0 } else { 2 };
+        Outcome {
+            warnings: evidence.warnings,
+            errors: evidence.errors,
+            status,
+        }
+    }
+}
+
+/// The one finish step of every command: flush the output, print diagnostics, give the status.
+fn finish(out: &mut dyn Write, outcome: Outcome) -> Result<ExitCode> {
+    out.flush()?;
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    for e in &outcome.errors {
+        eprintln!("error: {e}");
+    }
+    Ok(ExitCode::from(outcome.status))
+}
+
+/// `--protocol` as a protocol number.
+fn protocol_number(name: &str) -> Result<i32, String> {
+    parse_protocol(name)
+        .ok_or_else(|| "use tcp, udp, icmp, icmpv6, all or a number 0-255".to_string())
 }
 
 /// Reads evidence and builds the tables; evidence errors are reported, not fatal.
@@ -114,172 +211,107 @@ fn load(paths: &[PathBuf]) -> Result<(Evidence, Tables)> {
     Ok((evidence, tables))
 }
 
-fn print_diagnostics(evidence: &Evidence) {
-    for w in &evidence.warnings {
-        eprintln!("warning: {w}");
-    }
-    for e in &evidence.errors {
-        eprintln!("error: {e}");
-    }
-}
-
-fn run(cli: Cli) -> Result<ExitCode> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match cli.command {
-        Command::Scan {
-            paths,
-            format,
-            fail_on,
-            rules,
-            only,
-            params,
-        } => {
-            let (mut pack, mut errors) = match rules::load(&rules) {
-                Ok(pack) => (pack, Vec::new()),
-                Err(errs) => (Vec::new(), errs),
-            };
-            for p in &params {
-                rules::set_param(&mut pack, p)?;
-            }
-            if !only.is_empty() {
-                for id in &only {
-                    if !pack.iter().any(|r| &r.meta.id == id) && errors.is_empty() {
-                        errors.push(Diagnostic::file("--rule", format!("no rule with id {id}")));
-                    }
-                }
-                pack.retain(|r| only.contains(&r.meta.id));
-            }
-            let (evidence, tables) = load(&paths)?;
-            let (findings, mut run_errors) = rules::run(&pack, &tables);
-            errors.extend(evidence.errors.iter().cloned());
-            errors.append(&mut run_errors);
-            let metas = pack.iter().map(|r| r.meta.clone()).collect();
-            let report = Report::new(findings, &evidence, metas, errors);
-            report.write(format, &mut out)?;
-            out.flush()?;
-            Ok(if !report.errors.is_empty() {
-                ExitCode::from(2)
-            } else if report.fails(fail_on) {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
-        Command::Tables { paths } => {
-            let (evidence, tables) = load(&paths)?;
-            for name in tables.names() {
-                let df = tables.get(name)?;
-                writeln!(out, "{name} ({} rows)", df.height())?;
-                for c in df.columns() {
-                    writeln!(out, "  {:<28} {}", c.name(), c.dtype())?;
-                }
-            }
-            out.flush()?;
-            print_diagnostics(&evidence);
-            Ok(exit_for(&evidence))
-        }
-        Command::Query { mut args, table } => {
-            if args.len() < 2 {
-                anyhow::bail!(
-                    "query needs evidence paths and a jq filter: query PATH... --table T 'FILTER'"
-                );
-            }
-            let filter = args.pop().unwrap_or_default();
-            let paths: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
-            let compiled =
-                rules::jq::compile(&filter, 0).map_err(|e| anyhow::anyhow!("filter: {e}"))?;
-            let (evidence, tables) = load(&paths)?;
-            for i in 0..tables.get(&table)?.height() {
-                let row = tables.row(&table, i)?;
-                for v in
-                    rules::jq::run(&compiled, rules::jq::to_val(&row)?, &[jaq_json::Val::Null])?
-                {
-                    writeln!(out, "{v}")?;
-                }
-            }
-            out.flush()?;
-            print_diagnostics(&evidence);
-            Ok(exit_for(&evidence))
-        }
-        Command::Reach {
-            paths,
-            to,
-            port,
-            protocol,
-            from,
-            format,
-        } => {
-            if format != "text" && format != "json" {
-                anyhow::bail!("unknown format `{format}`; use text or json");
-            }
-            let protocol = match protocol.as_deref() {
-                None => None,
-                Some(p) => Some(parse_protocol(p).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "unknown protocol `{p}`; use tcp, udp, icmp, icmpv6, all or a number 0-255"
-                    )
-                })?),
-            };
-            let query = Query {
-                protocol,
-                port,
-                from,
-            };
-            let (evidence, tables) = load(&paths)?;
-            let enis = reach_report::resolve(&tables, &to)?;
-            let answer = reach_report::target_json(&tables, &to, &enis, &query)?;
-            if format == "json" {
-                serde_json::to_writer_pretty(&mut out, &answer)?;
-                writeln!(out)?;
-            } else {
-                reach_report::write_text(&mut out, &answer)?;
-            }
-            out.flush()?;
-            print_diagnostics(&evidence);
-            Ok(exit_for(&evidence))
-        }
-        Command::Rules { rules, format } => {
-            let pack = rules::load(&rules).map_err(|errs| {
-                anyhow::anyhow!(
-                    errs.iter()
-                        .map(|e| e.to_string())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                )
-            })?;
-            match format.as_str() {
-                "json" => {
-                    let metas: Vec<_> = pack.iter().map(|r| &r.meta).collect();
-                    serde_json::to_writer_pretty(&mut out, &metas)?;
-                    writeln!(out)?;
-                }
-                "markdown" => write!(out, "{}", rules::catalog(&pack))?,
-                "table" => {
-                    for r in &pack {
-                        writeln!(
-                            out,
-                            "{:<10} {:<9} {:<20} {}",
-                            r.meta.id,
-                            r.meta.severity.as_str(),
-                            r.meta.table,
-                            r.meta.title
-                        )?;
-                    }
-                }
-                other => anyhow::bail!("unknown format `{other}`; use table, json or markdown"),
-            }
-            out.flush()?;
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-/// 2 when evidence could not be read, else 0.
-fn exit_for(evidence: &Evidence) -> ExitCode {
-    if evidence.errors.is_empty() {
-        ExitCode::SUCCESS
+/// `scan`: the report goes to stdout, diagnostics included; exit 2 on errors, 1 on findings at
+/// or above `--fail-on`. An unknown `--rule` or a bad `--param` stops before any evidence is read.
+fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let (pack, mut errors) = match rules::load(&args.rules) {
+        Ok(pack) => (
+            rules::configure(pack, &args.only, &args.params)?,
+            Vec::new(),
+        ),
+        Err(errors) => (Vec::new(), errors),
+    };
+    let (evidence, tables) = load(&args.paths)?;
+    let (findings, mut run_errors) = rules::run(&pack, &tables);
+    errors.extend(evidence.errors.iter().cloned());
+    errors.append(&mut run_errors);
+    let metas = pack.into_iter().map(|r| r.meta).collect();
+    let report = Report::new(findings, &evidence, metas, errors);
+    report.write(args.format, out)?;
+    Ok(Outcome::status(if !report.errors.is_empty() {
+        2
+    } else if report.fails(args.fail_on) {
+        1
     } else {
-        ExitCode::from(2)
+        0
+    }))
+}
+
+/// `tables`: every table with its row count and column types.
+fn tables(args: TablesArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let (evidence, tables) = load(&args.paths)?;
+    for name in tables.names() {
+        let df = tables.get(name)?;
+        writeln!(out, "{name} ({} rows)", df.height())?;
+        for c in df.columns() {
+            writeln!(out, "  {:<28} {}", c.name(), c.dtype())?;
+        }
     }
+    Ok(Outcome::of_evidence(evidence))
+}
+
+/// `query`: the filter's outputs over every row of one table, one JSON value per line.
+fn query(mut args: QueryArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let filter = args.args.pop().unwrap_or_default();
+    if args.args.is_empty() {
+        bail!("query needs evidence paths and a jq filter: query PATH... --table T 'FILTER'");
+    }
+    let paths: Vec<PathBuf> = args.args.into_iter().map(PathBuf::from).collect();
+    let compiled = rules::jq::compile(&filter, 0).map_err(|e| anyhow!("filter: {e}"))?;
+    let (evidence, tables) = load(&paths)?;
+    for i in 0..tables.get(&args.table)?.height() {
+        let row = tables.row(&args.table, i)?;
+        for v in rules::jq::run(&compiled, rules::jq::to_val(&row)?, &[jaq_json::Val::Null])? {
+            writeln!(out, "{v}")?;
+        }
+    }
+    Ok(Outcome::of_evidence(evidence))
+}
+
+/// `reach`: the path from the internet to one target, hop by hop.
+fn reach(args: ReachArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let query = Query {
+        protocol: args.protocol,
+        port: args.port,
+        from: args.from,
+    };
+    let (evidence, tables) = load(&args.paths)?;
+    let enis = reach_report::resolve(&tables, &args.to)?;
+    let answer = reach_report::target_json(&tables, &args.to, &enis, &query)?;
+    match args.format {
+        ReachFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &answer)?;
+            writeln!(out)?;
+        }
+        ReachFormat::Text => reach_report::write_text(out, &answer)?,
+    }
+    Ok(Outcome::of_evidence(evidence))
+}
+
+/// `rules`: the rule pack as a table, JSON or the Markdown catalog.
+fn list_rules(args: RulesArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let pack = rules::load(&args.rules).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(Diagnostic::to_string).collect();
+        anyhow!(lines.join("\n"))
+    })?;
+    match args.format {
+        RulesFormat::Json => {
+            let metas: Vec<_> = pack.iter().map(|r| &r.meta).collect();
+            serde_json::to_writer_pretty(&mut *out, &metas)?;
+            writeln!(out)?;
+        }
+        RulesFormat::Markdown => write!(out, "{}", rules::catalog(&pack))?,
+        RulesFormat::Table => {
+            for r in &pack {
+                let m = &r.meta;
+                let severity = m.severity.as_str();
+                writeln!(
+                    out,
+                    "{:<10} {severity:<9} {:<20} {}",
+                    m.id, m.table, m.title
+                )?;
+            }
+        }
+    }
+    Ok(Outcome::status(0))
 }

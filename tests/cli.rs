@@ -179,19 +179,6 @@ fn rule_parameters_can_be_set_from_the_command_line() {
         ["sg-07c89c9df4a3aa8e3"],
         "8080 authorized: only the 80-443 range is left"
     );
-    let typo = snapaudit(&[
-        "scan",
-        fixture.to_str().unwrap(),
-        "--param",
-        "EC2.18.authorised_ports=[22]",
-    ]);
-    assert_eq!(typo.code, 2);
-    assert!(
-        typo.stderr
-            .contains("has no parameter `authorised_ports` (it has: authorized_ports)"),
-        "{}",
-        typo.stderr
-    );
 }
 
 #[test]
@@ -220,7 +207,7 @@ fn html_is_one_escaped_page_with_every_finding_and_its_evidence() {
         r#""<script>alert(\(.task_id | tojson))</script> & more""#,
     );
     assert_ne!(rule, USER_RULE);
-    std::fs::write(dir.join("org.toml"), rule.replace("FARGATE\")", "EC2\")")).unwrap();
+    std::fs::write(dir.join("ORG.1.toml"), rule.replace("FARGATE\")", "EC2\")")).unwrap();
     let run = snapaudit(&[
         "scan",
         "--format",
@@ -302,7 +289,7 @@ select(.launch_type != "FARGATE") | "task \(.task_id) uses \(.launch_type // "no
 fn user_rules_are_added_to_the_pack() {
     let dir = scratch("user-rules");
     std::fs::write(
-        dir.join("org.toml"),
+        dir.join("ORG.1.toml"),
         USER_RULE.replace("FARGATE\")", "EC2\")"),
     )
     .unwrap();
@@ -325,7 +312,7 @@ fn user_rules_are_added_to_the_pack() {
 fn a_broken_rule_is_an_error_naming_file_and_position() {
     let dir = scratch("broken-rule");
     std::fs::write(
-        dir.join("org.toml"),
+        dir.join("ORG.1.toml"),
         USER_RULE.replace("select(.launch_type != ", "select(.launch_type != )"),
     )
     .unwrap();
@@ -338,7 +325,7 @@ fn a_broken_rule_is_an_error_naming_file_and_position() {
     assert_eq!(run.code, 2);
     assert!(
         run.stdout
-            .contains("org.toml: line 10, column 34: expected"),
+            .contains("ORG.1.toml: line 10, column 34: expected"),
         "{}",
         run.stdout
     );
@@ -354,7 +341,7 @@ fn rules_cannot_read_the_environment_or_files() {
     ] {
         let dir = scratch(&format!("sandbox-{what}"));
         let rule = USER_RULE.replace(r#"select(.launch_type != "FARGATE") | "task \(.task_id) uses \(.launch_type // "no launch type")""#, query);
-        std::fs::write(dir.join("org.toml"), rule).unwrap();
+        std::fs::write(dir.join("ORG.1.toml"), rule).unwrap();
         let run = snapaudit(&["rules", "--rules", dir.to_str().unwrap()]);
         assert_eq!(run.code, 2, "{query} must not compile");
         assert!(
@@ -365,7 +352,7 @@ fn rules_cannot_read_the_environment_or_files() {
     }
     let dir = scratch("sandbox-import");
     std::fs::write(
-        dir.join("org.toml"),
+        dir.join("ORG.1.toml"),
         USER_RULE.replace("select(.launch_type", "include \"x\"; select(.launch_type"),
     )
     .unwrap();
@@ -381,13 +368,83 @@ fn rules_cannot_read_the_environment_or_files() {
 #[test]
 fn a_duplicate_rule_id_is_refused() {
     let dir = scratch("dup-rule");
-    std::fs::write(dir.join("mine.toml"), USER_RULE.replace("ORG.1", "ECS.2")).unwrap();
+    std::fs::write(dir.join("ECS.2.toml"), USER_RULE.replace("ORG.1", "ECS.2")).unwrap();
     let run = snapaudit(&["rules", "--rules", dir.to_str().unwrap()]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("already defined by queries/ECS.2.toml"),
         "{}",
         run.stderr
+    );
+}
+
+/// Runs `scan` of the demo set with `extra` arguments, expecting a usage error: exit 2, nothing
+/// on stdout, and `snapaudit: error: ` then `expected` on stderr.
+fn assert_usage_error(extra: &[&str], expected: &str) {
+    let demo = snapshot("demo");
+    let mut args = vec!["scan", demo.to_str().unwrap(), "--format", "json"];
+    args.extend(extra);
+    let run = snapaudit(&args);
+    assert_eq!(run.code, 2, "{extra:?}: {}", run.stderr);
+    assert_eq!(run.stdout, "", "{extra:?}: no report");
+    assert!(
+        run.stderr.starts_with("snapaudit: error: ") && run.stderr.contains(expected),
+        "{extra:?}: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_unknown_rule_id_or_parameter_is_a_usage_error_listing_what_exists() {
+    assert_usage_error(
+        &["--rule", "NOPE.1"],
+        "--rule NOPE.1: no rule has the id NOPE.1; the rules are: EC2.13, EC2.14,",
+    );
+    assert_usage_error(
+        &["--param", "EC2.18.authorised_ports=[22]"],
+        "has no parameter `authorised_ports` (it has: authorized_ports)",
+    );
+    assert_usage_error(
+        &["--param", "NOPE.1.ports=[22]"],
+        "--param `NOPE.1.ports=[22]`: no rule has the id NOPE.1; the rules are: EC2.13,",
+    );
+    assert_usage_error(&["--param", "EC2.18"], "use RULE_ID.NAME=VALUE");
+}
+
+/// `rules --rules DIR` with the user rule, changed by `edit`, saved as `file`: its stderr,
+/// after checking that it failed with exit 2.
+fn rules_error(test: &str, file: &str, edit: (&str, &str)) -> String {
+    let dir = scratch(test);
+    let rule = USER_RULE.replace(edit.0, edit.1);
+    assert_ne!(rule, USER_RULE, "the edit applies");
+    std::fs::write(dir.join(file), rule).unwrap();
+    let run = snapaudit(&["rules", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.stderr
+}
+
+#[test]
+fn a_rule_is_checked_against_its_file_name_and_the_tables_when_loaded() {
+    let stderr = rules_error("misnamed", "ORG.1.toml", ("\"ORG.1\"", "\"ORG.2\""));
+    assert!(
+        stderr.contains(
+            "ORG.1.toml: rule ORG.2 is in a file named otherwise; name the file ORG.2.toml"
+        ),
+        "{stderr}"
+    );
+    let stderr = rules_error("no-table", "ORG.1.toml", ("\"ecs_tasks\"", "\"ecs_taks\""));
+    assert!(
+        stderr.contains("ORG.1.toml: rule ORG.1 reads table `ecs_taks`, which does not exist")
+            && stderr.contains("the tables are: addresses, ecs_deployments,"),
+        "{stderr}"
+    );
+    let stderr = rules_error("no-column", "ORG.1.toml", ("\"task_arn\"", "\"task\""));
+    assert!(
+        stderr.contains(
+            "ORG.1.toml: rule ORG.1: `resource = \"task\"` is not a column of table `ecs_tasks`"
+        ) && stderr.contains("its columns are: ")
+            && stderr.contains("task_arn"),
+        "{stderr}"
     );
 }
 

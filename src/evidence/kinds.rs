@@ -1,5 +1,5 @@
 //! The recogniser: which top-level key of a document marks which kind of evidence.
-//! Adding a kind is one line in the `kinds!` invocation below (plus its record type in `model`).
+//! Adding a kind is a line in `kinds!` and one in `record_keys!` (plus its record type in `model`).
 
 use serde::Deserialize;
 

@@ -95,13 +95,6 @@ pub struct Evidence {
     pub duplicates: usize,
 }
 
-impl Evidence {
-    /// The file a source points into.
-    pub fn file_of(&self, source: &Source) -> &EvidenceFile {
-        &self.files[source.file as usize]
-    }
-}
-
 /// A file to read and the name it is shown under.
 struct Found {
     path: PathBuf,

@@ -1,4 +1,4 @@
-//! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines or CSV.
+//! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines, CSV, SARIF or HTML.
 
 pub mod html;
 pub mod path;

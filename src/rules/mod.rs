@@ -1,6 +1,7 @@
 //! Rules: one TOML file per rule (metadata plus a jq query over one table), compiled once,
 //! run over every row of that table. The built-in pack is `queries/`, embedded at build time.
 
+pub mod check;
 pub mod jq;
 
 use std::collections::BTreeMap;
@@ -158,7 +159,7 @@ impl Finding {
 }
 
 /// Reads and compiles one rule file.
-pub fn compile_rule(path: &str, text: &str) -> Result<Rule> {
+fn compile_rule(path: &str, text: &str) -> Result<Rule> {
     let meta: RuleMeta = toml::from_str(text).map_err(|e| {
         let at = e.span().map(|s| jq::line_col(text, s.start));
         let (l, c) = at.unwrap_or((1, 1));
@@ -213,20 +214,31 @@ pub fn load(extra_dirs: &[impl AsRef<Path>]) -> Result<Vec<Rule>, Vec<Diagnostic
         }
     }
     let mut rules: Vec<Rule> = Vec::new();
+    let schemas = check::Schemas::of_tables().map_err(|e| {
+        vec![Diagnostic::file(
+            "queries",
+            format!("cannot build the tables: {e:#}"),
+        )]
+    })?;
     for (path, text) in &sources {
-        match compile_rule(path, text) {
-            Ok(rule) => match rules.iter().find(|r| r.meta.id == rule.meta.id) {
-                Some(other) => errors.push(Diagnostic::file(
-                    path,
-                    format!(
-                        "rule id {} is already defined by {}; give it another id",
-                        rule.meta.id, other.path
-                    ),
-                )),
-                None => rules.push(rule),
-            },
-            Err(e) => errors.push(Diagnostic::file(path, e.to_string())),
+        let rule = match compile_rule(path, text) {
+            Ok(rule) => rule,
+            Err(e) => {
+                errors.push(Diagnostic::file(path, e.to_string()));
+                continue;
+            }
+        };
+        let mut problems = check::problems(&rule, &schemas);
+        if let Some(other) = rules.iter().find(|r| r.meta.id == rule.meta.id) {
+            problems.push(format!(
+                "rule id {} is already defined by {}; give it another id",
+                rule.meta.id, other.path
+            ));
         }
+        if problems.is_empty() {
+            rules.push(rule);
+        }
+        errors.extend(problems.into_iter().map(|p| Diagnostic::file(path, p)));
     }
     rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
     if errors.is_empty() {
@@ -236,32 +248,53 @@ pub fn load(extra_dirs: &[impl AsRef<Path>]) -> Result<Vec<Rule>, Vec<Diagnostic
     }
 }
 
+/// Narrows the pack to the `only` ids (every rule when empty) after applying the `params`
+/// assignments (`RULE_ID.NAME=VALUE`); an unknown id or parameter is an error listing what exists.
+pub fn configure(mut pack: Vec<Rule>, only: &[String], params: &[String]) -> Result<Vec<Rule>> {
+    for assignment in params {
+        set_param(&mut pack, assignment).with_context(|| format!("--param `{assignment}`"))?;
+    }
+    for id in only {
+        position(&pack, id).with_context(|| format!("--rule {id}"))?;
+    }
+    if !only.is_empty() {
+        pack.retain(|r| only.contains(&r.meta.id));
+    }
+    Ok(pack)
+}
+
+/// Where the rule `id` is in `rules`; an unknown id lists the known ones.
+fn position(rules: &[Rule], id: &str) -> Result<usize> {
+    rules.iter().position(|r| r.meta.id == id).ok_or_else(|| {
+        let ids: Vec<&str> = rules.iter().map(|r| r.meta.id.as_str()).collect();
+        anyhow!(
+            "no rule has the id {id}; the rules are: {} (`snapaudit rules` lists them)",
+            ids.join(", ")
+        )
+    })
+}
+
 /// Sets one rule parameter from `RULE_ID.NAME=VALUE` (VALUE read as JSON, else as a string).
 /// Only parameters the rule declares can be set, so a misspelt name is an error, not a no-op.
-pub fn set_param(rules: &mut [Rule], assignment: &str) -> Result<()> {
-    let usage = "use --param RULE_ID.NAME=VALUE, e.g. EC2.18.authorized_ports=[80,443]";
-    let (target, value) = assignment
-        .split_once('=')
-        .ok_or_else(|| anyhow!("`{assignment}`: {usage}"))?;
-    let (id, name) = target
-        .rsplit_once('.')
-        .ok_or_else(|| anyhow!("`{assignment}`: {usage}"))?;
-    let rule = rules
-        .iter_mut()
-        .find(|r| r.meta.id == id)
-        .ok_or_else(|| anyhow!("`{assignment}`: no rule with id {id}"))?;
-    let Some(slot) = rule.meta.params.get_mut(name) else {
-        let known: Vec<&str> = rule.meta.params.keys().map(String::as_str).collect();
+fn set_param(rules: &mut [Rule], assignment: &str) -> Result<()> {
+    let usage = || anyhow!("use RULE_ID.NAME=VALUE, e.g. EC2.18.authorized_ports=[80,443]");
+    let (target, value) = assignment.split_once('=').ok_or_else(usage)?;
+    let (id, name) = target.rsplit_once('.').ok_or_else(usage)?;
+    let at = position(rules, id)?;
+    let params = &mut rules[at].meta.params;
+    if !params.contains_key(name) {
+        let known: Vec<&str> = params.keys().map(String::as_str).collect();
         bail!(
-            "`{assignment}`: rule {id} has no parameter `{name}` (it has: {})",
+            "rule {id} has no parameter `{name}` (it has: {})",
             if known.is_empty() {
                 "none".to_string()
             } else {
                 known.join(", ")
             }
         );
-    };
-    *slot = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    }
+    let parsed = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    params.insert(name.to_string(), parsed);
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! EC2 tables: one row per network interface, and the tables the reachability engine reads.
+//! The `network_interfaces` table: one row per network interface.
 
 use anyhow::Result;
 use polars::prelude::*;

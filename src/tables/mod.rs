@@ -110,17 +110,10 @@ impl Tables {
         }
     }
 
-    /// The rows of a table as JSON objects; `*_ref` columns become an `evidence` array of
+    /// Row `i` of a table as a JSON object: `*_ref` columns become an `evidence` array of
     /// `{role, file, sha256, document, pointer}`, and a `X_json` column (a string holding JSON)
-    /// appears as `X`, parsed.
-    pub fn rows(&self, table: &str) -> Result<Vec<Value>> {
-        (0..self.get(table)?.height())
-            .map(|i| self.row(table, i))
-            .collect()
-    }
-
-    /// Row `i` of a table as JSON, as [`Tables::rows`] shows it; converting one row at a time
-    /// keeps memory flat however large the table.
+    /// appears as `X`, parsed. Converting one row at a time keeps memory flat however large the
+    /// table.
     pub fn row(&self, table: &str, i: usize) -> Result<Value> {
         let df = self.get(table)?;
         let mut row = Map::new();

@@ -1,0 +1,61 @@
+//! Load-time checks of a rule against its file name and the tables: mistakes that would
+//! otherwise show up late, once per row, or not at all.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::Rule;
+use crate::evidence::Evidence;
+use crate::tables::Tables;
+
+/// The column names of every table, as the tables code builds them.
+pub struct Schemas(BTreeMap<&'static str, Vec<String>>);
+
+impl Schemas {
+    /// The schemas of the tables built from no evidence: every table exists, with every column.
+    pub fn of_tables() -> Result<Schemas> {
+        let tables = Tables::build(&mut Evidence::default())?;
+        let mut schemas = BTreeMap::new();
+        for name in tables.names() {
+            let columns = tables.get(name)?.get_column_names();
+            schemas.insert(name, columns.iter().map(|c| c.to_string()).collect());
+        }
+        Ok(Schemas(schemas))
+    }
+}
+
+/// What is wrong with `rule`: its file is not named after its id, its table does not exist, or
+/// its resource column is not a column of that table.
+pub fn problems(rule: &Rule, schemas: &Schemas) -> Vec<String> {
+    let meta = &rule.meta;
+    let mut problems = Vec::new();
+    let stem = Path::new(&rule.path).file_stem().unwrap_or_default();
+    if stem.to_string_lossy() != meta.id {
+        problems.push(format!(
+            "rule {} is in a file named otherwise; name the file {}.toml",
+            meta.id, meta.id
+        ));
+    }
+    match schemas.0.get(meta.table.as_str()) {
+        None => {
+            let tables: Vec<&str> = schemas.0.keys().copied().collect();
+            problems.push(format!(
+                "rule {} reads table `{}`, which does not exist; the tables are: {}",
+                meta.id,
+                meta.table,
+                tables.join(", ")
+            ));
+        }
+        Some(columns) if !columns.contains(&meta.resource) => problems.push(format!(
+            "rule {}: `resource = \"{}\"` is not a column of table `{}`; its columns are: {}",
+            meta.id,
+            meta.resource,
+            meta.table,
+            columns.join(", ")
+        )),
+        Some(_) => {}
+    }
+    problems
+}
