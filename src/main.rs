@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
-use snapaudit::reach::{Query, parse_protocol};
+use snapaudit::reach::{Protocol, Query};
 use snapaudit::report::reach as reach_report;
 use snapaudit::report::{Format, Report};
 use snapaudit::rules::{self, Severity};
@@ -215,7 +215,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let protocol = match protocol.as_deref() {
                 None => None,
-                Some(p) => Some(parse_protocol(p).ok_or_else(|| {
+                Some(p) => Some(Protocol::parse(p).ok_or_else(|| {
                     anyhow::anyhow!(
                         "unknown protocol `{p}`; use tcp, udp, icmp, icmpv6, all or a number 0-255"
                     )

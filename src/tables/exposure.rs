@@ -23,9 +23,9 @@ use super::{Tables, source_ref};
 use crate::evidence::model::{AclEntry, NetworkInterface};
 use crate::evidence::{Record, Records, Source, az_region};
 use crate::reach::{
-    self, AddrSet, Evaluation, Exposure, Hop, Igw, Interface, IpVersion, Nacl, NaclEntry,
-    PortRange, Query, Reachable, Route, RouteDest, RouteTable, SecurityGroup, SgPermission,
-    SgSource, Verdict, parse_protocol, protocol_name,
+    self, AddrSet, Evaluation, Exposure, Hop, HopKind, Igw, Interface, IpVersion, Nacl, NaclEntry,
+    PortRange, Protocol, Query, Reachable, RecordId, Route, RouteDest, RouteTable, SecurityGroup,
+    SgPermission, SgSource, Verdict,
 };
 
 fn key(account: Option<&str>, id: &str) -> Key {
@@ -162,8 +162,8 @@ pub struct Eni {
     pub ipv6: Vec<IpAddr>,
     /// Security group ids.
     pub groups: Vec<String>,
-    /// Its evidence record (index into [`Network::source`]).
-    pub record: u32,
+    /// Its evidence record (see [`Network::source`]).
+    pub record: RecordId,
 }
 
 /// The evaluation of one interface, both IP versions.
@@ -173,20 +173,14 @@ pub struct EniEvaluation {
     pub v4: Evaluation,
     /// The IPv6 path.
     pub v6: Evaluation,
-    /// For an indeterminate IPv4 path: the same path with prefix lists whose entries are not in
-    /// the evidence taken as empty, kept when that closes it (so the hop blocking every source
-    /// the evidence determines can be named).
-    pub v4_known: Option<Evaluation>,
-    /// The same for the IPv6 path.
-    pub v6_known: Option<Evaluation>,
     /// A NAT gateway interface: never reachable inbound whatever the other hops say.
     pub nat_gateway: bool,
 }
 
 /// The hop that says a NAT gateway accepts no inbound connection.
-fn interface_type_hop(record: u32) -> Hop {
+fn interface_type_hop(record: RecordId) -> Hop {
     Hop {
-        hop: "interface_type",
+        hop: HopKind::InterfaceType,
         verdict: Verdict::Fail,
         detail: "a NAT gateway interface never accepts connections initiated from the internet"
             .to_string(),
@@ -205,7 +199,7 @@ impl EniEvaluation {
         ];
         for (version, addresses, path) in paths {
             for hop in &mut path.hops {
-                if hop.hop == "public_ip" && hop.verdict == Verdict::Pass {
+                if hop.hop == HopKind::PublicIp && hop.verdict == Verdict::Pass {
                     hop.detail = reach::public_address_detail(version, addresses);
                 }
             }
@@ -255,7 +249,7 @@ impl EniEvaluation {
         }
         hops.extend(self.of(version).hops.iter().cloned().map(|mut h| {
             // The address check rests on the interface's own record.
-            if h.hop == "public_ip" && h.records.is_empty() {
+            if h.hop == HopKind::PublicIp && h.records.is_empty() {
                 h.records.push(eni.record);
             }
             h
@@ -263,26 +257,13 @@ impl EniEvaluation {
         hops
     }
 
-    /// The first failing hop of one version (`interface_type` for NAT gateways). For an
-    /// indeterminate path that is closed for every source the evidence determines, the hop that
-    /// closes it, its detail saying that only the undetermined part may pass.
+    /// The hop blocking one version (`interface_type` for NAT gateways), as the engine names it
+    /// (see [`Evaluation::blocking_hop`]).
     pub fn blocking_hop(&self, version: IpVersion, eni: &Eni) -> Option<Hop> {
-        let known = match version {
-            IpVersion::V4 => &self.v4_known,
-            IpVersion::V6 => &self.v6_known,
-        };
-        if let (Some(known), false) = (known, self.nat_gateway) {
-            let mut hop = known.blocking_hop()?.clone();
-            hop.detail = format!(
-                "{} (this closes the path for every source the evidence determines; only what \
-                 depends on prefix lists whose entries are not in the evidence may pass)",
-                hop.detail
-            );
-            return Some(hop);
+        if self.nat_gateway {
+            return Some(interface_type_hop(eni.record));
         }
-        self.hops(version, eni)
-            .into_iter()
-            .find(|h| h.verdict == Verdict::Fail)
+        self.of(version).blocking_hop().cloned()
     }
 
     /// The exposures of both versions (none for NAT gateways).
@@ -395,14 +376,14 @@ impl Network {
     }
 
     /// Adds a source to the arena; its index is the engine's `record` id.
-    fn record(&mut self, source: &Source) -> u32 {
+    fn record(&mut self, source: &Source) -> RecordId {
         self.sources.push(source.clone());
-        (self.sources.len() - 1) as u32
+        RecordId((self.sources.len() - 1) as u32)
     }
 
     /// The evidence record behind an engine `record` id.
-    pub fn source(&self, record: u32) -> &Source {
-        &self.sources[record as usize]
+    pub fn source(&self, record: RecordId) -> &Source {
+        &self.sources[record.0 as usize]
     }
 
     fn add_route_tables(
@@ -498,7 +479,7 @@ impl Network {
                 .into_iter()
                 .filter(|r| r.direction == "inbound")
             {
-                let Some(protocol) = parse_protocol(&rule.perm.ip_protocol) else {
+                let Some(protocol) = Protocol::parse(&rule.perm.ip_protocol) else {
                     continue;
                 };
                 let source = match rule.source_type {
@@ -623,144 +604,12 @@ impl Network {
 
     /// Evaluates an interface over both IP versions.
     pub fn evaluate(&self, eni: &Eni, query: &Query) -> EniEvaluation {
-        let one = |version| {
-            let iface = self.interface(eni, version);
-            let eval = explained(
-                &iface,
-                version,
-                query,
-                reach::evaluate(&iface, version, query),
-            );
-            let known = (eval.reachable == Reachable::Indeterminate)
-                .then(|| {
-                    let groups = known_groups(&iface);
-                    let known_iface = Interface {
-                        groups: iface
-                            .groups
-                            .iter()
-                            .zip(&groups)
-                            .map(|((id, _), g)| (*id, g.as_ref()))
-                            .collect(),
-                        ..iface.clone()
-                    };
-                    let e = reach::evaluate(&known_iface, version, query);
-                    explained(&known_iface, version, query, e)
-                })
-                .filter(|e| e.reachable == Reachable::No);
-            (eval, known)
-        };
-        let ((v4, v4_known), (v6, v6_known)) = (one(IpVersion::V4), one(IpVersion::V6));
+        let one = |version| reach::evaluate(&self.interface(eni, version), version, query);
         EniEvaluation {
-            v4,
-            v6,
-            v4_known,
-            v6_known,
+            v4: one(IpVersion::V4),
+            v6: one(IpVersion::V6),
             nat_gateway: eni.interface_type.as_deref() == Some("nat_gateway"),
         }
-    }
-}
-
-/// The interface's groups with every security-group source from a prefix list whose entries are
-/// not in the evidence taken as admitting nothing.
-fn known_groups(iface: &Interface) -> Vec<Option<SecurityGroup>> {
-    iface
-        .groups
-        .iter()
-        .map(|(_, g)| {
-            g.map(|g| {
-                let mut g = g.clone();
-                for perm in &mut g.inbound {
-                    if let SgSource::PrefixList {
-                        cidrs: cidrs @ None,
-                        ..
-                    } = &mut perm.source
-                    {
-                        *cidrs = Some(Vec::new());
-                    }
-                }
-                g
-            })
-        })
-        .collect()
-}
-
-/// The hops in path order.
-const HOPS: [&str; 6] = [
-    "public_ip",
-    "route",
-    "internet_gateway",
-    "nacl_inbound",
-    "nacl_outbound",
-    "security_group",
-];
-
-fn hop_order(name: &str) -> usize {
-    HOPS.iter().position(|h| *h == name).unwrap_or(HOPS.len())
-}
-
-/// Judges a closed path on what the security groups open.
-///
-/// Over every protocol and port, a path whose ACL blocks the one port a group opens fails at the
-/// security group (the ACL still lets other ports through). What blocks the service is the ACL:
-/// so when an unnarrowed evaluation fails first at `security_group`, each permission that admits
-/// internet sources is evaluated on its own (its protocol, first port and source), and the
-/// evaluation failing earliest in path order explains the closed path. Reachability and
-/// exposure are unchanged: the path is closed either way.
-fn explained(iface: &Interface, version: IpVersion, query: &Query, eval: Evaluation) -> Evaluation {
-    let narrowed = query.port.is_some() || query.protocol.is_some_and(|p| p >= 0);
-    if narrowed
-        || eval.reachable != Reachable::No
-        || eval.blocking_hop().map(|h| h.hop) != Some("security_group")
-    {
-        return eval;
-    }
-    let internet = AddrSet::internet(version);
-    let mut best: Option<Evaluation> = None;
-    for perm in iface
-        .groups
-        .iter()
-        .filter_map(|(_, g)| *g)
-        .flat_map(|g| &g.inbound)
-    {
-        let from = match &perm.source {
-            SgSource::Cidr(n) if IpVersion::of_net(n) == version => Some(*n),
-            SgSource::PrefixList {
-                cidrs: Some(cidrs), ..
-            } if !AddrSet::from_cidrs(version, cidrs)
-                .intersect(&internet)
-                .is_empty() =>
-            {
-                None
-            }
-            _ => continue,
-        };
-        if from.is_some_and(|n| AddrSet::from_cidr(&n).intersect(&internet).is_empty()) {
-            continue;
-        }
-        let port = match perm.protocol {
-            6 | 17 => perm.from_port.and_then(|p| u16::try_from(p).ok()),
-            _ => None,
-        };
-        let q = Query {
-            protocol: Some(perm.protocol),
-            port,
-            from: query.from.or(from),
-        };
-        let e = reach::evaluate(iface, version, &q);
-        let order = |e: &Evaluation| e.blocking_hop().map_or(HOPS.len(), |h| hop_order(h.hop));
-        if best.as_ref().is_none_or(|b| order(&e) < order(b)) {
-            best = Some(e);
-        }
-    }
-    match best {
-        Some(b)
-            if b.reachable == Reachable::No
-                && b.blocking_hop()
-                    .is_some_and(|h| hop_order(h.hop) < hop_order("security_group")) =>
-        {
-            b
-        }
-        _ => eval,
     }
 }
 
@@ -776,7 +625,7 @@ fn nacl_entry(e: &AclEntry) -> Option<NaclEntry> {
         rule_number: e.rule_number,
         egress: e.egress,
         allow: e.rule_action.eq_ignore_ascii_case("allow"),
-        protocol: parse_protocol(&e.protocol)?,
+        protocol: Protocol::parse(&e.protocol)?,
         cidr,
         ports: e.port_range.as_ref().and_then(|p| {
             Some(PortRange {
@@ -788,7 +637,7 @@ fn nacl_entry(e: &AclEntry) -> Option<NaclEntry> {
             .icmp_type_code
             .as_ref()
             .map(|c| (c.icmp_type.unwrap_or(-1), c.code.unwrap_or(-1))),
-        record: 0,
+        record: RecordId(0),
     })
 }
 
@@ -836,10 +685,10 @@ pub fn hops_json(tables: &Tables, hops: &[Hop]) -> Result<Value> {
             let evidence = h
                 .records
                 .iter()
-                .map(|r| tables.source_json(h.hop, network.source(*r)))
+                .map(|r| tables.source_json(h.hop.as_str(), network.source(*r)))
                 .collect::<Result<Vec<_>>>()?;
             Ok(json!({
-                "hop": h.hop,
+                "hop": h.hop.as_str(),
                 "verdict": h.verdict.as_str(),
                 "detail": h.detail,
                 "evidence": evidence,
@@ -853,7 +702,7 @@ pub fn hops_json(tables: &Tables, hops: &[Hop]) -> Result<Value> {
 /// CIDRs, a short description of them, the IP version and whether they are the whole internet.
 pub fn exposure_json(version: IpVersion, e: &Exposure) -> Value {
     json!({
-        "protocol": protocol_name(e.protocol),
+        "protocol": e.protocol.name(),
         "ports": {"from": e.ports.from, "to": e.ports.to},
         "label": reach::describe_ports(e.protocol, e.ports),
         "sources": e.sources.to_cidrs().iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -938,7 +787,9 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
         .str("reachable_v4", |r| Some(r.reachable[1]))
         .str("reachable_v6", |r| Some(r.reachable[2]))
         .str("path_version", |r| Some(r.eni.primary_version().as_str()))
-        .str("blocking_hop", |r| r.blocking.as_ref().map(|h| h.hop))
+        .str("blocking_hop", |r| {
+            r.blocking.as_ref().map(|h| h.hop.as_str())
+        })
         .str("blocking_detail", |r| {
             r.blocking.as_ref().map(|h| h.detail.as_str())
         })

@@ -17,7 +17,7 @@ use crate::evidence::model::{
     AclEntry, IpPermission, NetworkAcl, RouteTable, SecurityGroup, name_tag,
 };
 use crate::evidence::{EvidenceFile, Kind, Record, Records, Source, az_region};
-use crate::reach::{parse_protocol, protocol_name};
+use crate::reach::Protocol;
 
 /// `(account, id)`: the key of every join, so that joins never cross accounts.
 pub type Key = (String, String);
@@ -190,7 +190,7 @@ pub fn is_world(cidr: &str) -> bool {
 /// A protocol as snapaudit names it (`tcp`, `udp`, `icmp`, `icmpv6`, `all`, `proto-N`), or the
 /// raw value when AWS printed something unknown.
 pub fn protocol_label(raw: &str) -> String {
-    parse_protocol(raw).map_or_else(|| raw.to_string(), protocol_name)
+    Protocol::parse(raw).map_or_else(|| raw.to_string(), Protocol::name)
 }
 
 // ------------------------------------------------------------------------- security groups
