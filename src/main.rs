@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
-use snapaudit::reach::{Query, parse_protocol};
+use snapaudit::reach::{Protocol, Query};
 use snapaudit::report::reach as reach_report;
 use snapaudit::report::{Format, Report};
 use snapaudit::rules::{self, Severity};
@@ -92,8 +92,8 @@ struct ReachArgs {
     #[arg(long)]
     port: Option<u16>,
     /// Only this protocol: tcp, udp, icmp, icmpv6, all or a protocol number.
-    #[arg(long, value_parser = protocol_number)]
-    protocol: Option<i32>,
+    #[arg(long, value_parser = protocol)]
+    protocol: Option<Protocol>,
     /// Only internet sources in this CIDR block (default: any internet address).
     #[arg(long)]
     from: Option<ipnet::IpNet>,
@@ -198,9 +198,9 @@ fn finish(out: &mut dyn Write, outcome: Outcome) -> Result<ExitCode> {
     Ok(ExitCode::from(outcome.status))
 }
 
-/// `--protocol` as a protocol number.
-fn protocol_number(name: &str) -> Result<i32, String> {
-    parse_protocol(name)
+/// `--protocol` as a [`Protocol`].
+fn protocol(name: &str) -> Result<Protocol, String> {
+    Protocol::parse(name)
         .ok_or_else(|| "use tcp, udp, icmp, icmpv6, all or a number 0-255".to_string())
 }
 

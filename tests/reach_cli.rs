@@ -1,32 +1,21 @@
 //! `snapaudit reach` on the SA.NET.1 and SA.NET.2 fixtures: verdicts, blocking hops, exposed
 //! sources and the JSON contract.
 
-use std::process::Command;
+mod common;
 
 use serde_json::Value;
+use snapaudit::reach::HopKind;
 
+/// `snapaudit reach FIXTURE ARGS --format json`: exit code, JSON answer (null if none), stderr.
 fn reach(fixture: &str, args: &[&str]) -> (i32, Value, String) {
-    let dir = format!("{}/snapshots/{fixture}", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(env!("CARGO_BIN_EXE_snapaudit"))
-        .arg("reach")
-        .arg(&dir)
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), json, stderr)
+    let dir = common::snapshot(fixture).display().to_string();
+    let mut all = vec!["reach", dir.as_str()];
+    all.extend(args);
+    all.extend(["--format", "json"]);
+    let run = common::snapaudit(&all);
+    let json = serde_json::from_str(&run.stdout).unwrap_or(Value::Null);
+    (run.code, json, run.stderr)
 }
-
-const HOPS: [&str; 6] = [
-    "public_ip",
-    "route",
-    "internet_gateway",
-    "nacl_inbound",
-    "nacl_outbound",
-    "security_group",
-];
 
 fn hop_names(v: &Value) -> Vec<&str> {
     v["hops"]
@@ -40,28 +29,28 @@ fn hop_names(v: &Value) -> Vec<&str> {
 #[test]
 fn closed_paths_name_their_blocking_hop() {
     let cases = [
-        ("eni-05ad03a2b0c8af939", "route"),
-        ("eni-062b9ab845651d4cb", "route"),
-        ("eni-0bef5d4c94cc196a2", "route"),
-        ("eni-0f76460e9e2d60c23", "internet_gateway"),
-        ("eni-0b57da91b5a9eea67", "internet_gateway"),
-        ("i-0b60b098f2ded87b0", "nacl_inbound"),
-        ("eni-0a14adbe0c2942c40", "nacl_outbound"),
-        ("eni-07f032a18847a3382", "security_group"),
-        ("eni-0cc8b4a107e60dba2", "interface_type"),
+        ("eni-05ad03a2b0c8af939", HopKind::Route),
+        ("eni-062b9ab845651d4cb", HopKind::Route),
+        ("eni-0bef5d4c94cc196a2", HopKind::Route),
+        ("eni-0f76460e9e2d60c23", HopKind::InternetGateway),
+        ("eni-0b57da91b5a9eea67", HopKind::InternetGateway),
+        ("i-0b60b098f2ded87b0", HopKind::NaclInbound),
+        ("eni-0a14adbe0c2942c40", HopKind::NaclOutbound),
+        ("eni-07f032a18847a3382", HopKind::SecurityGroup),
+        ("eni-0cc8b4a107e60dba2", HopKind::InterfaceType),
     ];
     for (target, hop) in cases {
         let (code, v, err) = reach("SA.NET.2", &["--to", target]);
         assert_eq!(code, 0, "{target}: {err}");
         assert_eq!(v["reachable"], Value::Bool(false), "{target}");
-        assert_eq!(v["blocking_hop"], hop, "{target}");
+        assert_eq!(v["blocking_hop"], hop.as_str(), "{target}");
         let failing = v["hops"]
             .as_array()
             .unwrap()
             .iter()
             .find(|h| h["verdict"] == "fail")
             .unwrap();
-        assert_eq!(failing["hop"], hop, "{target}");
+        assert_eq!(failing["hop"], hop.as_str(), "{target}");
         // Every block cites evidence; an igw absent from the evidence is cited by its route.
         assert!(
             !failing["evidence"].as_array().unwrap().is_empty(),
@@ -88,7 +77,8 @@ fn json_contract_lists_hops_in_order_with_evidence() {
     let (code, v, _) = reach("SA.NET.1", &["--to", "i-04a6eb62dd66bfc40", "--port", "22"]);
     assert_eq!(code, 0);
     assert_eq!(v["reachable"], Value::Bool(true));
-    assert_eq!(hop_names(&v), HOPS);
+    let path: Vec<&str> = HopKind::evaluated().map(HopKind::as_str).collect();
+    assert_eq!(hop_names(&v), path);
     for h in v["hops"].as_array().unwrap() {
         assert_eq!(h["verdict"], "pass");
         assert!(h["detail"].as_str().is_some_and(|d| !d.is_empty()));
@@ -111,7 +101,7 @@ fn json_contract_lists_hops_in_order_with_evidence() {
         &["--to", "i-04a6eb62dd66bfc40", "--port", "443"],
     );
     assert_eq!(v["reachable"], Value::Bool(false));
-    assert_eq!(v["blocking_hop"], "security_group");
+    assert_eq!(v["blocking_hop"], HopKind::SecurityGroup.as_str());
 }
 
 #[test]
@@ -141,7 +131,7 @@ fn half_acl_exposes_only_the_upper_half() {
         &["--to", "eni-0342e6798a6350000", "--from", "1.2.3.0/24"],
     );
     assert_eq!(v["reachable"], Value::Bool(false));
-    assert_eq!(v["blocking_hop"], "nacl_inbound");
+    assert_eq!(v["blocking_hop"], HopKind::NaclInbound.as_str());
 }
 
 #[test]
@@ -173,7 +163,7 @@ fn unresolved_prefix_list_is_indeterminate_and_resolved_one_is_exact() {
             .contains("pl-0dabd68eb36ce6a28")
     );
     // Everything the evidence does determine is closed: the answer names where.
-    assert_eq!(v["blocking_hop"], "security_group");
+    assert_eq!(v["blocking_hop"], HopKind::SecurityGroup.as_str());
     let (_, v, _) = reach("SA.NET.1", &["--to", "eni-058a86d0073bd9e16"]);
     assert_eq!(v["reachable"], Value::Bool(true));
     assert_eq!(

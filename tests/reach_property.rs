@@ -5,8 +5,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use ipnet::{IpNet, Ipv4Net};
 use proptest::prelude::*;
 use snapaudit::reach::{
-    Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Query, Reachable, Route, RouteDest,
-    RouteTable, SecurityGroup, SgPermission, SgSource, evaluate,
+    Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Protocol, Query, Reachable, RecordId,
+    Route, RouteDest, RouteTable, SecurityGroup, SgPermission, SgSource, evaluate,
 };
 
 const SPECIAL: [&str; 11] = [
@@ -55,8 +55,18 @@ fn port_range() -> impl Strategy<Value = PortRange> {
     ]
 }
 
-fn protocol() -> impl Strategy<Value = i32> {
-    prop::sample::select(vec![-1, 6, 6, 17, 1, 47])
+/// Generic routing encapsulation: a protocol without ports.
+const GRE: Protocol = Protocol::number(47);
+
+fn protocol() -> impl Strategy<Value = Protocol> {
+    prop::sample::select(vec![
+        Protocol::ALL,
+        Protocol::TCP,
+        Protocol::TCP,
+        Protocol::UDP,
+        Protocol::ICMP,
+        GRE,
+    ])
 }
 
 fn icmp_pair() -> impl Strategy<Value = (i32, i32)> {
@@ -86,7 +96,7 @@ fn nacl_entry() -> impl Strategy<Value = NaclEntry> {
                 cidr: IpNet::V4(net),
                 ports,
                 icmp,
-                record,
+                record: RecordId(record),
             },
         )
 }
@@ -101,7 +111,7 @@ fn route() -> impl Strategy<Value = Route> {
             dest: RouteDest::Cidr(IpNet::V4(net)),
             target: target.to_string(),
             blackhole,
-            record: 0,
+            record: RecordId(0),
         })
 }
 
@@ -117,8 +127,8 @@ fn permission() -> impl Strategy<Value = SgPermission> {
     )
         .prop_map(|(protocol, ports, icmp, source)| {
             let (from, to) = match protocol {
-                1 => icmp,
-                6 | 17 => (i32::from(ports.from), i32::from(ports.to)),
+                Protocol::ICMP => icmp,
+                Protocol::TCP | Protocol::UDP => (i32::from(ports.from), i32::from(ports.to)),
                 _ => (-1, -1),
             };
             SgPermission {
@@ -126,13 +136,13 @@ fn permission() -> impl Strategy<Value = SgPermission> {
                 from_port: Some(from),
                 to_port: Some(to),
                 source,
-                record: 0,
+                record: RecordId(0),
             }
         })
 }
 
 /// A sampled packet: source address, protocol, port (icmp: type * 256 + code).
-fn packet() -> impl Strategy<Value = (u32, i32, u16)> {
+fn packet() -> impl Strategy<Value = (u32, Protocol, u16)> {
     (
         prop_oneof![
             any::<u32>(),
@@ -142,7 +152,7 @@ fn packet() -> impl Strategy<Value = (u32, i32, u16)> {
             )
                 .prop_map(|(o, r)| (o << 24) | (r & 0x00ff_ffff)),
         ],
-        prop::sample::select(vec![6, 17, 1, 47]),
+        prop::sample::select(vec![Protocol::TCP, Protocol::UDP, Protocol::ICMP, GRE]),
         prop_oneof![
             prop::sample::select(vec![0u16, 22, 25, 26, 1023, 1024, 2000, 2001, 65535]),
             any::<u16>(),
@@ -166,17 +176,19 @@ fn icmp_matches(t: i32, c: i32, port: u16) -> bool {
 }
 
 /// First-match decision of the sorted ACL for one packet direction.
-fn acl_allows(entries: &[NaclEntry], egress: bool, a: u32, p: i32, port: u16) -> bool {
+fn acl_allows(entries: &[NaclEntry], egress: bool, a: u32, p: Protocol, port: u16) -> bool {
     let mut sorted: Vec<&NaclEntry> = entries.iter().filter(|e| e.egress == egress).collect();
     sorted.sort_by_key(|e| e.rule_number);
     for e in sorted {
-        if !contains(&e.cidr, a) || (e.protocol != -1 && e.protocol != p) {
+        if !contains(&e.cidr, a) || (!e.protocol.is_all() && e.protocol != p) {
             continue;
         }
-        let port_ok = e.protocol == -1
+        let port_ok = e.protocol.is_all()
             || match p {
-                6 | 17 => e.ports.is_none_or(|r| r.from <= port && port <= r.to),
-                1 => e.icmp.is_none_or(|(t, c)| icmp_matches(t, c, port)),
+                Protocol::TCP | Protocol::UDP => {
+                    e.ports.is_none_or(|r| r.from <= port && port <= r.to)
+                }
+                Protocol::ICMP => e.icmp.is_none_or(|(t, c)| icmp_matches(t, c, port)),
                 _ => true,
             };
         if port_ok {
@@ -188,9 +200,9 @@ fn acl_allows(entries: &[NaclEntry], egress: bool, a: u32, p: i32, port: u16) ->
 
 /// Whether some ephemeral reply port is allowed out. The first-match decision
 /// only changes at entry port bounds, so those points (and 1024) suffice.
-fn reply_allowed(entries: &[NaclEntry], a: u32, p: i32) -> bool {
+fn reply_allowed(entries: &[NaclEntry], a: u32, p: Protocol) -> bool {
     match p {
-        6 | 17 => {
+        Protocol::TCP | Protocol::UDP => {
             let mut points = vec![1024u32];
             for e in entries.iter().filter(|e| e.egress) {
                 if let Some(r) = e.ports {
@@ -203,7 +215,6 @@ fn reply_allowed(entries: &[NaclEntry], a: u32, p: i32) -> bool {
                 .filter(|x| (1024..=65535).contains(x))
                 .any(|x| acl_allows(entries, true, a, p, x as u16))
         }
-        1 => acl_allows(entries, true, a, p, 0),
         _ => acl_allows(entries, true, a, p, 0),
     }
 }
@@ -227,21 +238,23 @@ fn route_ok(routes: &[Route], a: u32) -> bool {
     best.is_some_and(|r| r.target == "igw-1" && !r.blackhole)
 }
 
-fn sg_admits(perms: &[SgPermission], a: u32, p: i32, port: u16) -> bool {
+fn sg_admits(perms: &[SgPermission], a: u32, p: Protocol, port: u16) -> bool {
     perms.iter().any(|perm| {
         let SgSource::Cidr(n) = &perm.source else {
             return false;
         };
-        if !contains(n, a) || (perm.protocol != -1 && perm.protocol != p) {
+        if !contains(n, a) || (!perm.protocol.is_all() && perm.protocol != p) {
             return false;
         }
-        if perm.protocol == -1 {
+        if perm.protocol.is_all() {
             return true;
         }
         let (from, to) = (perm.from_port.unwrap(), perm.to_port.unwrap());
         match p {
-            6 | 17 => from == -1 || (from <= i32::from(port) && i32::from(port) <= to),
-            1 => icmp_matches(from, to, port),
+            Protocol::TCP | Protocol::UDP => {
+                from == -1 || (from <= i32::from(port) && i32::from(port) <= to)
+            }
+            Protocol::ICMP => icmp_matches(from, to, port),
             _ => true,
         }
     })
@@ -251,7 +264,7 @@ fn brute_force(
     routes: &[Route],
     acl: &[NaclEntry],
     perms: &[SgPermission],
-    (a, p, port): (u32, i32, u16),
+    (a, p, port): (u32, Protocol, u16),
 ) -> bool {
     is_internet(a)
         && route_ok(routes, a)
@@ -270,7 +283,7 @@ proptest! {
         default_deny in any::<bool>(),
         mut perms in prop::collection::vec(permission(), 0..6),
         backstops in (prop::bool::weighted(0.7), prop::bool::weighted(0.7), prop::bool::weighted(0.3)),
-        low_replies in prop::option::of((prop::sample::select(vec![6, 17]), cidr())),
+        low_replies in prop::option::of((prop::sample::select(vec![Protocol::TCP, Protocol::UDP]), cidr())),
         packets in prop::collection::vec(packet(), 300),
     ) {
         // Permissive backstops make exposures common, so partial denials are tested.
@@ -280,7 +293,7 @@ proptest! {
                 dest: RouteDest::Cidr("0.0.0.0/0".parse().unwrap()),
                 target: "igw-1".into(),
                 blackhole: false,
-                record: 0,
+                record: RecordId(0),
             });
         }
         if allow_rest {
@@ -289,11 +302,11 @@ proptest! {
                     rule_number: 1000,
                     egress,
                     allow: true,
-                    protocol: -1,
+                    protocol: Protocol::ALL,
                     cidr: "0.0.0.0/0".parse().unwrap(),
                     ports: None,
                     icmp: None,
-                    record: 0,
+                    record: RecordId(0),
                 });
             }
         }
@@ -310,17 +323,17 @@ proptest! {
                     cidr: IpNet::V4(net),
                     ports,
                     icmp: None,
-                    record: 0,
+                    record: RecordId(0),
                 });
             }
         }
         if open_tcp {
             perms.push(SgPermission {
-                protocol: 6,
+                protocol: Protocol::TCP,
                 from_port: Some(0),
                 to_port: Some(65535),
                 source: SgSource::Cidr("0.0.0.0/0".parse().unwrap()),
-                record: 0,
+                record: RecordId(0),
             });
         }
         if default_deny {
@@ -329,21 +342,21 @@ proptest! {
                     rule_number: 32767,
                     egress,
                     allow: false,
-                    protocol: -1,
+                    protocol: Protocol::ALL,
                     cidr: "0.0.0.0/0".parse().unwrap(),
                     ports: None,
                     icmp: None,
-                    record: 0,
+                    record: RecordId(0),
                 });
             }
         }
-        let table = RouteTable { id: "rtb-1".into(), main: true, routes: routes.clone(), record: 0 };
+        let table = RouteTable { id: "rtb-1".into(), main: true, routes: routes.clone(), record: RecordId(0) };
         let igws = vec![
-            Igw { id: "igw-1".into(), available_vpcs: vec!["vpc-1".into()], record: 0 },
-            Igw { id: "igw-2".into(), available_vpcs: vec![], record: 0 },
+            Igw { id: "igw-1".into(), available_vpcs: vec!["vpc-1".into()], record: RecordId(0) },
+            Igw { id: "igw-2".into(), available_vpcs: vec![], record: RecordId(0) },
         ];
-        let nacl = Nacl { id: "acl-1".into(), entries: acl.clone(), record: 0 };
-        let sg = SecurityGroup { id: "sg-1".into(), inbound: perms.clone(), record: 0 };
+        let nacl = Nacl { id: "acl-1".into(), entries: acl.clone(), record: RecordId(0) };
+        let sg = SecurityGroup { id: "sg-1".into(), inbound: perms.clone(), record: RecordId(0) };
         let iface = Interface {
             vpc_id: "vpc-1",
             public_addresses: vec!["3.3.3.3".parse().unwrap()],
@@ -375,18 +388,18 @@ proptest! {
             }
         }
 
-        let proto47 = acl.iter().any(|e| e.protocol == 47) || perms.iter().any(|p| p.protocol == 47);
+        let proto47 = acl.iter().any(|e| e.protocol == GRE) || perms.iter().any(|p| p.protocol == GRE);
         for &(a, p, raw_port) in &packets {
-            if p == 47 && !proto47 {
+            if p == GRE && !proto47 {
                 continue;
             }
-            let port = if p == 47 { 0 } else { raw_port };
+            let port = if p == GRE { 0 } else { raw_port };
             let expected = brute_force(&routes, &acl, &perms, (a, p, port));
             let addr = IpAddr::V4(Ipv4Addr::from(a));
             let got = eval.exposed.iter().any(|x| {
                 x.protocol == p && x.ports.from <= port && port <= x.ports.to && x.sources.contains(addr)
             });
-            prop_assert_eq!(got, expected, "packet {} proto {} port {}", addr, p, port);
+            prop_assert_eq!(got, expected, "packet {} proto {} port {}", addr, p.name(), port);
         }
     }
 }

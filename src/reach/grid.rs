@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use super::model::{NaclEntry, PortRange, SgPermission};
 use super::ranges::{AddrSet, IpVersion};
+use super::vocab::Protocol;
 
 /// How a protocol's "port" dimension is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,17 +17,17 @@ pub(super) enum PortKind {
     Point,
 }
 
-/// Port dimension kind of a protocol number.
-pub(super) fn port_kind(p: i32) -> PortKind {
+/// Port dimension kind of a protocol.
+pub(super) fn port_kind(p: Protocol) -> PortKind {
     match p {
-        6 | 17 => PortKind::Ports,
-        1 | 58 => PortKind::Icmp,
+        Protocol::TCP | Protocol::UDP => PortKind::Ports,
+        Protocol::ICMP | Protocol::ICMPV6 => PortKind::Icmp,
         _ => PortKind::Point,
     }
 }
 
 /// Whole port dimension of a protocol.
-pub(super) fn domain(p: i32) -> PortRange {
+pub(super) fn domain(p: Protocol) -> PortRange {
     match port_kind(p) {
         PortKind::Point => PortRange { from: 0, to: 0 },
         _ => PortRange {
@@ -59,8 +60,8 @@ pub(super) fn icmp_range(icmp_type: i32, code: i32) -> Option<PortRange> {
 }
 
 /// Port range of protocol `p` matched by an ACL entry; `None` if it does not match `p`.
-pub(super) fn nacl_range(e: &NaclEntry, p: i32) -> Option<PortRange> {
-    if e.protocol == -1 {
+pub(super) fn nacl_range(e: &NaclEntry, p: Protocol) -> Option<PortRange> {
+    if e.protocol.is_all() {
         return Some(domain(p));
     }
     if e.protocol != p {
@@ -78,8 +79,8 @@ pub(super) fn nacl_range(e: &NaclEntry, p: i32) -> Option<PortRange> {
 }
 
 /// Port range of protocol `p` admitted by a permission; `None` if it does not admit `p`.
-pub(super) fn sg_range(perm: &SgPermission, p: i32) -> Option<PortRange> {
-    if perm.protocol == -1 {
+pub(super) fn sg_range(perm: &SgPermission, p: Protocol) -> Option<PortRange> {
+    if perm.protocol.is_all() {
         return Some(domain(p));
     }
     if perm.protocol != p {
@@ -138,7 +139,7 @@ pub(super) fn segments(
 #[derive(Debug, Clone)]
 pub(super) struct Grid {
     /// (protocol, segments covering its queried port dimension in order).
-    pub protos: Vec<(i32, Vec<PortRange>)>,
+    pub protos: Vec<(Protocol, Vec<PortRange>)>,
 }
 
 /// One address set per grid cell.
@@ -150,7 +151,7 @@ pub(super) struct Field {
 
 impl Grid {
     /// A field whose cells are computed by `f(protocol, segment)`.
-    pub fn field(&self, mut f: impl FnMut(i32, PortRange) -> AddrSet) -> Field {
+    pub fn field(&self, mut f: impl FnMut(Protocol, PortRange) -> AddrSet) -> Field {
         Field {
             cells: self
                 .protos
@@ -205,7 +206,7 @@ pub(super) struct Decision {
 }
 
 /// Whether entry `e` matches every port of `seg` for protocol `p` and `version`.
-pub(super) fn entry_covers(e: &NaclEntry, p: i32, seg: PortRange, version: IpVersion) -> bool {
+pub(super) fn entry_covers(e: &NaclEntry, p: Protocol, seg: PortRange, version: IpVersion) -> bool {
     IpVersion::of_net(&e.cidr) == version
         && nacl_range(e, p).is_some_and(|r| contains_range(r, seg))
 }
@@ -213,7 +214,7 @@ pub(super) fn entry_covers(e: &NaclEntry, p: i32, seg: PortRange, version: IpVer
 /// Evaluates `entries` (already in rule order) for the addresses `candidates`.
 pub(super) fn first_match(
     entries: &[&NaclEntry],
-    p: i32,
+    p: Protocol,
     seg: PortRange,
     candidates: &AddrSet,
 ) -> Decision {
@@ -252,7 +253,7 @@ mod tests {
     #[test]
     fn segments_split_at_bounds() {
         let segs = segments(
-            domain(6),
+            domain(Protocol::TCP),
             [
                 PortRange { from: 22, to: 22 },
                 PortRange { from: 20, to: 80 },

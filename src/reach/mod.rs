@@ -4,22 +4,30 @@
 //! the set of (protocol, port range, source addresses) from which an internet
 //! address can reach an interface, together with a hop-by-hop verdict:
 //! public address, route, internet gateway, network ACL in and out, and
-//! security groups.
+//! security groups ([`HopKind`]). The answer names the hop that really blocks
+//! a closed path, and for a path that only missing prefix lists keep open, the
+//! hop that closes it for every source the evidence determines.
+//!
+//! Modules: `vocab` (hop names, protocols, record ids), `model` (the engine's
+//! inputs and outputs), `ranges` (exact address sets), `grid` (the protocol ×
+//! port segment grid and first-match ACL evaluation), `engine` (one module per
+//! hop, and the explanation of closed paths), `text` (deterministic wording).
 
 mod engine;
 mod grid;
 mod model;
 mod ranges;
 mod text;
+mod vocab;
 
 pub use engine::{evaluate, public_address_detail};
 pub use model::{
     Evaluation, Exposure, Hop, Igw, Interface, Nacl, NaclEntry, PortRange, Query, Reachable, Route,
-    RouteDest, RouteTable, SecurityGroup, SgPermission, SgSource, Verdict, parse_protocol,
-    protocol_name,
+    RouteDest, RouteTable, SecurityGroup, SgPermission, SgSource, Verdict,
 };
 pub use ranges::{AddrSet, IpVersion};
 pub use text::{describe_ports, describe_sources};
+pub use vocab::{HopKind, Protocol, RecordId};
 
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::ranges::{AddrSet, IpVersion};
+use super::vocab::{HopKind, Protocol, RecordId};
 
 /// An inclusive port range (for ICMP: `type * 256 + code`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -39,7 +40,7 @@ pub struct Route {
     /// Whether the route's `State` is `blackhole`.
     pub blackhole: bool,
     /// Caller's provenance record.
-    pub record: u32,
+    pub record: RecordId,
 }
 
 /// The route table in effect for the interface's subnet.
@@ -52,7 +53,7 @@ pub struct RouteTable {
     /// Its routes.
     pub routes: Vec<Route>,
     /// Caller's provenance record.
-    pub record: u32,
+    pub record: RecordId,
 }
 
 /// An internet gateway from the evidence.
@@ -63,7 +64,7 @@ pub struct Igw {
     /// VPCs it is attached to with attachment state `available`.
     pub available_vpcs: Vec<String>,
     /// Caller's provenance record.
-    pub record: u32,
+    pub record: RecordId,
 }
 
 /// One network ACL entry.
@@ -75,8 +76,8 @@ pub struct NaclEntry {
     pub egress: bool,
     /// `RuleAction` is `allow`.
     pub allow: bool,
-    /// Protocol number, -1 for all.
-    pub protocol: i32,
+    /// Protocol, or every protocol.
+    pub protocol: Protocol,
     /// `CidrBlock` or `Ipv6CidrBlock`.
     pub cidr: IpNet,
     /// `PortRange` (tcp/udp; `None` means all ports).
@@ -84,7 +85,7 @@ pub struct NaclEntry {
     /// `IcmpTypeCode` as (type, code), -1 meaning any (icmp/icmpv6; `None` means any).
     pub icmp: Option<(i32, i32)>,
     /// Caller's provenance record.
-    pub record: u32,
+    pub record: RecordId,
 }
 
 /// The network ACL associated with the interface's subnet.
@@ -95,7 +96,7 @@ pub struct Nacl {
     /// Inbound and outbound entries, in any order.
     pub entries: Vec<NaclEntry>,
     /// Caller's provenance record.
-    pub record: u32,
+    pub record: RecordId,
 }
 
 /// The source of a security group inbound permission.
@@ -117,8 +118,8 @@ pub enum SgSource {
 /// One (protocol, ports, source) inbound permission of a security group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SgPermission {
-    /// Protocol number, -1 for all (see [`parse_protocol`]).
-    pub protocol: i32,
+    /// Protocol, or every protocol (see [`Protocol::parse`]).
+    pub protocol: Protocol,
     /// `FromPort` (tcp/udp first port; icmp type; -1 or `None` = all).
     pub from_port: Option<i32>,
     /// `ToPort` (tcp/udp last port; icmp code; -1 or `None` = all).
@@ -126,7 +127,7 @@ pub struct SgPermission {
     /// Who is admitted.
     pub source: SgSource,
     /// Caller's provenance record.
-    pub record: u32,
+    pub record: RecordId,
 }
 
 /// A security group with its inbound permissions.
@@ -137,7 +138,7 @@ pub struct SecurityGroup {
     /// Inbound permissions, one per source.
     pub inbound: Vec<SgPermission>,
     /// Caller's provenance record.
-    pub record: u32,
+    pub record: RecordId,
 }
 
 /// Everything known about one interface, for one IP version.
@@ -165,8 +166,8 @@ pub struct Interface<'a> {
 /// the ICMP type; protocols without ports are left out when a port is given.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Query {
-    /// Only this protocol (-1 or `None`: all).
-    pub protocol: Option<i32>,
+    /// Only this protocol ([`Protocol::ALL`] or `None`: all).
+    pub protocol: Option<Protocol>,
     /// Only this destination port.
     pub port: Option<u16>,
     /// Only sources in this block (a block of the other version matches nothing).
@@ -220,21 +221,21 @@ impl Reachable {
 /// The verdict of one hop, explained.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hop {
-    /// `public_ip`, `route`, `internet_gateway`, `nacl_inbound`, `nacl_outbound` or `security_group`.
-    pub hop: &'static str,
+    /// Which hop.
+    pub hop: HopKind,
     /// The verdict.
     pub verdict: Verdict,
     /// Human-readable explanation.
     pub detail: String,
     /// Provenance records the verdict relied on.
-    pub records: Vec<u32>,
+    pub records: Vec<RecordId>,
 }
 
 /// One exposed (protocol, port range) and the sources that reach it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exposure {
-    /// Protocol number.
-    pub protocol: i32,
+    /// Protocol (never [`Protocol::ALL`]).
+    pub protocol: Protocol,
     /// Destination ports (ICMP: `type * 256 + code`; other protocols: 0).
     pub ports: PortRange,
     /// Exact source addresses.
@@ -252,40 +253,22 @@ pub struct Evaluation {
     pub version: IpVersion,
     /// Overall answer.
     pub reachable: Reachable,
-    /// The six hops, in order.
+    /// The six evaluated hops, in path order (see [`HopKind::evaluated`]).
     pub hops: Vec<Hop>,
     /// Definite exposures, then indeterminate ones, per protocol and port range.
     pub exposed: Vec<Exposure>,
+    /// For an indeterminate path that is closed for every source the evidence determines
+    /// (prefix lists whose entries are not in the evidence taken as empty): the hop that closes
+    /// it, its detail saying that only the undetermined part may pass.
+    pub closed_if_known: Option<Hop>,
 }
 
 impl Evaluation {
-    /// The first failing hop, which blocks internet traffic.
+    /// The hop that blocks internet traffic: [`Self::closed_if_known`] when set, else the
+    /// first failing hop.
     pub fn blocking_hop(&self) -> Option<&Hop> {
-        self.hops.iter().find(|h| h.verdict == Verdict::Fail)
-    }
-}
-
-/// Parses an AWS protocol (`-1`, `all`, `tcp`, `udp`, `icmp`, `icmpv6` or a number 0-255).
-pub fn parse_protocol(s: &str) -> Option<i32> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "-1" | "all" => Some(-1),
-        "tcp" => Some(6),
-        "udp" => Some(17),
-        "icmp" => Some(1),
-        "icmpv6" => Some(58),
-        other => other.parse::<i32>().ok().filter(|n| (0..=255).contains(n)),
-    }
-}
-
-/// Name of a protocol number: "tcp", "udp", "icmp", "icmpv6", "all" or "proto-N".
-pub fn protocol_name(p: i32) -> String {
-    match p {
-        -1 => "all".to_string(),
-        6 => "tcp".to_string(),
-        17 => "udp".to_string(),
-        1 => "icmp".to_string(),
-        58 => "icmpv6".to_string(),
-        n => format!("proto-{n}"),
+        (self.closed_if_known.as_ref())
+            .or_else(|| self.hops.iter().find(|h| h.verdict == Verdict::Fail))
     }
 }
 
@@ -294,15 +277,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn protocols_parse_and_name() {
-        assert_eq!(parse_protocol("TCP"), Some(6));
-        assert_eq!(parse_protocol("-1"), Some(-1));
-        assert_eq!(parse_protocol("58"), Some(58));
-        assert_eq!(parse_protocol("icmpv6"), Some(58));
-        assert_eq!(parse_protocol("300"), None);
-        assert_eq!(parse_protocol("gre"), None);
-        assert_eq!(protocol_name(47), "proto-47");
-        assert_eq!(protocol_name(-1), "all");
+    fn verdicts_are_named() {
         assert_eq!(Verdict::Indeterminate.as_str(), "indeterminate");
+        assert_eq!(Reachable::Yes.as_str(), "yes");
     }
 }

@@ -1,15 +1,16 @@
 //! Human-readable, deterministic descriptions for hop details.
 
 use super::grid::{PortKind, domain, port_kind};
-use super::model::{PortRange, protocol_name};
+use super::model::PortRange;
 use super::ranges::AddrSet;
+use super::vocab::Protocol;
 
 /// At most this many CIDR blocks are listed in a detail.
 const MAX_CIDRS: usize = 6;
 
 /// "tcp 22", "tcp 1024-65535", "tcp (all ports)", "icmp type 8", "proto-47", ...
-pub fn describe_ports(p: i32, r: PortRange) -> String {
-    let name = protocol_name(p);
+pub fn describe_ports(p: Protocol, r: PortRange) -> String {
+    let name = p.name();
     match port_kind(p) {
         PortKind::Point => name,
         _ if r == domain(p) => match port_kind(p) {
@@ -36,8 +37,8 @@ pub fn describe_ports(p: i32, r: PortRange) -> String {
 /// Merges adjacent ranges of the same protocol and describes them, comma-separated.
 ///
 /// `items` must be sorted by protocol, then port.
-pub(super) fn describe_space(items: &[(i32, PortRange)]) -> String {
-    let mut merged: Vec<(i32, PortRange)> = Vec::new();
+pub(super) fn describe_space(items: &[(Protocol, PortRange)]) -> String {
+    let mut merged: Vec<(Protocol, PortRange)> = Vec::new();
     for &(p, r) in items {
         match merged.last_mut() {
             Some((lp, lr)) if *lp == p && u32::from(lr.to) + 1 >= u32::from(r.from) => {
@@ -105,10 +106,13 @@ mod tests {
 
     #[test]
     fn ports_and_sets_read_well() {
-        assert_eq!(describe_ports(6, PortRange { from: 22, to: 22 }), "tcp 22");
+        assert_eq!(
+            describe_ports(Protocol::TCP, PortRange { from: 22, to: 22 }),
+            "tcp 22"
+        );
         assert_eq!(
             describe_ports(
-                1,
+                Protocol::ICMP,
                 PortRange {
                     from: 2048,
                     to: 2303
@@ -116,12 +120,15 @@ mod tests {
             ),
             "icmp type 8"
         );
-        assert_eq!(describe_ports(47, PortRange { from: 0, to: 0 }), "proto-47");
+        assert_eq!(
+            describe_ports(Protocol::number(47), PortRange { from: 0, to: 0 }),
+            "proto-47"
+        );
         assert_eq!(
             describe_space(&[
-                (6, PortRange { from: 0, to: 21 }),
-                (6, PortRange { from: 22, to: 22 }),
-                (17, PortRange { from: 53, to: 53 })
+                (Protocol::TCP, PortRange { from: 0, to: 21 }),
+                (Protocol::TCP, PortRange { from: 22, to: 22 }),
+                (Protocol::UDP, PortRange { from: 53, to: 53 })
             ]),
             "tcp 0-22, udp 53"
         );

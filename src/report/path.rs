@@ -5,7 +5,7 @@
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::reach::{self, AddrSet, Exposure, Hop, IpVersion, protocol_name};
+use crate::reach::{self, AddrSet, Exposure, Hop, IpVersion};
 use crate::tables::Tables;
 
 /// Hops as JSON: `{hop, verdict, detail, evidence: [{role, file, sha256, document, pointer}]}`.
@@ -17,10 +17,10 @@ pub fn hops_json(tables: &Tables, hops: &[Hop]) -> Result<Value> {
             let evidence = h
                 .records
                 .iter()
-                .map(|r| tables.source_json(h.hop, network.source(*r)))
+                .map(|r| tables.source_json(h.hop.as_str(), network.source(*r)))
                 .collect::<Result<Vec<_>>>()?;
             Ok(json!({
-                "hop": h.hop,
+                "hop": h.hop.as_str(),
                 "verdict": h.verdict.as_str(),
                 "detail": h.detail,
                 "evidence": evidence,
@@ -34,7 +34,7 @@ pub fn hops_json(tables: &Tables, hops: &[Hop]) -> Result<Value> {
 /// CIDRs, a short description of them, the IP version and whether they are the whole internet.
 pub fn exposure_json(version: IpVersion, e: &Exposure) -> Value {
     json!({
-        "protocol": protocol_name(e.protocol),
+        "protocol": e.protocol.name(),
         "ports": {"from": e.ports.from, "to": e.ports.to},
         "label": reach::describe_ports(e.protocol, e.ports),
         "sources": e.sources.to_cidrs().iter().map(ToString::to_string).collect::<Vec<_>>(),

@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
 use super::path::{exposure_json, hops_json};
-use crate::reach::{IpVersion, Query, Reachable, protocol_name};
+use crate::reach::{IpVersion, Protocol, Query, Reachable};
 use crate::tables::Tables;
 use crate::tables::exposure::{Eni, EniEvaluation};
 
@@ -50,7 +50,7 @@ fn reachable_json(r: Reachable) -> Value {
 
 fn query_json(query: &Query) -> Value {
     json!({
-        "protocol": query.protocol.map_or("all".to_string(), protocol_name),
+        "protocol": query.protocol.map_or("all".to_string(), Protocol::name),
         "port": query.port,
         "from": query.from.map_or("any internet address".to_string(), |n| n.to_string()),
     })
@@ -62,7 +62,7 @@ fn path_json(tables: &Tables, eni: &Eni, eval: &EniEvaluation, v: IpVersion) -> 
         "ip_version": v.as_str(),
         "reachable": reachable_json(eval.reachable_in(v)),
         "hops": hops_json(tables, &eval.hops(v, eni))?,
-        "blocking_hop": eval.blocking_hop(v, eni).map(|h| h.hop),
+        "blocking_hop": eval.blocking_hop(v, eni).map(|h| h.hop.as_str()),
     }))
 }
 
@@ -101,7 +101,7 @@ pub fn interface_json(tables: &Tables, eni: &Eni, query: &Query) -> Result<Value
         "hops": v4["hops"],
         "blocking_hop": match eval.reachable() {
             Reachable::Yes => None,
-            _ => eval.blocking_hop(eni.primary_version(), eni).map(|h| h.hop),
+            _ => eval.blocking_hop(eni.primary_version(), eni).map(|h| h.hop.as_str()),
         },
         "ipv6": ipv6,
         "exposed": exposed,

@@ -13,7 +13,7 @@ use super::scope::Scope;
 use super::source_ref;
 use crate::evidence::model::{AclEntry, NetworkAcl, RouteTable, name_tag};
 use crate::evidence::{Records, az_region};
-use crate::reach::{parse_protocol, protocol_name};
+use crate::reach::Protocol;
 
 /// Whether a CIDR is the whole address space of its version.
 pub fn is_world(cidr: &str) -> bool {
@@ -23,7 +23,7 @@ pub fn is_world(cidr: &str) -> bool {
 /// A protocol as snapaudit names it (`tcp`, `udp`, `icmp`, `icmpv6`, `all`, `proto-N`), or the
 /// raw value when AWS printed something unknown.
 pub fn protocol_label(raw: &str) -> String {
-    parse_protocol(raw).map_or_else(|| raw.to_string(), protocol_name)
+    Protocol::parse(raw).map_or_else(|| raw.to_string(), Protocol::name)
 }
 
 /// The direction of a security group rule or network ACL entry.

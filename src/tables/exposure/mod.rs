@@ -103,7 +103,9 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
         .str("reachable_v4", |r| Some(r.reachable[1]))
         .str("reachable_v6", |r| Some(r.reachable[2]))
         .str("path_version", |r| Some(r.eni.primary_version().as_str()))
-        .str("blocking_hop", |r| r.blocking.as_ref().map(|h| h.hop))
+        .str("blocking_hop", |r| {
+            r.blocking.as_ref().map(|h| h.hop.as_str())
+        })
         .str("blocking_detail", |r| {
             r.blocking.as_ref().map(|h| h.detail.as_str())
         })

@@ -17,8 +17,8 @@ use super::owner::{Owner, TaskRef};
 use crate::evidence::model::{AclEntry, NetworkInterface};
 use crate::evidence::{Record, Records, Source, az_region};
 use crate::reach::{
-    Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Route, RouteDest, RouteTable,
-    SecurityGroup, SgPermission, SgSource, parse_protocol,
+    Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Protocol, RecordId, Route, RouteDest,
+    RouteTable, SecurityGroup, SgPermission, SgSource,
 };
 use crate::tables::net::{is_main, table_subnets};
 use crate::tables::scope::{Key, Scope, key};
@@ -49,8 +49,8 @@ pub struct Eni {
     pub ipv6: Vec<IpAddr>,
     /// Security group ids.
     pub groups: Vec<String>,
-    /// Its evidence record (index into [`Network::source`]).
-    pub record: u32,
+    /// Its evidence record (see [`Network::source`]).
+    pub record: RecordId,
 }
 
 impl Eni {
@@ -140,14 +140,14 @@ impl Network {
     }
 
     /// Adds a source to the arena; its index is the engine's `record` id.
-    fn record(&mut self, source: &Source) -> u32 {
+    fn record(&mut self, source: &Source) -> RecordId {
         self.sources.push(source.clone());
-        (self.sources.len() - 1) as u32
+        RecordId((self.sources.len() - 1) as u32)
     }
 
     /// The evidence record behind an engine `record` id.
-    pub fn source(&self, record: u32) -> &Source {
-        &self.sources[record as usize]
+    pub fn source(&self, record: RecordId) -> &Source {
+        &self.sources[record.0 as usize]
     }
 
     fn add_route_tables(
@@ -240,7 +240,7 @@ impl Network {
             let record = self.record(&g.source);
             let mut inbound = Vec::new();
             for rule in sg_rules(g).into_iter().filter(|r| r.direction.is_inbound()) {
-                let Some(protocol) = parse_protocol(&rule.perm.ip_protocol) else {
+                let Some(protocol) = Protocol::parse(&rule.perm.ip_protocol) else {
                     continue;
                 };
                 let source = match rule.source_kind {
@@ -404,7 +404,7 @@ fn nacl_entry(e: &AclEntry) -> Option<NaclEntry> {
         rule_number: e.rule_number,
         egress: e.egress,
         allow: e.rule_action.eq_ignore_ascii_case("allow"),
-        protocol: parse_protocol(&e.protocol)?,
+        protocol: Protocol::parse(&e.protocol)?,
         cidr,
         ports: e.port_range.as_ref().and_then(|p| {
             Some(PortRange {
@@ -416,6 +416,6 @@ fn nacl_entry(e: &AclEntry) -> Option<NaclEntry> {
             .icmp_type_code
             .as_ref()
             .map(|c| (c.icmp_type.unwrap_or(-1), c.code.unwrap_or(-1))),
-        record: 0,
+        record: RecordId(0),
     })
 }
