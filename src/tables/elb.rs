@@ -13,7 +13,7 @@ use super::frame::FrameBuilder;
 use super::net::Scope;
 use super::source_ref;
 use crate::evidence::elb::{
-    Action, ClassicListener, ClassicLoadBalancer, Listener, listener_load_balancer,
+    Action, ClassicListener, ClassicLoadBalancer, Listener, LoadBalancer, listener_load_balancer,
 };
 use crate::evidence::{Record, Records, Source, arn_scope};
 
@@ -92,64 +92,77 @@ struct LoadBalancerRow<'a> {
     source: &'a Source,
 }
 
-/// `load_balancers`: one row per load balancer, elbv2 and classic (`type` `classic`).
-pub fn load_balancers(records: &Records, scope: &Scope) -> Result<DataFrame> {
-    let mut rows: Vec<LoadBalancerRow> = records
-        .load_balancers
+/// The `load_balancers` row of an elbv2 load balancer.
+fn elbv2_row(r: &Record<LoadBalancer>) -> LoadBalancerRow<'_> {
+    let lb = &r.item;
+    let zones = &lb.availability_zones;
+    let addresses: Vec<Value> = zones
         .iter()
-        .map(|r| {
-            let lb = &r.item;
-            let zones = &lb.availability_zones;
-            let addresses: Vec<Value> = zones
-                .iter()
-                .flat_map(|z| z.load_balancer_addresses.iter().map(move |a| (z, a)))
-                .map(|(z, a)| {
-                    let mut v = serde_json::to_value(a).unwrap_or_default();
-                    v["subnet_id"] = z.subnet_id.clone().into();
-                    v
-                })
-                .collect();
-            LoadBalancerRow {
-                scoped: Scoped::of_arn(&lb.load_balancer_arn),
-                name: lb.load_balancer_name.as_deref(),
-                kind: lb.kind.as_deref(),
-                scheme: lb.scheme.as_deref(),
-                state: lb.state.as_ref().and_then(|s| s.code.as_deref()),
-                vpc_id: lb.vpc_id.as_deref(),
-                subnets: zones
-                    .iter()
-                    .filter_map(|z| z.subnet_id.as_deref())
-                    .collect(),
-                zones: zones
-                    .iter()
-                    .filter_map(|z| z.zone_name.as_deref())
-                    .collect(),
-                security_groups: lb.security_groups.iter().map(String::as_str).collect(),
-                ip_address_type: lb.ip_address_type.as_deref(),
-                dns_name: lb.dns_name.as_deref(),
-                addresses: Some(Value::Array(addresses).to_string()),
-                source: &r.source,
-            }
+        .flat_map(|z| z.load_balancer_addresses.iter().map(move |a| (z, a)))
+        .map(|(z, a)| {
+            let mut v = serde_json::to_value(a).unwrap_or_default();
+            v["subnet_id"] = z.subnet_id.clone().into();
+            v
         })
         .collect();
-    rows.extend(records.classic_load_balancers.iter().map(|r| {
-        let lb = &r.item;
-        LoadBalancerRow {
-            scoped: Scoped::of_classic(lb, scope),
-            name: Some(&lb.load_balancer_name),
-            kind: Some("classic"),
-            scheme: lb.scheme.as_deref(),
-            state: None,
-            vpc_id: lb.vpc_id.as_deref(),
-            subnets: lb.subnets.iter().map(String::as_str).collect(),
-            zones: Vec::new(),
-            security_groups: lb.security_groups.iter().map(String::as_str).collect(),
-            ip_address_type: None,
-            dns_name: lb.dns_name.as_deref(),
-            addresses: None,
-            source: &r.source,
-        }
-    }));
+    LoadBalancerRow {
+        scoped: Scoped::of_arn(&lb.load_balancer_arn),
+        name: lb.load_balancer_name.as_deref(),
+        kind: lb.kind.as_deref(),
+        scheme: lb.scheme.as_deref(),
+        state: lb.state.as_ref().and_then(|s| s.code.as_deref()),
+        vpc_id: lb.vpc_id.as_deref(),
+        subnets: zones
+            .iter()
+            .filter_map(|z| z.subnet_id.as_deref())
+            .collect(),
+        zones: zones
+            .iter()
+            .filter_map(|z| z.zone_name.as_deref())
+            .collect(),
+        security_groups: lb.security_groups.iter().map(String::as_str).collect(),
+        ip_address_type: lb.ip_address_type.as_deref(),
+        dns_name: lb.dns_name.as_deref(),
+        addresses: Some(Value::Array(addresses).to_string()),
+        source: &r.source,
+    }
+}
+
+/// The `load_balancers` row of a classic load balancer.
+fn classic_row<'a>(r: &'a Record<ClassicLoadBalancer>, scope: &'a Scope) -> LoadBalancerRow<'a> {
+    let lb = &r.item;
+    LoadBalancerRow {
+        scoped: Scoped::of_classic(lb, scope),
+        name: Some(&lb.load_balancer_name),
+        kind: Some("classic"),
+        scheme: lb.scheme.as_deref(),
+        state: None,
+        vpc_id: lb.vpc_id.as_deref(),
+        subnets: lb.subnets.iter().map(String::as_str).collect(),
+        zones: Vec::new(),
+        security_groups: lb.security_groups.iter().map(String::as_str).collect(),
+        ip_address_type: None,
+        dns_name: lb.dns_name.as_deref(),
+        addresses: None,
+        source: &r.source,
+    }
+}
+
+/// `load_balancers`: one row per load balancer, elbv2 and classic (`type` `classic`), with
+/// the static addresses of network load balancer nodes (`addresses`) and the load balancer's
+/// attributes (`attributes`, null when not in the evidence).
+pub fn load_balancers(records: &Records, scope: &Scope) -> Result<DataFrame> {
+    let rows: Vec<LoadBalancerRow> = records
+        .load_balancers
+        .iter()
+        .map(elbv2_row)
+        .chain(
+            records
+                .classic_load_balancers
+                .iter()
+                .map(|r| classic_row(r, scope)),
+        )
+        .collect();
     let attributes = attributes_by_owner(records);
     FrameBuilder::new(&rows)
         .str("account", |r| r.scoped.account)
