@@ -73,6 +73,16 @@ fn real_exports_load_with_the_counts_they_hold() {
                 ("Reservations", 27),
                 ("Addresses", 1),
                 ("PrefixLists", 8),
+                // Load balancing, counted with python over every JSON file of the folder: the
+                // distinct LoadBalancerArn / TargetGroupArn / ListenerArn of `LoadBalancers`,
+                // `TargetGroups` and `LoadBalancerListeners[].Listeners`, the (target group,
+                // Id, Port) of `LoadBalancerTargetHealth[].TargetHealthDescriptions` and the
+                // (LoadBalancerArn, Key) of `LoadBalancerAttributes[].Attributes`.
+                ("LoadBalancers", 1),
+                ("TargetGroups", 10),
+                ("Listeners", 1),
+                ("TargetHealthDescriptions", 2),
+                ("Attributes", 5),
             ],
         ),
         (

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use super::elb::*;
 use super::model::*;
 use super::{Record, Source};
 
@@ -57,6 +58,21 @@ macro_rules! kinds {
             /// Recorded API error.
             #[serde(rename = "Error")]
             pub error: Option<ApiError>,
+            /// The target group that target health or attributes beside it belong to.
+            #[serde(rename = "TargetGroupArn")]
+            pub target_group_arn: Option<String>,
+            /// The load balancer that attributes beside it belong to.
+            #[serde(rename = "LoadBalancerArn")]
+            pub load_balancer_arn: Option<String>,
+            /// Batfish's listeners, wrapped per load balancer.
+            #[serde(rename = "LoadBalancerListeners")]
+            pub listener_sets: Option<Vec<ListenerSet>>,
+            /// Batfish's target health, wrapped per target group.
+            #[serde(rename = "LoadBalancerTargetHealth")]
+            pub target_health_sets: Option<Vec<TargetHealthSet>>,
+            /// Batfish's attributes, wrapped per load balancer.
+            #[serde(rename = "LoadBalancerAttributes")]
+            pub attribute_sets: Option<Vec<AttributeSet>>,
         }
 
         impl Document {
@@ -163,6 +179,13 @@ kinds! {
     prefix_lists: "PrefixLists" => ManagedPrefixList, PrefixLists, "ec2 describe-managed-prefix-lists";
     prefix_list_entries: "Entries" => PrefixListEntry, PrefixListEntries, "ec2 get-managed-prefix-list-entries";
     flow_logs: "FlowLogs" => FlowLog, FlowLogs, "ec2 describe-flow-logs";
+    load_balancers: "LoadBalancers" => LoadBalancer, ElbLoadBalancers, "elbv2 describe-load-balancers";
+    listeners: "Listeners" => Listener, ElbListeners, "elbv2 describe-listeners";
+    listener_rules: "Rules" => ListenerRule, ElbRules, "elbv2 describe-rules";
+    target_groups: "TargetGroups" => TargetGroup, ElbTargetGroups, "elbv2 describe-target-groups";
+    target_health: "TargetHealthDescriptions" => TargetHealthDescription, ElbTargetHealth, "elbv2 describe-target-health";
+    elb_attributes: "Attributes" => Attribute, ElbAttributes, "elbv2 describe-target-group-attributes or describe-load-balancer-attributes";
+    classic_load_balancers: "LoadBalancerDescriptions" => ClassicLoadBalancer, ClassicLoadBalancers, "elb describe-load-balancers";
 }
 
 /// A resource exported more than once with different content (e.g. snapshots taken at
@@ -233,4 +256,11 @@ record_keys! {
     ManagedPrefixList => |r| r.prefix_list_id.clone();
     PrefixListEntry => |r| format!("{}/{}", r.list_id, r.cidr);
     FlowLog => |r| format!("{:?}/{:?}", r.flow_log_id, r.resource_id);
+    LoadBalancer => |r| r.load_balancer_arn.clone();
+    Listener => |r| r.listener_arn.clone();
+    ListenerRule => |r| r.rule_arn.clone();
+    TargetGroup => |r| r.target_group_arn.clone();
+    TargetHealthDescription => |r| format!("{}/{}/{:?}", r.target_group_arn, r.target.id, r.target.port);
+    Attribute => |r| format!("{}/{}", r.owner_arn, r.key);
+    ClassicLoadBalancer => |r| r.dns_name.clone().unwrap_or_else(|| r.load_balancer_name.clone());
 }

@@ -1,6 +1,7 @@
 //! Evidence: finding files, reading them in parallel into typed records, recognising each
 //! document by its content, and keeping every record's provenance.
 
+pub mod elb;
 pub mod kinds;
 pub mod model;
 pub mod read;

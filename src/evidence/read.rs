@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::elb;
 use super::kinds::{ApiError, Document, Kind, Records};
 use super::{Record, Source};
 
@@ -151,8 +152,10 @@ fn absorb(out: &mut FileOutcome, path: &str, doc: &mut Document, at: &Source) ->
     let kinds = doc.kinds();
     recognised |= notes(out, path, doc, &kinds, at);
     let services_before = out.records.services.len();
+    let owned_before = elb::Before::of(&out.records);
     out.records.take(doc, at, &mut out.kinds);
     lift_inline_task_sets(out, services_before);
+    recognised |= elb::adopt(out, path, doc, at, owned_before);
     recognised | !kinds.is_empty()
 }
 
@@ -165,6 +168,7 @@ fn absorb_value(out: &mut FileOutcome, path: &str, value: Value, at: &Source) ->
     let data = map.remove("data");
     let kinds_before = out.kinds.len();
     let services_before = out.records.services.len();
+    let owned_before = elb::Before::of(&out.records);
     let bad = out.records.take_values(&mut map, at, &mut out.kinds);
     lift_inline_task_sets(out, services_before);
     let kinds: Vec<Kind> = out.kinds[kinds_before..].iter().map(|(k, _)| *k).collect();
@@ -180,7 +184,7 @@ fn absorb_value(out: &mut FileOutcome, path: &str, value: Value, at: &Source) ->
         });
     }
     let mut rest: Document = serde_json::from_value(Value::Object(map)).unwrap_or_default();
-    let mut recognised = !kinds.is_empty();
+    let mut recognised = !kinds.is_empty() | elb::adopt(out, path, &mut rest, at, owned_before);
     if let Some(data) = data {
         let error = data
             .get("Error")

@@ -1,5 +1,6 @@
 //! Timestamps as the AWS CLI v1 (epoch seconds), v2 (ISO 8601) and boto3 recordings (datetime
-//! objects) print them, normalised to one RFC 3339 UTC string.
+//! objects) print them, and Python's `str(datetime)` (`2020-05-06 15:23:01.123000+00:00`, as
+//! Batfish's exporter writes it), normalised to one RFC 3339 UTC string.
 
 use serde::{Deserialize, Deserializer};
 
@@ -80,6 +81,18 @@ mod tests {
         assert_eq!(v2, "2024-03-05T10:20:30.5Z");
         assert_eq!(v1, v2);
         assert_eq!(boto, v2);
+    }
+
+    #[test]
+    fn python_str_of_a_datetime_as_batfish_writes_it() {
+        assert_eq!(
+            read(r#""2020-05-06 15:23:01.123000+00:00""#),
+            "2020-05-06T15:23:01.123Z"
+        );
+        assert_eq!(
+            read(r#""2020-05-06 17:23:01+02:00""#),
+            "2020-05-06T15:23:01Z"
+        );
     }
 
     #[test]

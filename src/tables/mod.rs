@@ -3,6 +3,7 @@
 
 pub mod ec2;
 pub mod ecs;
+pub mod elb;
 pub mod exposure;
 pub mod frame;
 pub mod net;
@@ -67,6 +68,10 @@ impl Tables {
         frames.insert("addresses", net::addresses(r)?);
         frames.insert("prefix_list_entries", net::prefix_list_entries(r)?);
         frames.insert("flow_logs", net::flow_logs(r, &scope)?);
+        frames.insert("load_balancers", elb::load_balancers(r, &scope)?);
+        frames.insert("lb_listeners", elb::lb_listeners(r, &scope)?);
+        frames.insert("target_groups", elb::target_groups(r)?);
+        frames.insert("lb_targets", elb::lb_targets(r, &scope)?);
         let tasks = exposure::task_refs(&frames["ecs_task_network"])?;
         let network = exposure::Network::new(r, &scope, &tasks);
         let tables = Tables {
