@@ -10,7 +10,7 @@ use polars::prelude::*;
 use serde_json::{Map, Value};
 
 use super::frame::FrameBuilder;
-use super::net::Scope;
+use super::scope::Scope;
 use super::source_ref;
 use crate::evidence::elb::{
     Action, ClassicListener, ClassicLoadBalancer, Listener, LoadBalancer, listener_load_balancer,
