@@ -1,6 +1,8 @@
 //! The `snapaudit` command line: parses the arguments and hands them to one function per
 //! command; every command ends in the same [`finish`] step.
 
+#![warn(clippy::too_many_lines)]
+
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -170,6 +170,52 @@ fn columns(names: &[&str]) -> Vec<Expr> {
         .collect()
 }
 
+/// The service columns the view keeps, renamed where the task's own would clash.
+const SERVICE_COLUMNS: [&str; 7] = [
+    "account",
+    "region",
+    "cluster_arn",
+    "service_name",
+    "service_arn",
+    "assign_public_ip as service_assign_public_ip",
+    "record_ref as service_ref",
+];
+
+/// The task set columns the view keeps.
+const TASK_SET_COLUMNS: [&str; 8] = [
+    "account",
+    "region",
+    "cluster_arn",
+    "task_set_id",
+    "task_set_arn",
+    "service_arn as task_set_service_arn",
+    "assign_public_ip as task_set_assign_public_ip",
+    "record_ref as task_set_ref",
+];
+
+/// The deployment columns the view keeps.
+const DEPLOYMENT_COLUMNS: [&str; 5] = [
+    "account",
+    "region",
+    "service_arn",
+    "deployment_id",
+    "assign_public_ip as deployment_assign_public_ip",
+];
+
+/// The network interface columns the view keeps.
+const ENI_COLUMNS: [&str; 10] = [
+    "account",
+    "region",
+    "network_interface_id",
+    "subnet_id",
+    "vpc_id",
+    "public_ips",
+    "elastic_ips",
+    "ipv6_addresses",
+    "security_groups",
+    "record_ref as eni_ref",
+];
+
 /// The columns of `ecs_task_network`, in order.
 const TASK_NETWORK_COLUMNS: [&str; 26] = [
     "account",
@@ -239,44 +285,13 @@ pub fn task_network(
             .map(|c| col(*c))
             .collect()
     };
-    let services = services.clone().lazy().select(columns(&[
-        "account",
-        "region",
-        "cluster_arn",
-        "service_name",
-        "service_arn",
-        "assign_public_ip as service_assign_public_ip",
-        "record_ref as service_ref",
-    ]));
-    let task_sets = task_sets.clone().lazy().select(columns(&[
-        "account",
-        "region",
-        "cluster_arn",
-        "task_set_id",
-        "task_set_arn",
-        "service_arn as task_set_service_arn",
-        "assign_public_ip as task_set_assign_public_ip",
-        "record_ref as task_set_ref",
-    ]));
-    let deployments = deployments.clone().lazy().select(columns(&[
-        "account",
-        "region",
-        "service_arn",
-        "deployment_id",
-        "assign_public_ip as deployment_assign_public_ip",
-    ]));
-    let enis = enis.clone().lazy().select(columns(&[
-        "account",
-        "region",
-        "network_interface_id",
-        "subnet_id",
-        "vpc_id",
-        "public_ips",
-        "elastic_ips",
-        "ipv6_addresses",
-        "security_groups",
-        "record_ref as eni_ref",
-    ]));
+    let services = services.clone().lazy().select(columns(&SERVICE_COLUMNS));
+    let task_sets = task_sets.clone().lazy().select(columns(&TASK_SET_COLUMNS));
+    let deployments = deployments
+        .clone()
+        .lazy()
+        .select(columns(&DEPLOYMENT_COLUMNS));
+    let enis = enis.clone().lazy().select(columns(&ENI_COLUMNS));
     let service_key = scope(&["cluster_arn", "service_name"]);
     let view = tasks
         .clone()
