@@ -20,10 +20,10 @@ mod ranges;
 mod text;
 mod vocab;
 
-pub use engine::{evaluate, public_address_detail};
+pub use engine::{evaluate, evaluate_lb_node, evaluate_target, public_address_detail};
 pub use model::{
     Evaluation, Exposure, Hop, Igw, Interface, Nacl, NaclEntry, PortRange, Query, Reachable, Route,
-    RouteDest, RouteTable, SecurityGroup, SgPermission, SgSource, Verdict,
+    RouteDest, RouteTable, SecurityGroup, SgPermission, SgSource, Sources, Verdict,
 };
 pub use ranges::{AddrSet, IpVersion};
 pub use text::{describe_ports, describe_sources};

@@ -160,6 +160,19 @@ pub struct Interface<'a> {
     pub groups: Vec<(&'a str, Option<&'a SecurityGroup>)>,
 }
 
+/// Where the traffic a load balancer forwards to a target comes from (see
+/// [`super::evaluate_target`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sources {
+    /// The source addresses the target sees: the load balancer nodes' private addresses (ALB,
+    /// CLB, NLB ip targets over TCP/TLS) or the internet clients' (NLB preserving client
+    /// addresses). A set of the other IP version than the evaluated one reaches nothing.
+    pub addresses: AddrSet,
+    /// The security groups the traffic carries: the load balancer's groups (empty for a Network
+    /// Load Balancer without groups). A target's group permission naming one admits every source.
+    pub groups: Vec<String>,
+}
+
 /// Narrows an evaluation.
 ///
 /// `port` applies to tcp/udp; with an explicit icmp/icmpv6 protocol it selects
@@ -240,20 +253,23 @@ pub struct Exposure {
     pub ports: PortRange,
     /// Exact source addresses.
     pub sources: AddrSet,
-    /// Whether the sources are every internet address of the query.
+    /// Whether the sources are every source of the query: every internet address, or on the
+    /// load balancer → target leg every address of [`Sources::addresses`].
     pub whole_internet: bool,
     /// Whether this exposure depends on missing evidence.
     pub indeterminate: bool,
 }
 
-/// Result of [`super::evaluate`].
+/// Result of [`super::evaluate`], [`super::evaluate_lb_node`] or [`super::evaluate_target`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     /// The evaluated IP version.
     pub version: IpVersion,
     /// Overall answer.
     pub reachable: Reachable,
-    /// The six evaluated hops, in path order (see [`HopKind::evaluated`]).
+    /// The evaluated hops, in path order: the six of [`HopKind::evaluated`], their load
+    /// balancer node counterparts (`lb_public_ip` … `lb_security_group`), or the target's three
+    /// (`target_nacl_inbound`, `target_nacl_outbound`, `target_security_group`).
     pub hops: Vec<Hop>,
     /// Definite exposures, then indeterminate ones, per protocol and port range.
     pub exposed: Vec<Exposure>,

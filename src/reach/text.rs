@@ -69,6 +69,37 @@ pub fn describe_sources(set: &AddrSet, base: &AddrSet) -> String {
     describe_set(set, base)
 }
 
+/// Describes `set` as its addresses and CIDR blocks ("10.0.1.17, 10.0.2.0/24"), a single
+/// address without its prefix length.
+pub(super) fn describe_addresses(set: &AddrSet) -> String {
+    if set.is_empty() {
+        return "no address".to_string();
+    }
+    let blocks: Vec<String> = (set.to_cidrs().iter())
+        .map(|n| {
+            if n.prefix_len() == n.max_prefix_len() {
+                n.addr().to_string()
+            } else {
+                n.to_string()
+            }
+        })
+        .collect();
+    list_blocks(blocks)
+}
+
+/// Lists at most [`MAX_CIDRS`] blocks, counting the rest.
+fn list_blocks(blocks: Vec<String>) -> String {
+    if blocks.len() > MAX_CIDRS {
+        format!(
+            "{} and {} more blocks",
+            blocks[..MAX_CIDRS].join(", "),
+            blocks.len() - MAX_CIDRS
+        )
+    } else {
+        blocks.join(", ")
+    }
+}
+
 /// Describes `set` (a subset of `base`) as CIDR blocks read within `base`.
 ///
 /// Blocks lying wholly outside `base` are used to shorten the list and then
@@ -88,15 +119,7 @@ pub(super) fn describe_set(set: &AddrSet, base: &AddrSet) -> String {
         .filter(|n| !outside.covers(&AddrSet::from_cidr(n)))
         .map(ToString::to_string)
         .collect();
-    if cidrs.len() > MAX_CIDRS {
-        format!(
-            "{} and {} more blocks",
-            cidrs[..MAX_CIDRS].join(", "),
-            cidrs.len() - MAX_CIDRS
-        )
-    } else {
-        cidrs.join(", ")
-    }
+    list_blocks(cidrs)
 }
 
 #[cfg(test)]
@@ -136,5 +159,13 @@ mod tests {
         let half = base.intersect(&AddrSet::from_cidr(&"128.0.0.0/1".parse().unwrap()));
         assert_eq!(describe_set(&half, &base), "128.0.0.0/1");
         assert_eq!(describe_set(&base, &base), "every internet source");
+        let nodes = AddrSet::from_cidrs(
+            IpVersion::V4,
+            &[
+                "10.0.1.17/32".parse().unwrap(),
+                "10.0.2.0/24".parse().unwrap(),
+            ],
+        );
+        assert_eq!(describe_addresses(&nodes), "10.0.1.17, 10.0.2.0/24");
     }
 }

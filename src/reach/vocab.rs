@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-/// One hop of the path from the internet to an interface, in path order.
+/// One hop of a path from the internet to an interface, in path order: the direct path
+/// ([`HopKind::ALL`]), then the path through a load balancer ([`HopKind::LOAD_BALANCER_PATH`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum HopKind {
     /// The interface's type forbids inbound connections (NAT gateways); set by the caller.
@@ -19,10 +20,34 @@ pub enum HopKind {
     NaclOutbound,
     /// A security group of the interface admits the traffic.
     SecurityGroup,
+    /// The load balancer is internet-facing; set by the caller.
+    LbScheme,
+    /// The load balancer node's interface has a public address of the evaluated version.
+    LbPublicIp,
+    /// The node subnet's route table sends the reply to an internet gateway.
+    LbRoute,
+    /// That internet gateway is attached to the load balancer's VPC.
+    LbInternetGateway,
+    /// The node subnet's network ACL admits the client traffic.
+    LbNaclInbound,
+    /// The node subnet's network ACL lets the reply to the client out.
+    LbNaclOutbound,
+    /// A security group of the load balancer admits the client (or it enforces none).
+    LbSecurityGroup,
+    /// A listener forwards the protocol and port to a target group; set by the caller.
+    Listener,
+    /// The target is registered in the target group and receives traffic; set by the caller.
+    TargetGroup,
+    /// The target subnet's network ACL admits the load-balanced sources on the target port.
+    TargetNaclInbound,
+    /// The target subnet's network ACL lets the reply to those sources out.
+    TargetNaclOutbound,
+    /// A security group of the target admits those sources.
+    TargetSecurityGroup,
 }
 
 impl HopKind {
-    /// Every hop, in path order.
+    /// Every hop of the direct path, in path order.
     pub const ALL: [HopKind; 7] = [
         Self::InterfaceType,
         Self::PublicIp,
@@ -33,7 +58,23 @@ impl HopKind {
         Self::SecurityGroup,
     ];
 
-    /// The hops the engine evaluates for every interface, in path order.
+    /// Every hop of the path through a load balancer, in path order.
+    pub const LOAD_BALANCER_PATH: [HopKind; 12] = [
+        Self::LbScheme,
+        Self::LbPublicIp,
+        Self::LbRoute,
+        Self::LbInternetGateway,
+        Self::LbNaclInbound,
+        Self::LbNaclOutbound,
+        Self::LbSecurityGroup,
+        Self::Listener,
+        Self::TargetGroup,
+        Self::TargetNaclInbound,
+        Self::TargetNaclOutbound,
+        Self::TargetSecurityGroup,
+    ];
+
+    /// The hops the engine evaluates for every interface on the direct path, in path order.
     pub fn evaluated() -> impl Iterator<Item = HopKind> {
         Self::ALL.into_iter().filter(|h| *h != Self::InterfaceType)
     }
@@ -48,6 +89,43 @@ impl HopKind {
             Self::NaclInbound => "nacl_inbound",
             Self::NaclOutbound => "nacl_outbound",
             Self::SecurityGroup => "security_group",
+            Self::LbScheme => "lb_scheme",
+            Self::LbPublicIp => "lb_public_ip",
+            Self::LbRoute => "lb_route",
+            Self::LbInternetGateway => "lb_internet_gateway",
+            Self::LbNaclInbound => "lb_nacl_inbound",
+            Self::LbNaclOutbound => "lb_nacl_outbound",
+            Self::LbSecurityGroup => "lb_security_group",
+            Self::Listener => "listener",
+            Self::TargetGroup => "target_group",
+            Self::TargetNaclInbound => "target_nacl_inbound",
+            Self::TargetNaclOutbound => "target_nacl_outbound",
+            Self::TargetSecurityGroup => "target_security_group",
+        }
+    }
+
+    /// The hop of the front leg (internet → load balancer node) that a direct hop stands for;
+    /// hops without a counterpart are returned unchanged.
+    pub(super) fn on_lb_node(self) -> HopKind {
+        match self {
+            Self::PublicIp => Self::LbPublicIp,
+            Self::Route => Self::LbRoute,
+            Self::InternetGateway => Self::LbInternetGateway,
+            Self::NaclInbound => Self::LbNaclInbound,
+            Self::NaclOutbound => Self::LbNaclOutbound,
+            Self::SecurityGroup => Self::LbSecurityGroup,
+            other => other,
+        }
+    }
+
+    /// The hop of the back leg (load balancer node → target) that a direct hop stands for;
+    /// hops without a counterpart are returned unchanged.
+    pub(super) fn on_target(self) -> HopKind {
+        match self {
+            Self::NaclInbound => Self::TargetNaclInbound,
+            Self::NaclOutbound => Self::TargetNaclOutbound,
+            Self::SecurityGroup => Self::TargetSecurityGroup,
+            other => other,
         }
     }
 }
@@ -150,5 +228,37 @@ mod tests {
             ]
         );
         assert_eq!(HopKind::InterfaceType.to_string(), "interface_type");
+    }
+
+    #[test]
+    fn load_balancer_hops_follow_the_direct_ones() {
+        let mut sorted = HopKind::LOAD_BALANCER_PATH;
+        sorted.sort();
+        assert_eq!(sorted, HopKind::LOAD_BALANCER_PATH);
+        assert!(HopKind::SecurityGroup < HopKind::LbScheme);
+        let names: Vec<&str> = HopKind::LOAD_BALANCER_PATH.map(HopKind::as_str).to_vec();
+        assert_eq!(
+            names,
+            [
+                "lb_scheme",
+                "lb_public_ip",
+                "lb_route",
+                "lb_internet_gateway",
+                "lb_nacl_inbound",
+                "lb_nacl_outbound",
+                "lb_security_group",
+                "listener",
+                "target_group",
+                "target_nacl_inbound",
+                "target_nacl_outbound",
+                "target_security_group"
+            ]
+        );
+        let front: Vec<HopKind> = HopKind::evaluated().map(HopKind::on_lb_node).collect();
+        assert_eq!(front, HopKind::LOAD_BALANCER_PATH[1..7]);
+        assert_eq!(
+            HopKind::NaclOutbound.on_target(),
+            HopKind::TargetNaclOutbound
+        );
     }
 }

@@ -5,6 +5,7 @@ use super::super::model::{Evaluation, Hop, Interface, Query, Reachable, Security
 use super::super::ranges::{AddrSet, IpVersion};
 use super::super::vocab::{HopKind, Protocol};
 use super::evaluate_hops;
+use super::leg::Leg;
 
 /// The hop blocking `eval`, `None` (after every hop) when none fails.
 fn block_order(eval: &Evaluation) -> (bool, Option<HopKind>) {
@@ -17,23 +18,25 @@ fn block_order(eval: &Evaluation) -> (bool, Option<HopKind>) {
 /// Over every protocol and port, a path whose ACL blocks the one port a group opens fails at the
 /// security group (the ACL still lets other ports through). What blocks the service is the ACL:
 /// so when an unnarrowed evaluation fails first at `security_group`, each permission that admits
-/// internet sources is evaluated on its own (its protocol, first port and source), and the
-/// evaluation failing earliest in path order explains the closed path. Reachability and
-/// exposure are unchanged: the path is closed either way.
+/// sources of the leg (internet sources, or the load balancer's) is evaluated on its own (its
+/// protocol, first port and source), and the evaluation failing earliest in path order explains
+/// the closed path. Reachability and exposure are unchanged: the path is closed either way.
 pub(super) fn closed_path(
     iface: &Interface,
     version: IpVersion,
     query: &Query,
+    leg: Leg,
     eval: Evaluation,
 ) -> Evaluation {
     let narrowed = query.port.is_some() || query.protocol.is_some_and(|p| !p.is_all());
+    let group_hop = leg.kind(HopKind::SecurityGroup);
     if narrowed
         || eval.reachable != Reachable::No
-        || eval.blocking_hop().map(|h| h.hop) != Some(HopKind::SecurityGroup)
+        || eval.blocking_hop().map(|h| h.hop) != Some(group_hop)
     {
         return eval;
     }
-    let internet = AddrSet::internet(version);
+    let sources = leg.sources(version);
     let mut best: Option<Evaluation> = None;
     let permissions = (iface.groups.iter())
         .filter_map(|(_, g)| *g)
@@ -44,14 +47,15 @@ pub(super) fn closed_path(
             SgSource::PrefixList {
                 cidrs: Some(cidrs), ..
             } if !AddrSet::from_cidrs(version, cidrs)
-                .intersect(&internet)
+                .intersect(&sources)
                 .is_empty() =>
             {
                 None
             }
+            SgSource::Group(id) if leg.admits_group(id) => None,
             _ => continue,
         };
-        if from.is_some_and(|n| AddrSet::from_cidr(&n).intersect(&internet).is_empty()) {
+        if from.is_some_and(|n| AddrSet::from_cidr(&n).intersect(&sources).is_empty()) {
             continue;
         }
         let port = match perm.protocol {
@@ -63,7 +67,7 @@ pub(super) fn closed_path(
             port,
             from: query.from.or(from),
         };
-        let e = evaluate_hops(iface, version, &q);
+        let e = evaluate_hops(iface, version, &q, leg);
         if best
             .as_ref()
             .is_none_or(|b| block_order(&e) < block_order(b))
@@ -74,8 +78,7 @@ pub(super) fn closed_path(
     match best {
         Some(b)
             if b.reachable == Reachable::No
-                && b.blocking_hop()
-                    .is_some_and(|h| h.hop < HopKind::SecurityGroup) =>
+                && b.blocking_hop().is_some_and(|h| h.hop < group_hop) =>
         {
             b
         }
@@ -105,7 +108,12 @@ fn known_groups(iface: &Interface) -> Vec<Option<SecurityGroup>> {
 /// For an indeterminate path: the hop that closes it when prefix lists whose entries are not in
 /// the evidence are taken as empty, its detail saying that only the undetermined part may pass;
 /// `None` when that does not close the path.
-pub(super) fn known_block(iface: &Interface, version: IpVersion, query: &Query) -> Option<Hop> {
+pub(super) fn known_block(
+    iface: &Interface,
+    version: IpVersion,
+    query: &Query,
+    leg: Leg,
+) -> Option<Hop> {
     let groups = known_groups(iface);
     let known_iface = Interface {
         groups: (iface.groups.iter())
@@ -114,8 +122,8 @@ pub(super) fn known_block(iface: &Interface, version: IpVersion, query: &Query) 
             .collect(),
         ..iface.clone()
     };
-    let raw = evaluate_hops(&known_iface, version, query);
-    let known = closed_path(&known_iface, version, query, raw);
+    let raw = evaluate_hops(&known_iface, version, query, leg);
+    let known = closed_path(&known_iface, version, query, leg, raw);
     if known.reachable != Reachable::No {
         return None;
     }

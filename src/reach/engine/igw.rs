@@ -101,7 +101,7 @@ fn gateway_detail(igw: &str, state: &GatewayState, vpc: &str) -> String {
 
 /// Without a route table: fails when no gateway is attached to the VPC, else indeterminate.
 fn without_routes(ctx: &Ctx, running: &Field) -> HopResult {
-    let kind = HopKind::InternetGateway;
+    let kind = ctx.kind(HopKind::InternetGateway);
     let vpc = ctx.iface.vpc_id;
     let attached = (ctx.iface.igws.iter()).any(|g| g.available_vpcs.iter().any(|v| v == vpc));
     if ctx.iface.igw_evidence && !attached {
@@ -129,7 +129,7 @@ pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
     let verdict = judge(running, &ctx.broadcast(&facts.carried), &possible);
     HopResult {
         hop: new_hop(
-            HopKind::InternetGateway,
+            ctx.kind(HopKind::InternetGateway),
             verdict,
             parts.join("; "),
             facts.records,

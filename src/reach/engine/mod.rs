@@ -10,9 +10,13 @@
 //! facts (which rules decide which addresses) into a small struct, then writes
 //! the explanation from them. [`explain`] then names the hop that really
 //! blocks a closed path.
+//!
+//! The same hops serve the direct path, and both legs of the path through a load balancer
+//! ([`leg`]): only the hop names, the hops that apply and the sources differ.
 
 mod explain;
 mod igw;
+mod leg;
 mod nacl;
 mod public_ip;
 mod routes;
@@ -22,11 +26,13 @@ use std::collections::BTreeSet;
 
 use super::grid::{Field, Grid, PortKind, domain, nacl_range, port_kind, segments, sg_range};
 use super::model::{
-    Evaluation, Exposure, Hop, Interface, PortRange, Query, Reachable, SecurityGroup, Verdict,
+    Evaluation, Exposure, Hop, Interface, PortRange, Query, Reachable, SecurityGroup, Sources,
+    Verdict,
 };
 use super::ranges::{AddrSet, IpVersion};
 use super::text::describe_space;
 use super::vocab::{HopKind, Protocol, RecordId};
+pub(super) use leg::Leg;
 use routes::RouteAnalysis;
 
 pub use public_ip::public_address_detail;
@@ -35,7 +41,10 @@ pub use public_ip::public_address_detail;
 struct Ctx<'a> {
     iface: &'a Interface<'a>,
     version: IpVersion,
-    /// Internet sources of the query.
+    /// The path followed.
+    leg: Leg<'a>,
+    /// Sources of the query: internet addresses, or on the back leg of a load balancer path the
+    /// addresses the load balancer sends from.
     base: AddrSet,
     grid: Grid,
     routes: Option<RouteAnalysis<'a>>,
@@ -124,6 +133,16 @@ fn build_grid(iface: &Interface, version: IpVersion, query: &Query) -> Grid {
 }
 
 impl Ctx<'_> {
+    /// The leg's name for the direct path's hop `direct`.
+    fn kind(&self, direct: HopKind) -> HopKind {
+        self.leg.kind(direct)
+    }
+
+    /// Describes `set`, a subset of the query's sources.
+    fn describe_sources(&self, set: &AddrSet) -> String {
+        self.leg.describe(set, &self.base)
+    }
+
     fn all(&self) -> Field {
         self.broadcast(&self.base)
     }
@@ -263,9 +282,53 @@ fn exposures(
 /// [`explain`]), and an indeterminate one names the hop that closes it for
 /// every source the evidence determines ([`Evaluation::closed_if_known`]).
 pub fn evaluate(iface: &Interface, version: IpVersion, query: &Query) -> Evaluation {
-    let eval = explain::closed_path(iface, version, query, evaluate_hops(iface, version, query));
+    evaluate_leg(iface, version, query, Leg::Direct)
+}
+
+/// Evaluates the front leg of a load balancer path: from the internet to one node interface of
+/// the load balancer, for one IP version.
+///
+/// Exactly [`evaluate`], with the hops named `lb_public_ip` … `lb_security_group`. The caller
+/// passes the listener's protocol and port in `query`, and in `query.from` the `source-ip`
+/// block of a rule that narrows the clients. With `groups_enforced == false` (a Network Load
+/// Balancer created without security groups) every client the earlier hops let through passes
+/// `lb_security_group`. `lb_scheme` and `listener` are facts of the load balancer's
+/// configuration, decided by the caller.
+pub fn evaluate_lb_node(
+    node: &Interface,
+    version: IpVersion,
+    query: &Query,
+    groups_enforced: bool,
+) -> Evaluation {
+    evaluate_leg(node, version, query, Leg::LbNode { groups_enforced })
+}
+
+/// Evaluates the back leg of a load balancer path: from the load balancer's `sources` to one
+/// target interface inside the VPC, for one IP version.
+///
+/// Three hops: `target_nacl_inbound` (the target subnet's ACL admits the sources on the target
+/// port), `target_nacl_outbound` (the replies to them on 1024-65535 get out) and
+/// `target_security_group` (a group of the target admits them, by address or by naming one of
+/// `sources.groups`, which admits every source). The target needs no public address, route or
+/// gateway. Exposures are over `sources.addresses` ([`Exposure::whole_internet`] meaning every
+/// source); the caller passes the target port and the protocol (tcp, udp for UDP listeners)
+/// in `query` and leaves `query.from` unset (a block there narrows the sources further).
+/// `target_group` is decided by the caller.
+pub fn evaluate_target(
+    target: &Interface,
+    version: IpVersion,
+    query: &Query,
+    sources: &Sources,
+) -> Evaluation {
+    evaluate_leg(target, version, query, Leg::Target(sources))
+}
+
+/// Evaluates one leg, then names what really blocks it (see [`evaluate`]).
+fn evaluate_leg(iface: &Interface, version: IpVersion, query: &Query, leg: Leg) -> Evaluation {
+    let hops = evaluate_hops(iface, version, query, leg);
+    let eval = explain::closed_path(iface, version, query, leg, hops);
     let closed_if_known = (eval.reachable == Reachable::Indeterminate)
-        .then(|| explain::known_block(iface, version, query))
+        .then(|| explain::known_block(iface, version, query, leg))
         .flatten();
     Evaluation {
         closed_if_known,
@@ -274,14 +337,19 @@ pub fn evaluate(iface: &Interface, version: IpVersion, query: &Query) -> Evaluat
 }
 
 /// The hop-by-hop evaluation itself, without naming what really blocks.
-pub(super) fn evaluate_hops(iface: &Interface, version: IpVersion, query: &Query) -> Evaluation {
-    let internet = AddrSet::internet(version);
+pub(super) fn evaluate_hops(
+    iface: &Interface,
+    version: IpVersion,
+    query: &Query,
+    leg: Leg,
+) -> Evaluation {
+    let sources = leg.sources(version);
     let base = match query.from {
         Some(from) if IpVersion::of_net(&from) == version => {
-            internet.intersect(&AddrSet::from_cidr(&from))
+            sources.intersect(&AddrSet::from_cidr(&from))
         }
         Some(_) => AddrSet::empty(version),
-        None => internet,
+        None => sources,
     };
     let grid = build_grid(iface, version, query);
     let routes = iface
@@ -290,24 +358,17 @@ pub(super) fn evaluate_hops(iface: &Interface, version: IpVersion, query: &Query
     let ctx = Ctx {
         iface,
         version,
+        leg,
         base,
         grid,
         routes,
         open_query: query.protocol.is_none_or(Protocol::is_all) && query.port.is_none(),
     };
-    let steps: [fn(&Ctx, &Field) -> HopResult; 6] = [
-        public_ip::hop,
-        routes::hop,
-        igw::hop,
-        nacl::inbound_hop,
-        nacl::outbound_hop,
-        security_group::hop,
-    ];
     let mut running = ctx.all();
     let mut definite = ctx.all();
     let mut possible = ctx.all();
     let mut hops = Vec::new();
-    for step in steps {
+    for step in leg.steps() {
         let result = step(&ctx, &running);
         if result.hop.verdict != Verdict::Fail {
             running = running.intersect(&result.possible);

@@ -8,7 +8,7 @@ use super::super::grid::{
 };
 use super::super::model::{Nacl, NaclEntry, PortRange, Verdict};
 use super::super::ranges::{AddrSet, IpVersion};
-use super::super::text::{describe_ports, describe_set, describe_space};
+use super::super::text::{describe_ports, describe_space};
 use super::super::vocab::{HopKind, Protocol};
 use super::{Ctx, HopResult, judge, new_hop};
 
@@ -121,7 +121,7 @@ fn inbound_detail(ctx: &Ctx, entries: &[&NaclEntry], facts: &InboundFacts) -> Ve
 
 /// Passes for the sources whose first matching inbound entry allows them.
 pub(super) fn inbound_hop(ctx: &Ctx, running: &Field) -> HopResult {
-    let kind = HopKind::NaclInbound;
+    let kind = ctx.kind(HopKind::NaclInbound);
     let Some(nacl) = ctx.iface.nacl else {
         return ctx.evidence_missing(running, kind, NO_ACL);
     };
@@ -134,7 +134,7 @@ pub(super) fn inbound_hop(ctx: &Ctx, running: &Field) -> HopResult {
     if verdict == Verdict::Pass && !facts.partly_admitted.is_empty() {
         detail.push_str(&format!(
             " → {} still admitted",
-            describe_set(&facts.partly_admitted, &ctx.base)
+            ctx.describe_sources(&facts.partly_admitted)
         ));
     }
     HopResult::exact(new_hop(kind, verdict, detail, records), facts.definite)
@@ -284,7 +284,7 @@ fn low_port_allows(p: Protocol, outs: &[&NaclEntry], sources: &AddrSet) -> Vec<S
 
 /// Passes for the sources the outbound entries let a reply go back to.
 pub(super) fn outbound_hop(ctx: &Ctx, running: &Field) -> HopResult {
-    let kind = HopKind::NaclOutbound;
+    let kind = ctx.kind(HopKind::NaclOutbound);
     let Some(nacl) = ctx.iface.nacl else {
         return ctx.evidence_missing(running, kind, NO_ACL);
     };

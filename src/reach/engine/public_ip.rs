@@ -14,7 +14,7 @@ pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
         .public_addresses
         .iter()
         .any(|a| IpVersion::of_addr(a) == ctx.version);
-    let kind = HopKind::PublicIp;
+    let kind = ctx.kind(HopKind::PublicIp);
     if !has_address {
         let detail = match ctx.version {
             IpVersion::V4 => {

@@ -243,7 +243,7 @@ fn route_detail(ctx: &Ctx, facts: &RouteFacts, verdict: Verdict, label: &str) ->
 
 /// Passes for the sources the subnet's route table sends to an internet gateway.
 pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
-    let kind = HopKind::Route;
+    let kind = ctx.kind(HopKind::Route);
     let Some(ra) = &ctx.routes else {
         let detail = "the subnet's route table is not in the evidence";
         return ctx.evidence_missing(running, kind, detail);

@@ -1,4 +1,6 @@
-//! The `security_group` hop: does a group of the interface admit the internet source?
+//! The `security_group` hop: does a group of the interface admit the source? On the front leg
+//! of a load balancer path, a load balancer without groups admits every client; on its back leg,
+//! a permission naming one of the load balancer's groups admits every source.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,6 +9,7 @@ use super::super::model::{PortRange, SecurityGroup, SgSource, Verdict};
 use super::super::ranges::{AddrSet, IpVersion};
 use super::super::text::describe_space;
 use super::super::vocab::{HopKind, Protocol, RecordId};
+use super::leg::Leg;
 use super::{Ctx, HopResult, judge, new_hop, present_groups};
 
 /// A permission: (index of its group among the present ones, index within the group).
@@ -85,6 +88,7 @@ impl SgFacts {
                         }
                         continue;
                     }
+                    SgSource::Group(id) if ctx.leg.admits_group(id) => ctx.base.clone(),
                     SgSource::Group(_) => AddrSet::empty(v),
                 }
                 .intersect(&ctx.base);
@@ -104,12 +108,31 @@ impl SgFacts {
     }
 }
 
-fn source_label(source: &SgSource) -> String {
+fn source_label(leg: Leg, source: &SgSource) -> String {
     match source {
         SgSource::Cidr(n) => n.to_string(),
+        SgSource::Group(g) if leg.admits_group(g) => format!("{g} (the load balancer's group)"),
         SgSource::Group(g) => g.clone(),
         SgSource::PrefixList { id, .. } => format!("prefix list {id}"),
     }
+}
+
+/// The source of a permission admitting running sources, followed by those sources when the
+/// details list them by address ("10.0.0.0/16 (10.0.1.17, 10.0.2.9)").
+fn admitted_label(ctx: &Ctx, source: &SgSource, running: &Field) -> String {
+    let label = source_label(ctx.leg, source);
+    let admitted = match source {
+        SgSource::Cidr(n) => AddrSet::from_cidr(n),
+        SgSource::PrefixList {
+            cidrs: Some(cidrs), ..
+        } => AddrSet::from_cidrs(ctx.version, cidrs),
+        SgSource::Group(_) | SgSource::PrefixList { cidrs: None, .. } => return label,
+    };
+    if !ctx.leg.lists_addresses(&ctx.base) {
+        return label;
+    }
+    let admitted = admitted.intersect(&running.addresses(ctx.version));
+    format!("{label} ({})", ctx.describe_sources(&admitted))
 }
 
 /// What the explanation draws on besides the facts.
@@ -129,13 +152,14 @@ impl Explained<'_> {
             .collect()
     }
 
-    /// For a closed path: the groups admit no internet source on what is in play.
+    /// For a closed path: the groups admit none of the leg's sources on what is in play.
     fn closed(&self, ctx: &Ctx, running: &Field) -> String {
         let ids: Vec<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();
         let verb = if ids.len() == 1 { "admits" } else { "admit" };
         let mut s = format!(
-            "{} {verb} no internet source on {}",
+            "{} {verb} {} on {}",
             ids.join(", "),
+            ctx.leg.no_source(&ctx.base),
             ctx.space(running)
         );
         let refs = self.only_non_internet();
@@ -145,15 +169,17 @@ impl Explained<'_> {
         s
     }
 
-    /// For an open or undecided path: what admits internet sources and what is unknown.
-    fn open(&self, ctx: &Ctx, facts: &SgFacts, verdict: Verdict) -> String {
+    /// For an open or undecided path: what admits the leg's sources and what is unknown.
+    fn open(&self, ctx: &Ctx, facts: &SgFacts, verdict: Verdict, running: &Field) -> String {
         let mut parts = Vec::new();
         if verdict == Verdict::Indeterminate {
-            parts.push("no group in the evidence definitely admits an internet source".to_string());
+            let any = ctx.leg.any_source();
+            parts.push(format!("no group in the evidence definitely admits {any}"));
         }
         for ((gi, ki), spaces) in &facts.admits {
             let (g, perm) = (self.groups[*gi], &self.groups[*gi].inbound[*ki]);
-            let (what, from) = (ctx.describe(spaces), source_label(&perm.source));
+            let what = ctx.describe(spaces);
+            let from = admitted_label(ctx, &perm.source, running);
             parts.push(format!("{} admits {what} from {from}", g.id));
         }
         for (gi, srcs) in &self.non_internet_only {
@@ -163,9 +189,10 @@ impl Explained<'_> {
                 .collect();
             if !groups_only.is_empty() {
                 parts.push(format!(
-                    "{} also admits {} (not an internet source)",
+                    "{} also admits {} ({})",
                     self.groups[*gi].id,
-                    groups_only.join(", ")
+                    groups_only.join(", "),
+                    ctx.leg.foreign_group()
                 ));
             }
         }
@@ -174,7 +201,7 @@ impl Explained<'_> {
             parts.push(format!(
                 "{} admits {} on {}, which is not in the evidence (indeterminate)",
                 g.id,
-                source_label(&perm.source),
+                source_label(ctx.leg, &perm.source),
                 describe_space(spaces)
             ));
         }
@@ -196,7 +223,17 @@ fn cited_records(groups: &[&SecurityGroup], facts: &SgFacts) -> Vec<RecordId> {
 
 /// Passes for the sources some group of the interface admits.
 pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
-    let kind = HopKind::SecurityGroup;
+    let kind = ctx.kind(HopKind::SecurityGroup);
+    if let Leg::LbNode {
+        groups_enforced: false,
+    } = ctx.leg
+    {
+        let verdict = judge(running, &ctx.all(), &ctx.all());
+        let detail = "the load balancer has no security group: all client traffic can reach \
+                      its listeners"
+            .to_string();
+        return HopResult::exact(new_hop(kind, verdict, detail, Vec::new()), ctx.all());
+    }
     if ctx.iface.groups.is_empty() {
         let detail = "the interface has no security group".to_string();
         return ctx.all_or_nothing(kind, false, detail, Vec::new());
@@ -211,7 +248,7 @@ pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
     let mut non_internet_only: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (gi, ki) in &facts.non_internet {
         let list = non_internet_only.entry(*gi).or_default();
-        let label = source_label(&groups[*gi].inbound[*ki].source);
+        let label = source_label(ctx.leg, &groups[*gi].inbound[*ki].source);
         if !list.contains(&label) {
             list.push(label);
         }
@@ -223,7 +260,7 @@ pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
     };
     let detail = match verdict {
         Verdict::Fail => explained.closed(ctx, running),
-        Verdict::Pass | Verdict::Indeterminate => explained.open(ctx, &facts, verdict),
+        Verdict::Pass | Verdict::Indeterminate => explained.open(ctx, &facts, verdict, running),
     };
     let records = cited_records(&groups, &facts);
     HopResult {

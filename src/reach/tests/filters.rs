@@ -23,7 +23,12 @@ fn acl_deny_before_allow() {
     assert_eq!(e.blocking_hop().unwrap().hop, HopKind::NaclInbound);
     assert_eq!(e.reachable, Reachable::No);
     // Other ports are unaffected: over every port the ACL passes and the group closes the path.
-    let raw = engine::evaluate_hops(&f.iface(), IpVersion::V4, &Query::default());
+    let raw = engine::evaluate_hops(
+        &f.iface(),
+        IpVersion::V4,
+        &Query::default(),
+        engine::Leg::Direct,
+    );
     assert_eq!(raw.reachable, Reachable::No);
     assert_eq!(hop(&raw, HopKind::NaclInbound).verdict, Verdict::Pass);
     assert_eq!(hop(&raw, HopKind::SecurityGroup).verdict, Verdict::Fail);

@@ -9,6 +9,7 @@ use ipnet::IpNet;
 use super::*;
 
 mod filters;
+mod lb;
 mod paths;
 
 fn net(s: &str) -> IpNet {
