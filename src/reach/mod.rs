@@ -8,10 +8,16 @@
 //! a closed path, and for a path that only missing prefix lists keep open, the
 //! hop that closes it for every source the evidence determines.
 //!
+//! The path through a load balancer is evaluated in two legs with the same
+//! hops: [`evaluate_lb_node`] (internet → a load balancer node, the hops named
+//! `lb_*`) and [`evaluate_target`] (the load balancer's [`Sources`] → a target
+//! inside the VPC: its ACL both ways and its groups).
+//!
 //! Modules: `vocab` (hop names, protocols, record ids), `model` (the engine's
 //! inputs and outputs), `ranges` (exact address sets), `grid` (the protocol ×
 //! port segment grid and first-match ACL evaluation), `engine` (one module per
-//! hop, and the explanation of closed paths), `text` (deterministic wording).
+//! hop, the legs that run them, and the explanation of closed paths), `text`
+//! (deterministic wording).
 
 mod engine;
 mod grid;
