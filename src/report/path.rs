@@ -5,8 +5,18 @@
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::reach::{self, AddrSet, Exposure, Hop, IpVersion};
+use crate::reach::{self, AddrSet, Exposure, Hop, IpVersion, Reachable};
 use crate::tables::Tables;
+use crate::tables::exposure::LbPath;
+
+/// A verdict as JSON: `true`, `false` or `"indeterminate"`.
+pub fn reachable_json(r: Reachable) -> Value {
+    match r {
+        Reachable::Yes => Value::Bool(true),
+        Reachable::No => Value::Bool(false),
+        Reachable::Indeterminate => Value::String("indeterminate".into()),
+    }
+}
 
 /// Hops as JSON: `{hop, verdict, detail, evidence: [{role, file, sha256, document, pointer}]}`.
 pub fn hops_json(tables: &Tables, hops: &[Hop]) -> Result<Value> {
@@ -43,4 +53,35 @@ pub fn exposure_json(version: IpVersion, e: &Exposure) -> Value {
         "whole_internet": e.whole_internet,
         "indeterminate": e.indeterminate,
     })
+}
+
+/// One path through a load balancer as JSON: `{load_balancer_arn, load_balancer_name,
+/// load_balancer_type, listener: {protocol, port, rule} | null, target_group_arn, target_id,
+/// target_port, network_interface_id, reachable, first_blocking_hop, hops, exposed}`.
+pub fn lb_path_json(tables: &Tables, path: &LbPath) -> Result<Value> {
+    let network = tables.network();
+    let lb = &network.balancers.balancers[path.balancer];
+    let group = &network.balancers.groups[path.group];
+    let target = &group.targets[path.target];
+    let listener = path.route.map(|(li, ri)| {
+        let l = &lb.listeners[li];
+        json!({"protocol": l.protocol, "port": l.port, "rule": l.routes[ri].priority})
+    });
+    let exposed: Vec<Value> = (path.exposed.iter())
+        .map(|e| exposure_json(IpVersion::V4, e))
+        .collect();
+    Ok(json!({
+        "load_balancer_arn": lb.arn,
+        "load_balancer_name": lb.name,
+        "load_balancer_type": lb.kind.as_str(),
+        "listener": listener,
+        "target_group_arn": group.arn,
+        "target_id": target.id,
+        "target_port": target.port,
+        "network_interface_id": target.eni.map(|i| network.enis[i].id.as_str()),
+        "reachable": reachable_json(path.reachable),
+        "first_blocking_hop": path.blocking_hop().map(|h| h.hop.as_str()),
+        "hops": hops_json(tables, &path.hops)?,
+        "exposed": exposed,
+    }))
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
-use super::path::{exposure_json, hops_json};
+use super::path::{exposure_json, hops_json, reachable_json};
 use crate::reach::{IpVersion, Protocol, Query, Reachable};
 use crate::tables::Tables;
 use crate::tables::exposure::{Eni, EniEvaluation};
@@ -38,14 +38,6 @@ pub fn resolve<'a>(tables: &'a Tables, target: &str) -> Result<Vec<&'a Eni>> {
         );
     }
     Ok(found)
-}
-
-fn reachable_json(r: Reachable) -> Value {
-    match r {
-        Reachable::Yes => Value::Bool(true),
-        Reachable::No => Value::Bool(false),
-        Reachable::Indeterminate => Value::String("indeterminate".into()),
-    }
 }
 
 fn query_json(query: &Query) -> Value {

@@ -400,13 +400,14 @@ pub fn target_groups(records: &Records) -> Result<DataFrame> {
 /// The network interfaces targets resolve to: by private IP within an account's VPC (`ip`
 /// targets), and an instance's primary interface (the one holding the instance's private IP).
 #[derive(Default)]
-struct Interfaces<'a> {
+pub(crate) struct Interfaces<'a> {
     by_ip: HashMap<(&'a str, &'a str, &'a str), &'a str>,
     by_instance: HashMap<&'a str, &'a str>,
 }
 
 impl<'a> Interfaces<'a> {
-    fn new(records: &'a Records) -> Self {
+    /// Indexes the interfaces and instances of the evidence.
+    pub(crate) fn new(records: &'a Records) -> Self {
         let mut out = Interfaces::default();
         let mut attached: HashMap<(&str, &str), &str> = HashMap::new();
         for r in &records.network_interfaces {
@@ -447,7 +448,7 @@ impl<'a> Interfaces<'a> {
 
     /// The interface a target of `target_type` resolves to; `None` when the evidence does not
     /// show it (or the type has no interface of its own: `lambda`, `alb`).
-    fn resolve(
+    pub(crate) fn resolve(
         &self,
         target_type: Option<&str>,
         id: &str,

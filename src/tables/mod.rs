@@ -11,6 +11,7 @@ pub mod scope;
 pub mod security_groups;
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use anyhow::{Result, bail};
 use polars::prelude::*;
@@ -28,13 +29,22 @@ pub struct Tables {
     frames: BTreeMap<&'static str, DataFrame>,
     files: Vec<EvidenceFile>,
     network: exposure::Network,
-    /// `eni_exposure`, evaluated on first use: `reach` and scans whose rules do not read it
-    /// never pay for evaluating every interface.
-    exposure: std::sync::OnceLock<DataFrame>,
+    /// The views of [`VIEWS`], each evaluated on first use: `reach` and scans whose rules do
+    /// not read them never pay for evaluating every interface and path.
+    views: [OnceLock<DataFrame>; VIEWS.len()],
+    /// Every load-balancer path, evaluated on first use.
+    lb: OnceLock<exposure::LbAnswers>,
 }
 
-/// The view built on demand from the others.
-const ENI_EXPOSURE: &str = "eni_exposure";
+/// A view built on demand from the others.
+type ViewBuilder = fn(&Tables) -> Result<DataFrame>;
+
+/// The views built on demand, by name.
+const VIEWS: [(&str, ViewBuilder); 3] = [
+    ("eni_exposure", exposure::eni_exposure),
+    ("lb_exposure", exposure::lb_exposure),
+    ("load_balancer_exposure", exposure::load_balancer_exposure),
+];
 
 impl Tables {
     /// Builds every table and view; warns (into `evidence.warnings`) about running tasks whose ENI
@@ -78,7 +88,8 @@ impl Tables {
             frames,
             files: evidence.files.clone(),
             network,
-            exposure: std::sync::OnceLock::new(),
+            views: Default::default(),
+            lb: OnceLock::new(),
         };
         tables.warn_missing_enis(evidence)?;
         Ok(tables)
@@ -89,22 +100,27 @@ impl Tables {
         &self.network
     }
 
+    /// Every load-balancer path of the evidence, evaluated (once, on first use).
+    pub fn lb_answers(&self) -> &exposure::LbAnswers {
+        self.lb.get_or_init(|| exposure::lb_answers(&self.network))
+    }
+
     /// Every table name, in name order.
     pub fn names(&self) -> Vec<&'static str> {
         let mut names: Vec<&'static str> = self.frames.keys().copied().collect();
-        names.push(ENI_EXPOSURE);
+        names.extend(VIEWS.iter().map(|(name, _)| *name));
         names.sort_unstable();
         names
     }
 
     /// One table by name; an unknown name lists the known ones.
     pub fn get(&self, name: &str) -> Result<&DataFrame> {
-        if name == ENI_EXPOSURE {
-            if let Some(df) = self.exposure.get() {
+        if let Some(i) = VIEWS.iter().position(|(view, _)| *view == name) {
+            if let Some(df) = self.views[i].get() {
                 return Ok(df);
             }
-            let df = exposure::eni_exposure(self)?;
-            return Ok(self.exposure.get_or_init(|| df));
+            let df = VIEWS[i].1(self)?;
+            return Ok(self.views[i].get_or_init(|| df));
         }
         match self.frames.get(name) {
             Some(df) => Ok(df),

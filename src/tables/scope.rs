@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::evidence::{EvidenceFile, Kind, Records, az_region};
+use crate::evidence::{EvidenceFile, Kind, Records, arn_scope, az_region};
 
 /// `(account, id)`: the key of every join, so that joins never cross accounts.
 pub type Key = (String, String);
@@ -29,6 +29,8 @@ pub struct Scope {
     flow_log_accounts: Option<BTreeSet<String>>,
     /// Accounts with describe-internet-gateways evidence.
     igw_accounts: Option<BTreeSet<String>>,
+    /// Accounts with elbv2 describe-listeners evidence.
+    listener_accounts: Option<BTreeSet<String>>,
 }
 
 impl Scope {
@@ -91,29 +93,25 @@ impl Scope {
         for r in &records.network_interfaces {
             own(&r.item.network_interface_id, r.item.owner_id.as_deref());
         }
-        let accounts: BTreeSet<String> = records
-            .vpcs
-            .iter()
-            .filter_map(|r| r.item.owner_id.clone())
-            .chain(
-                records
-                    .network_interfaces
-                    .iter()
-                    .filter_map(|r| r.item.owner_id.clone()),
-            )
-            .collect();
-        let flow_named = records
-            .flow_logs
-            .iter()
-            .filter_map(|r| r.item.resource_id.as_deref())
-            .filter_map(|id| s.resource_account.get(id).cloned());
-        s.flow_log_accounts = covered(files, Kind::FlowLogs, &accounts, flow_named);
-        let igw_named = records
-            .internet_gateways
-            .iter()
-            .filter_map(|r| r.item.owner_id.clone());
-        s.igw_accounts = covered(files, Kind::InternetGateways, &accounts, igw_named);
+        s.learn_coverage(records, files);
         s
+    }
+
+    /// Which accounts the flow-log, internet-gateway and listener exports cover.
+    fn learn_coverage(&mut self, records: &Records, files: &[EvidenceFile]) {
+        let accounts: BTreeSet<String> = (records.vpcs.iter())
+            .filter_map(|r| r.item.owner_id.clone())
+            .chain((records.network_interfaces.iter()).filter_map(|r| r.item.owner_id.clone()))
+            .collect();
+        let flow_named = (records.flow_logs.iter())
+            .filter_map(|r| r.item.resource_id.as_deref())
+            .filter_map(|id| self.resource_account.get(id).cloned());
+        self.flow_log_accounts = covered(files, Kind::FlowLogs, &accounts, flow_named);
+        let igw_named = (records.internet_gateways.iter()).filter_map(|r| r.item.owner_id.clone());
+        self.igw_accounts = covered(files, Kind::InternetGateways, &accounts, igw_named);
+        let listener_named = (records.listeners.iter())
+            .filter_map(|r| arn_scope(&r.item.listener_arn).0.map(String::from));
+        self.listener_accounts = covered(files, Kind::ElbListeners, &accounts, listener_named);
     }
 
     /// The region of a VPC of an account.
@@ -143,6 +141,11 @@ impl Scope {
     /// Whether describe-internet-gateways evidence covers the account.
     pub fn igws_cover(&self, account: Option<&str>) -> bool {
         covers(&self.igw_accounts, account)
+    }
+
+    /// Whether elbv2 describe-listeners evidence covers the account.
+    pub fn listeners_cover(&self, account: Option<&str>) -> bool {
+        covers(&self.listener_accounts, account)
     }
 }
 

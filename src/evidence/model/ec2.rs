@@ -109,6 +109,22 @@ pub struct NetworkInterface {
 }
 
 impl NetworkInterface {
+    /// Every private IPv4 address, primary first, each once.
+    pub fn private_ips(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let all = self.private_ip_address.iter().chain(
+            self.private_ip_addresses
+                .iter()
+                .filter_map(|p| p.private_ip_address.as_ref()),
+        );
+        for ip in all {
+            if !out.contains(&ip.as_str()) {
+                out.push(ip);
+            }
+        }
+        out
+    }
+
     /// Every public IPv4 association, primary first, each address once.
     pub fn public_associations(&self) -> Vec<&Association> {
         let mut out: Vec<&Association> = Vec::new();

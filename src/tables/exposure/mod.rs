@@ -8,7 +8,11 @@
 //! Every engine input carries a `record` id indexing [`Network::source`], so each hop names the
 //! evidence records it relied on.
 
+mod balancer;
+mod balancer_read;
 mod evaluation;
+mod lb_path;
+mod lb_view;
 mod network;
 mod owner;
 
@@ -20,14 +24,20 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::Value;
 
+pub use balancer::{
+    Balancer, BalancerGroup, BalancerKind, BalancerListener, BalancerTarget, Balancers,
+    ListenerRoute, RouteAction,
+};
 pub use evaluation::EniEvaluation;
+pub use lb_path::{LbAnswers, LbPath, lb_answers};
+pub use lb_view::{lb_exposure, load_balancer_exposure};
 pub use network::{ConfigKey, Eni, Network};
 pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
 
 use super::frame::FrameBuilder;
 use super::{Tables, source_ref};
-use crate::reach::{Hop, IpVersion, Query};
-use crate::report::path::{exposure_json, hops_json};
+use crate::reach::{Hop, IpVersion, Query, Reachable};
+use crate::report::path::{exposure_json, hops_json, lb_path_json};
 
 /// A computed row of `eni_exposure`.
 struct Row<'a> {
@@ -38,6 +48,40 @@ struct Row<'a> {
     exposed: String,
     public_ips: Vec<String>,
     ipv6: Vec<String>,
+    via_load_balancers: Option<(Reachable, String)>,
+}
+
+/// The answer over several load-balancer paths: yes if one is open, else indeterminate if one
+/// is, else no.
+fn any_path(paths: &[&LbPath]) -> Reachable {
+    let has = |r| paths.iter().any(|p| p.reachable == r);
+    if has(Reachable::Yes) {
+        Reachable::Yes
+    } else if has(Reachable::Indeterminate) {
+        Reachable::Indeterminate
+    } else {
+        Reachable::No
+    }
+}
+
+/// Each interface's load-balancer paths (by index into [`Network::enis`]) as `reachable` and JSON.
+fn via_load_balancers(tables: &Tables) -> Result<HashMap<usize, (Reachable, String)>> {
+    let b = &tables.network().balancers;
+    let mut by_eni: HashMap<usize, Vec<&LbPath>> = HashMap::new();
+    for path in &tables.lb_answers().paths {
+        if let Some(eni) = b.groups[path.group].targets[path.target].eni {
+            by_eni.entry(eni).or_default().push(path);
+        }
+    }
+    by_eni
+        .into_iter()
+        .map(|(eni, paths)| {
+            let json = (paths.iter())
+                .map(|p| lb_path_json(tables, p))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((eni, (any_path(&paths), Value::Array(json).to_string())))
+        })
+        .collect()
 }
 
 /// `eni_exposure`: one row per interface, with no query narrowing. Each distinct configuration
@@ -53,11 +97,15 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
         .into_par_iter()
         .map(|(key, eni)| (key, network.evaluate(eni, &Query::default())))
         .collect();
+    let mut via = via_load_balancers(tables)?;
+    let via: Vec<Option<(Reachable, String)>> =
+        (0..network.enis.len()).map(|i| via.remove(&i)).collect();
     let rows = network
         .enis
         .par_iter()
         .zip(&keys)
-        .map(|(eni, key)| {
+        .zip(via)
+        .map(|((eni, key), via_load_balancers)| {
             let eval = answers[key].for_interface(eni);
             let version = eni.primary_version();
             let hops = hops_json(tables, &eval.hops(version, eni))?.to_string();
@@ -79,10 +127,16 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
                 exposed: Value::Array(exposed).to_string(),
                 public_ips: text(&eni.public_ips),
                 ipv6: text(&eni.ipv6),
+                via_load_balancers,
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    FrameBuilder::new(&rows)
+    frame(&rows, network)
+}
+
+/// The `eni_exposure` frame of computed rows.
+fn frame(rows: &[Row], network: &Network) -> Result<DataFrame> {
+    FrameBuilder::new(rows)
         .str("account", |r| r.eni.account.as_deref())
         .str("region", |r| r.eni.region.as_deref())
         .str("network_interface_id", |r| Some(&r.eni.id))
@@ -111,6 +165,12 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
         })
         .str("hops_json", |r| Some(&r.hops))
         .str("exposed_json", |r| Some(&r.exposed))
+        .str("reachable_via_load_balancer", |r| {
+            r.via_load_balancers.as_ref().map(|(v, _)| v.as_str())
+        })
+        .str("load_balancer_paths_json", |r| {
+            r.via_load_balancers.as_ref().map(|(_, j)| j.as_str())
+        })
         .string("record_ref", |r| {
             Some(source_ref(network.source(r.eni.record)))
         })

@@ -13,6 +13,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use super::balancer::Balancers;
 use super::owner::{Owner, TaskRef};
 use crate::evidence::model::{AclEntry, NetworkInterface};
 use crate::evidence::{Record, Records, Source, az_region};
@@ -47,6 +48,10 @@ pub struct Eni {
     pub public_ips: Vec<IpAddr>,
     /// IPv6 addresses.
     pub ipv6: Vec<IpAddr>,
+    /// Private IPv4 addresses, primary first.
+    pub private_ips: Vec<IpAddr>,
+    /// `Description` (load balancer nodes are `ELB app/NAME/ID`, `ELB net/NAME/ID`, `ELB NAME`).
+    pub description: Option<String>,
     /// Security group ids.
     pub groups: Vec<String>,
     /// Its evidence record (see [`Network::source`]).
@@ -109,6 +114,8 @@ pub struct Network {
     igw_accounts: BTreeSet<String>,
     /// The interfaces, sorted by account then id.
     pub enis: Vec<Eni>,
+    /// The load balancers and target groups.
+    pub balancers: Balancers,
 }
 
 fn parse_net(s: &str) -> Option<IpNet> {
@@ -136,11 +143,19 @@ impl Network {
         }
         n.enis
             .sort_by(|a, b| (&a.account, &a.id).cmp(&(&b.account, &b.id)));
+        n.balancers = n.read_balancers(records, scope);
         n
     }
 
+    /// The index in [`Network::enis`] of interface `id` of `account`.
+    pub fn eni_index(&self, account: Option<&str>, id: &str) -> Option<usize> {
+        (self.enis)
+            .binary_search_by(|e| (e.account.as_deref(), e.id.as_str()).cmp(&(account, id)))
+            .ok()
+    }
+
     /// Adds a source to the arena; its index is the engine's `record` id.
-    fn record(&mut self, source: &Source) -> RecordId {
+    pub(super) fn record(&mut self, source: &Source) -> RecordId {
         self.sources.push(source.clone());
         RecordId((self.sources.len() - 1) as u32)
     }
@@ -331,6 +346,8 @@ impl Network {
                 .iter()
                 .map(|a| a.ipv6_address.as_str())
                 .collect()),
+            private_ips: ips(i.private_ips()),
+            description: i.description.clone(),
             groups: i.groups.iter().map(|g| g.group_id.clone()).collect(),
             record: self.record(&r.source),
         }

@@ -1,0 +1,473 @@
+//! The second path in: internet → load balancer node → listener → target group → target.
+//!
+//! A path is one (load balancer, listener route, target group, registered target). Its hops:
+//! `lb_scheme`; the front leg, the engine's six hops evaluated on the best of the load balancer's
+//! node interfaces for the listener's protocol and port (and a rule's `source-ip`); `listener`;
+//! `target_group`; and the back leg, the engine's three hops from the load balancer to the target's
+//! interface on the target port. The target sees the nodes' private addresses, or the internet
+//! clients' when a Network Load Balancer preserves them.
+
+use std::collections::{BTreeSet, HashMap};
+
+use ipnet::IpNet;
+use rayon::prelude::*;
+
+use super::balancer::{Balancer, BalancerGroup, BalancerKind, BalancerTarget, ListenerRoute};
+use super::network::Network;
+use crate::reach::{
+    self, AddrSet, Evaluation, Exposure, Hop, HopKind, IpVersion, Protocol, Query, Reachable,
+    RecordId, Sources, Verdict,
+};
+
+/// One path through a load balancer to a registered target, evaluated.
+#[derive(Debug, Clone)]
+pub struct LbPath {
+    /// Index into [`super::Balancers::balancers`].
+    pub balancer: usize,
+    /// (listener, route) indexes into the balancer's listeners; `None` when no listener route
+    /// forwards to the target group.
+    pub route: Option<(usize, usize)>,
+    /// Index into [`super::Balancers::groups`].
+    pub group: usize,
+    /// Index into the group's targets.
+    pub target: usize,
+    /// The answer over the whole path.
+    pub reachable: Reachable,
+    /// Every hop, in path order.
+    pub hops: Vec<Hop>,
+    /// What reaches the target: the internet sources, on the listener's protocol and port.
+    pub exposed: Vec<Exposure>,
+}
+
+impl LbPath {
+    /// The first hop that closes the path.
+    pub fn blocking_hop(&self) -> Option<&Hop> {
+        self.hops.iter().find(|h| h.verdict == Verdict::Fail)
+    }
+}
+
+/// The protocol a listener or target group protocol name carries.
+fn transport(name: &str) -> Protocol {
+    match name.to_ascii_uppercase().as_str() {
+        "UDP" => Protocol::UDP,
+        _ => Protocol::TCP,
+    }
+}
+
+/// Whether the target sees the internet client's address rather than the node's.
+fn preserves_client_ip(lb: &Balancer, group: &BalancerGroup) -> bool {
+    if lb.kind != BalancerKind::Network {
+        return false;
+    }
+    let udp = group.protocol.as_deref().is_some_and(|p| p.contains("UDP"));
+    group
+        .preserve_client_ip
+        .unwrap_or(group.target_type == "instance" || udp)
+}
+
+/// A caller-decided hop.
+fn fact(kind: HopKind, verdict: Verdict, detail: String, records: Vec<RecordId>) -> Hop {
+    Hop {
+        hop: kind,
+        verdict,
+        detail,
+        records,
+    }
+}
+
+/// The hops of a leg whose evidence is missing, each indeterminate with the same reason.
+fn unknown_leg(kinds: &[HopKind], detail: &str) -> Vec<Hop> {
+    let hop = |k: &HopKind| fact(*k, Verdict::Indeterminate, detail.to_string(), Vec::new());
+    kinds.iter().map(hop).collect()
+}
+
+/// The front leg's key: (node interface, protocol, port, source-ip CIDR, whether the load
+/// balancer's security groups apply).
+type FrontKey = (usize, Protocol, u16, Option<IpNet>, bool);
+
+/// Every load-balancer path of the evidence, and each load balancer's own front, evaluated.
+#[derive(Debug, Clone, Default)]
+pub struct LbAnswers {
+    /// Every path, in balancer, group, target, route order.
+    pub paths: Vec<LbPath>,
+    /// Per load balancer: the front leg of its best node on its best listener (`None` without a
+    /// listener or a node interface in the evidence).
+    pub fronts: Vec<Option<Evaluation>>,
+}
+
+/// Evaluates every load-balancer path of the evidence; each front-leg question (node, listener,
+/// source) is answered once, in parallel.
+pub fn lb_answers(network: &Network) -> LbAnswers {
+    let skeletons = skeletons(network);
+    let mut keys: BTreeSet<FrontKey> = BTreeSet::new();
+    for s in &skeletons {
+        keys.extend(front_keys(network, s));
+    }
+    let own: Vec<Vec<FrontKey>> = (network.balancers.balancers.iter())
+        .map(balancer_keys)
+        .collect();
+    keys.extend(own.iter().flatten());
+    let fronts: HashMap<FrontKey, Evaluation> = keys
+        .into_par_iter()
+        .map(|key| (key, evaluate_front(network, key)))
+        .collect();
+    let best = |keys: &[FrontKey]| {
+        (keys.iter().filter_map(|k| fronts.get(k)))
+            .max_by_key(|e| front_rank(e))
+            .cloned()
+    };
+    LbAnswers {
+        fronts: own.iter().map(|k| best(k)).collect(),
+        paths: skeletons
+            .into_par_iter()
+            .map(|s| evaluate_path(network, &fronts, s))
+            .collect(),
+    }
+}
+
+/// Whether a load balancer's security groups apply: a Network Load Balancer created without
+/// any admits all client traffic.
+fn groups_enforced(lb: &Balancer) -> bool {
+    lb.kind != BalancerKind::Network || !lb.security_groups.is_empty()
+}
+
+/// The front-leg questions of a load balancer itself: each node on each listener, any source.
+fn balancer_keys(lb: &Balancer) -> Vec<FrontKey> {
+    let enforced = groups_enforced(lb);
+    (lb.listeners.iter())
+        .flat_map(|l| {
+            let protocol = transport(&l.protocol);
+            (lb.nodes.iter()).map(move |&n| (n, protocol, l.port, None, enforced))
+        })
+        .collect()
+}
+
+/// The paths to evaluate, in balancer, group, target, listener, route order.
+fn skeletons(network: &Network) -> Vec<LbPath> {
+    let b = &network.balancers;
+    let mut out = Vec::new();
+    for (bi, lb) in b.balancers.iter().enumerate() {
+        let mut groups: BTreeSet<usize> = (b.groups.iter().enumerate())
+            .filter(|(_, g)| g.load_balancers.contains(&lb.arn))
+            .map(|(i, _)| i)
+            .collect();
+        for l in &lb.listeners {
+            for r in &l.routes {
+                groups.extend((0..b.groups.len()).filter(|g| r.weight_to(*g).is_some()));
+            }
+        }
+        for gi in groups {
+            let routes = routes_to(lb, gi);
+            for ti in 0..b.groups[gi].targets.len() {
+                for route in &routes {
+                    out.push(LbPath {
+                        balancer: bi,
+                        route: *route,
+                        group: gi,
+                        target: ti,
+                        reachable: Reachable::No,
+                        hops: Vec::new(),
+                        exposed: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The listener routes a path to group `gi` goes through: those forwarding to it; when none
+/// does, each listener's default route (closed at `listener`, saying what it does instead); with
+/// no listener at all, none.
+fn routes_to(lb: &Balancer, gi: usize) -> Vec<Option<(usize, usize)>> {
+    let forwarding: Vec<Option<(usize, usize)>> = (lb.listeners.iter().enumerate())
+        .flat_map(|(li, l)| l.routes.iter().enumerate().map(move |(ri, r)| (li, ri, r)))
+        .filter(|(_, _, r)| r.weight_to(gi).is_some())
+        .map(|(li, ri, _)| Some((li, ri)))
+        .collect();
+    if !forwarding.is_empty() {
+        forwarding
+    } else if lb.listeners.is_empty() {
+        vec![None]
+    } else {
+        (0..lb.listeners.len()).map(|li| Some((li, 0))).collect()
+    }
+}
+
+/// The front-leg evaluations a path needs: one per node and `source-ip` CIDR.
+fn front_keys(network: &Network, path: &LbPath) -> Vec<FrontKey> {
+    let lb = &network.balancers.balancers[path.balancer];
+    let Some((li, ri)) = path.route else {
+        return Vec::new();
+    };
+    let listener = &lb.listeners[li];
+    let route = &listener.routes[ri];
+    let froms: Vec<Option<IpNet>> = if route.source_ips.is_empty() {
+        vec![None]
+    } else {
+        route.source_ips.iter().copied().map(Some).collect()
+    };
+    let protocol = transport(&listener.protocol);
+    let enforced = groups_enforced(lb);
+    (lb.nodes.iter())
+        .flat_map(|&n| {
+            froms
+                .iter()
+                .map(move |f| (n, protocol, listener.port, *f, enforced))
+        })
+        .collect()
+}
+
+/// The engine's answer for one node interface on one listener.
+fn evaluate_front(network: &Network, key: FrontKey) -> Evaluation {
+    let (node, protocol, port, from, enforced) = key;
+    let query = Query {
+        protocol: Some(protocol),
+        port: Some(port),
+        from,
+    };
+    let iface = network.interface(&network.enis[node], IpVersion::V4);
+    reach::evaluate_lb_node(&iface, IpVersion::V4, &query, enforced)
+}
+
+/// How far a front-leg answer gets: reachable first, then indeterminate, then the closed one
+/// whose blocking hop comes latest.
+fn front_rank(e: &Evaluation) -> (u8, Option<HopKind>) {
+    match e.reachable {
+        Reachable::Yes => (2, None),
+        Reachable::Indeterminate => (1, None),
+        Reachable::No => (0, e.blocking_hop().map(|h| h.hop)),
+    }
+}
+
+/// Evaluates one path.
+fn evaluate_path(
+    network: &Network,
+    fronts: &HashMap<FrontKey, Evaluation>,
+    path: LbPath,
+) -> LbPath {
+    let b = &network.balancers;
+    let lb = &b.balancers[path.balancer];
+    let group = &b.groups[path.group];
+    let target = &group.targets[path.target];
+    let mut hops = vec![scheme_hop(lb)];
+    let front = path.route.and_then(|_| {
+        let keys = front_keys(network, &path);
+        (keys.iter().filter_map(|k| fronts.get(k))).max_by_key(|e| front_rank(e))
+    });
+    match (path.route, front) {
+        (Some(_), Some(front)) => hops.extend(front.hops.iter().cloned()),
+        (Some(_), None) => hops.extend(unknown_leg(
+            &HopKind::LOAD_BALANCER_PATH[1..7],
+            "the load balancer's node interfaces (Description \"ELB …\") are not in the evidence: \
+             export describe-network-interfaces for its subnets",
+        )),
+        (None, _) => {}
+    }
+    let route = path
+        .route
+        .map(|(li, ri)| (&lb.listeners[li], &lb.listeners[li].routes[ri]));
+    hops.push(listener_hop(lb, route, path.group, group));
+    hops.push(target_group_hop(group, target));
+    let preserve = preserves_client_ip(lb, group);
+    let protocol = route.map_or(Protocol::TCP, |(l, _)| transport(&l.protocol));
+    let back = back_leg(network, lb, target, front.filter(|_| preserve), protocol);
+    match &back {
+        Ok(e) => hops.extend(e.hops.iter().cloned()),
+        Err(why) => hops.extend(unknown_leg(&HopKind::LOAD_BALANCER_PATH[9..], why)),
+    }
+    let back = back.ok();
+    let reachable = verdict(&hops, front, back.as_ref());
+    let exposed = match (reachable, preserve, &back, front) {
+        (Reachable::Yes, true, Some(back), _) => back.exposed.clone(),
+        (Reachable::Yes, false, _, Some(front)) => front.exposed.clone(),
+        _ => Vec::new(),
+    };
+    let exposed = exposed.into_iter().filter(|e| !e.indeterminate).collect();
+    LbPath {
+        reachable,
+        hops,
+        exposed,
+        ..path
+    }
+}
+
+/// The path's answer: closed by any failing hop or closed leg; open when every leg is; else
+/// indeterminate.
+fn verdict(hops: &[Hop], front: Option<&Evaluation>, back: Option<&Evaluation>) -> Reachable {
+    let legs = [front.map(|e| e.reachable), back.map(|e| e.reachable)];
+    if hops.iter().any(|h| h.verdict == Verdict::Fail) || legs.contains(&Some(Reachable::No)) {
+        Reachable::No
+    } else if hops.iter().all(|h| h.verdict == Verdict::Pass)
+        && legs.iter().all(|l| *l == Some(Reachable::Yes))
+    {
+        Reachable::Yes
+    } else {
+        Reachable::Indeterminate
+    }
+}
+
+/// `lb_scheme`: only an internet-facing load balancer has public nodes.
+fn scheme_hop(lb: &Balancer) -> Hop {
+    let (verdict, detail) = if lb.internet_facing {
+        (
+            Verdict::Pass,
+            format!("{} {} is internet-facing", lb.kind.as_str(), lb.name),
+        )
+    } else {
+        let what = format!(
+            "{} {} is internal: its nodes have only private addresses",
+            lb.kind.as_str(),
+            lb.name
+        );
+        (Verdict::Fail, what)
+    };
+    fact(HopKind::LbScheme, verdict, detail, vec![lb.record])
+}
+
+/// `listener`: a listener route forwards to the group with a weight above zero.
+fn listener_hop(
+    lb: &Balancer,
+    route: Option<(&super::BalancerListener, &ListenerRoute)>,
+    gi: usize,
+    group: &BalancerGroup,
+) -> Hop {
+    let name = group
+        .arn
+        .as_deref()
+        .map_or("its instances", super::balancer::short_arn);
+    let Some((listener, r)) = route else {
+        let detail = if lb.listeners_exported {
+            format!("{} has no listener: nothing forwards to {name}", lb.name)
+        } else {
+            format!(
+                "the listeners of {} are not in the evidence: export describe-listeners",
+                lb.name
+            )
+        };
+        let verdict = if lb.listeners_exported {
+            Verdict::Fail
+        } else {
+            Verdict::Indeterminate
+        };
+        return fact(HopKind::Listener, verdict, detail, vec![lb.record]);
+    };
+    let at = if r.priority == "default" {
+        "default action".to_string()
+    } else {
+        format!("rule {}", r.priority)
+    };
+    let head = format!("{} {} ({at})", listener.protocol, listener.port);
+    let records = vec![listener.record, r.record];
+    if r.weight_to(gi).is_none() {
+        let detail = format!("{head}: {}; nothing forwards to {name}", r.describe());
+        return fact(HopKind::Listener, Verdict::Fail, detail, records);
+    }
+    if r.weight_to(gi) == Some(Some(0)) {
+        let detail = format!("{head} forwards to {name} with weight 0: it gets no traffic");
+        return fact(HopKind::Listener, Verdict::Fail, detail, records);
+    }
+    let mut detail = format!("{head} forwards to {name}");
+    if !r.authenticated.is_empty() {
+        detail += &format!(
+            " after {} (only authenticated clients get through)",
+            r.authenticated.join(", ")
+        );
+    }
+    if !r.source_ips.is_empty() {
+        let cidrs: Vec<String> = r.source_ips.iter().map(ToString::to_string).collect();
+        detail += &format!(" for sources in {}", cidrs.join(", "));
+    }
+    fact(HopKind::Listener, Verdict::Pass, detail, records)
+}
+
+/// `target_group`: the target is registered and takes traffic.
+fn target_group_hop(group: &BalancerGroup, target: &BalancerTarget) -> Hop {
+    let records = vec![target.record, group.record];
+    let state = target.state.as_deref().unwrap_or("registered");
+    let port = target
+        .port
+        .map_or(String::new(), |p| format!(" on port {p}"));
+    let (verdict, detail) = match (group.target_type.as_str(), state) {
+        ("lambda", _) => (
+            Verdict::Fail,
+            format!(
+                "target {} is a Lambda function: the load balancer invokes it, no interface is reached",
+                target.id
+            ),
+        ),
+        ("alb", _) => (
+            Verdict::Indeterminate,
+            format!(
+                "target {} is an Application Load Balancer: the path continues through it (not followed)",
+                target.id
+            ),
+        ),
+        (_, "draining" | "unused" | "unavailable" | "unhealthy.draining") => (
+            Verdict::Fail,
+            format!(
+                "target {}{port} is {state}: it gets no new traffic",
+                target.id
+            ),
+        ),
+        _ => (
+            Verdict::Pass,
+            format!("target {}{port} is registered ({state})", target.id),
+        ),
+    };
+    fact(HopKind::TargetGroup, verdict, detail, records)
+}
+
+/// The back leg: from the load balancer to the target's interface on the target port; what is
+/// missing from the evidence when it cannot be evaluated.
+fn back_leg(
+    network: &Network,
+    lb: &Balancer,
+    target: &BalancerTarget,
+    preserved: Option<&Evaluation>,
+    protocol: Protocol,
+) -> Result<Evaluation, String> {
+    let Some(eni) = target.eni.map(|i| &network.enis[i]) else {
+        return Err(format!(
+            "the target's network interface is not in the evidence (target {})",
+            target.id
+        ));
+    };
+    let addresses = match preserved {
+        Some(front) if front.reachable == Reachable::Yes => (front.exposed.iter())
+            .filter(|e| !e.indeterminate)
+            .fold(AddrSet::empty(IpVersion::V4), |a, e| a.union(&e.sources)),
+        Some(_) => AddrSet::internet(IpVersion::V4),
+        None => {
+            let nodes = lb.nodes.iter().flat_map(|&n| &network.enis[n].private_ips);
+            let cidrs: Vec<IpNet> = nodes
+                .filter(|a| a.is_ipv4())
+                .map(|a| IpNet::from(*a))
+                .collect();
+            if cidrs.is_empty() {
+                return Err(
+                    "the load balancer's node interfaces are not in the evidence, so the \
+                            addresses the target sees are unknown"
+                        .to_string(),
+                );
+            }
+            AddrSet::from_cidrs(IpVersion::V4, &cidrs)
+        }
+    };
+    let sources = Sources {
+        addresses,
+        groups: lb.security_groups.clone(),
+    };
+    let query = Query {
+        protocol: Some(protocol),
+        port: target.port,
+        from: None,
+    };
+    let iface = network.interface(eni, IpVersion::V4);
+    Ok(reach::evaluate_target(
+        &iface,
+        IpVersion::V4,
+        &query,
+        &sources,
+    ))
+}
