@@ -9,6 +9,9 @@ use anyhow::Result;
 use polars::prelude::*;
 use serde_json::{Map, Value};
 
+mod listeners;
+
+use self::listeners::{classic_listeners, listeners_by_load_balancer};
 use super::frame::FrameBuilder;
 use super::scope::Scope;
 use super::source_ref;
@@ -89,11 +92,15 @@ struct LoadBalancerRow<'a> {
     ip_address_type: Option<&'a str>,
     dns_name: Option<&'a str>,
     addresses: Option<String>,
+    listeners: Option<String>,
     source: &'a Source,
 }
 
 /// The `load_balancers` row of an elbv2 load balancer.
-fn elbv2_row(r: &Record<LoadBalancer>) -> LoadBalancerRow<'_> {
+fn elbv2_row<'a>(
+    r: &'a Record<LoadBalancer>,
+    listeners: &HashMap<String, String>,
+) -> LoadBalancerRow<'a> {
     let lb = &r.item;
     let zones = &lb.availability_zones;
     let addresses: Vec<Value> = zones
@@ -124,6 +131,7 @@ fn elbv2_row(r: &Record<LoadBalancer>) -> LoadBalancerRow<'_> {
         ip_address_type: lb.ip_address_type.as_deref(),
         dns_name: lb.dns_name.as_deref(),
         addresses: Some(Value::Array(addresses).to_string()),
+        listeners: listeners.get(&lb.load_balancer_arn).cloned(),
         source: &r.source,
     }
 }
@@ -144,18 +152,21 @@ fn classic_row<'a>(r: &'a Record<ClassicLoadBalancer>, scope: &'a Scope) -> Load
         ip_address_type: None,
         dns_name: lb.dns_name.as_deref(),
         addresses: None,
+        listeners: Some(classic_listeners(lb)),
         source: &r.source,
     }
 }
 
 /// `load_balancers`: one row per load balancer, elbv2 and classic (`type` `classic`), with
 /// the static addresses of network load balancer nodes (`addresses`) and the load balancer's
-/// attributes (`attributes`, null when not in the evidence).
+/// attributes (`attributes`, null when not in the evidence) and its listeners (`listeners`, null
+/// when none is in the evidence).
 pub fn load_balancers(records: &Records, scope: &Scope) -> Result<DataFrame> {
+    let listeners = listeners_by_load_balancer(records);
     let rows: Vec<LoadBalancerRow> = records
         .load_balancers
         .iter()
-        .map(elbv2_row)
+        .map(|r| elbv2_row(r, &listeners))
         .chain(
             records
                 .classic_load_balancers
@@ -185,6 +196,7 @@ pub fn load_balancers(records: &Records, scope: &Scope) -> Result<DataFrame> {
                 .get(owner)
                 .map(|m| Value::Object(m.clone()).to_string())
         })
+        .string("listeners_json", |r| r.listeners.clone())
         .string("record_ref", |r| Some(source_ref(r.source)))
         .build()
 }
