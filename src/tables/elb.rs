@@ -9,8 +9,10 @@ use anyhow::Result;
 use polars::prelude::*;
 use serde_json::{Map, Value};
 
+mod ecs_owners;
 mod listeners;
 
+use self::ecs_owners::with_ecs_owners;
 use self::listeners::{classic_listeners, listeners_by_load_balancer};
 use super::frame::FrameBuilder;
 use super::scope::Scope;
@@ -494,7 +496,9 @@ struct TargetRow<'a> {
 /// `lb_targets`: one row per registered target (elbv2 target health, and the instances of
 /// classic load balancers, `load_balancer_arn` set for those only). `port` is the target's own
 /// port, else its group's; `network_interface_id` is null when the evidence does not show it.
-pub fn lb_targets(records: &Records, scope: &Scope) -> Result<DataFrame> {
+/// The ECS task, task set and service of each target come from `task_network`
+/// (`ecs_task_network`) and from the services' and task sets' `loadBalancers[]`.
+pub fn lb_targets(records: &Records, scope: &Scope, task_network: &DataFrame) -> Result<DataFrame> {
     let groups: HashMap<&str, _> = records
         .target_groups
         .iter()
@@ -551,7 +555,7 @@ pub fn lb_targets(records: &Records, scope: &Scope) -> Result<DataFrame> {
             });
         }
     }
-    FrameBuilder::new(&rows)
+    let frame = FrameBuilder::new(&rows)
         .str("account", |r| r.scoped.account)
         .str("region", |r| r.scoped.region)
         .str("load_balancer_arn", |r| r.scoped.arn.as_deref())
@@ -567,5 +571,6 @@ pub fn lb_targets(records: &Records, scope: &Scope) -> Result<DataFrame> {
         .string("target_group_ref", |r| {
             r.target_group_source.map(source_ref)
         })
-        .build()
+        .build()?;
+    with_ecs_owners(frame, task_network, records)
 }
