@@ -6,11 +6,11 @@ use polars::prelude::*;
 
 use super::frame::{FrameBuilder, children};
 use super::source_ref;
-use crate::evidence::model::NetworkConfiguration;
+use crate::evidence::model::{LoadBalancerLink, NetworkConfiguration};
 use crate::evidence::{Records, arn_scope};
 
 /// The last `/`-separated segment of an ARN or id.
-fn last_segment(s: &str) -> &str {
+pub(crate) fn last_segment(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)
 }
 
@@ -24,7 +24,8 @@ fn assign(nc: &Option<NetworkConfiguration>) -> Option<&str> {
     nc.as_ref().and_then(|n| n.assign_public_ip())
 }
 
-/// `ecs_services`: one row per service.
+/// `ecs_services`: one row per service, with the target groups its tasks are registered with
+/// (`load_balancers`: target group or classic load balancer, container name and port).
 pub fn services(records: &Records) -> Result<DataFrame> {
     FrameBuilder::new(&records.services)
         .str("account", |r| arn_scope(&r.item.service_arn).0)
@@ -62,6 +63,12 @@ pub fn services(records: &Records) -> Result<DataFrame> {
         .list("security_groups", |r| {
             vpc_list(&r.item.network_configuration, |a| &a.security_groups)
         })
+        .string("load_balancers_json", |r| {
+            load_balancers_json(&r.item.load_balancers)
+        })
+        .list("target_group_arns", |r| {
+            target_group_arns(&r.item.load_balancers)
+        })
         .int("desired_count", |r| r.item.desired_count)
         .int("running_count", |r| r.item.running_count)
         .str("created_at", |r| {
@@ -69,6 +76,16 @@ pub fn services(records: &Records) -> Result<DataFrame> {
         })
         .string("record_ref", |r| Some(source_ref(&r.source)))
         .build()
+}
+
+/// A `loadBalancers[]` list as the `load_balancers_json` column (null when empty).
+fn load_balancers_json(links: &[LoadBalancerLink]) -> Option<String> {
+    (!links.is_empty()).then(|| serde_json::to_string(links).ok())?
+}
+
+/// The target group ARNs of a `loadBalancers[]` list.
+fn target_group_arns(links: &[LoadBalancerLink]) -> impl Iterator<Item = &str> {
+    links.iter().filter_map(|l| l.target_group_arn.as_deref())
 }
 
 fn vpc_list<'a>(
@@ -98,7 +115,7 @@ pub fn deployments(records: &Records) -> Result<DataFrame> {
         .build()
 }
 
-/// `ecs_task_sets`: one row per task set.
+/// `ecs_task_sets`: one row per task set, with the target groups its tasks are registered with.
 pub fn task_sets(records: &Records) -> Result<DataFrame> {
     FrameBuilder::new(&records.task_sets)
         .str("account", |r| arn_scope(&r.item.task_set_arn).0)
@@ -121,6 +138,12 @@ pub fn task_sets(records: &Records) -> Result<DataFrame> {
         })
         .list("security_groups", |r| {
             vpc_list(&r.item.network_configuration, |a| &a.security_groups)
+        })
+        .string("load_balancers_json", |r| {
+            load_balancers_json(&r.item.load_balancers)
+        })
+        .list("target_group_arns", |r| {
+            target_group_arns(&r.item.load_balancers)
         })
         .string("record_ref", |r| Some(source_ref(&r.source)))
         .build()

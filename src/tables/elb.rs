@@ -9,6 +9,11 @@ use anyhow::Result;
 use polars::prelude::*;
 use serde_json::{Map, Value};
 
+mod ecs_owners;
+mod listeners;
+
+use self::ecs_owners::with_ecs_owners;
+use self::listeners::{classic_listeners, listeners_by_load_balancer};
 use super::frame::FrameBuilder;
 use super::scope::Scope;
 use super::source_ref;
@@ -89,11 +94,15 @@ struct LoadBalancerRow<'a> {
     ip_address_type: Option<&'a str>,
     dns_name: Option<&'a str>,
     addresses: Option<String>,
+    listeners: Option<String>,
     source: &'a Source,
 }
 
 /// The `load_balancers` row of an elbv2 load balancer.
-fn elbv2_row(r: &Record<LoadBalancer>) -> LoadBalancerRow<'_> {
+fn elbv2_row<'a>(
+    r: &'a Record<LoadBalancer>,
+    listeners: &HashMap<String, String>,
+) -> LoadBalancerRow<'a> {
     let lb = &r.item;
     let zones = &lb.availability_zones;
     let addresses: Vec<Value> = zones
@@ -124,6 +133,7 @@ fn elbv2_row(r: &Record<LoadBalancer>) -> LoadBalancerRow<'_> {
         ip_address_type: lb.ip_address_type.as_deref(),
         dns_name: lb.dns_name.as_deref(),
         addresses: Some(Value::Array(addresses).to_string()),
+        listeners: listeners.get(&lb.load_balancer_arn).cloned(),
         source: &r.source,
     }
 }
@@ -144,18 +154,21 @@ fn classic_row<'a>(r: &'a Record<ClassicLoadBalancer>, scope: &'a Scope) -> Load
         ip_address_type: None,
         dns_name: lb.dns_name.as_deref(),
         addresses: None,
+        listeners: Some(classic_listeners(lb)),
         source: &r.source,
     }
 }
 
 /// `load_balancers`: one row per load balancer, elbv2 and classic (`type` `classic`), with
 /// the static addresses of network load balancer nodes (`addresses`) and the load balancer's
-/// attributes (`attributes`, null when not in the evidence).
+/// attributes (`attributes`, null when not in the evidence) and its listeners (`listeners`, null
+/// when none is in the evidence).
 pub fn load_balancers(records: &Records, scope: &Scope) -> Result<DataFrame> {
+    let listeners = listeners_by_load_balancer(records);
     let rows: Vec<LoadBalancerRow> = records
         .load_balancers
         .iter()
-        .map(elbv2_row)
+        .map(|r| elbv2_row(r, &listeners))
         .chain(
             records
                 .classic_load_balancers
@@ -185,6 +198,7 @@ pub fn load_balancers(records: &Records, scope: &Scope) -> Result<DataFrame> {
                 .get(owner)
                 .map(|m| Value::Object(m.clone()).to_string())
         })
+        .string("listeners_json", |r| r.listeners.clone())
         .string("record_ref", |r| Some(source_ref(r.source)))
         .build()
 }
@@ -483,7 +497,9 @@ struct TargetRow<'a> {
 /// `lb_targets`: one row per registered target (elbv2 target health, and the instances of
 /// classic load balancers, `load_balancer_arn` set for those only). `port` is the target's own
 /// port, else its group's; `network_interface_id` is null when the evidence does not show it.
-pub fn lb_targets(records: &Records, scope: &Scope) -> Result<DataFrame> {
+/// The ECS task, task set and service of each target come from `task_network`
+/// (`ecs_task_network`) and from the services' and task sets' `loadBalancers[]`.
+pub fn lb_targets(records: &Records, scope: &Scope, task_network: &DataFrame) -> Result<DataFrame> {
     let groups: HashMap<&str, _> = records
         .target_groups
         .iter()
@@ -540,7 +556,7 @@ pub fn lb_targets(records: &Records, scope: &Scope) -> Result<DataFrame> {
             });
         }
     }
-    FrameBuilder::new(&rows)
+    let frame = FrameBuilder::new(&rows)
         .str("account", |r| r.scoped.account)
         .str("region", |r| r.scoped.region)
         .str("load_balancer_arn", |r| r.scoped.arn.as_deref())
@@ -556,5 +572,6 @@ pub fn lb_targets(records: &Records, scope: &Scope) -> Result<DataFrame> {
         .string("target_group_ref", |r| {
             r.target_group_source.map(source_ref)
         })
-        .build()
+        .build()?;
+    with_ecs_owners(frame, task_network, records)
 }

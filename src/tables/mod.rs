@@ -81,7 +81,10 @@ impl Tables {
         frames.insert("load_balancers", elb::load_balancers(r, &scope)?);
         frames.insert("lb_listeners", elb::lb_listeners(r, &scope)?);
         frames.insert("target_groups", elb::target_groups(r)?);
-        frames.insert("lb_targets", elb::lb_targets(r, &scope)?);
+        frames.insert(
+            "lb_targets",
+            elb::lb_targets(r, &scope, &frames["ecs_task_network"])?,
+        );
         let tasks = exposure::task_refs(&frames["ecs_task_network"])?;
         let network = exposure::Network::new(r, &scope, &tasks);
         let tables = Tables {

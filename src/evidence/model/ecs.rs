@@ -1,6 +1,6 @@
 //! ECS records: services, deployments, task sets and tasks.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::NameValue;
 use crate::evidence::timestamp::Timestamp;
@@ -69,6 +69,9 @@ pub struct Service {
     /// Task sets (EXTERNAL / CODE_DEPLOY controllers), inline.
     #[serde(default)]
     pub task_sets: Vec<TaskSet>,
+    /// The target groups (or classic load balancers) its tasks are registered with.
+    #[serde(default)]
+    pub load_balancers: Vec<LoadBalancerLink>,
     /// The deployment controller.
     pub deployment_controller: Option<DeploymentController>,
     /// Desired task count.
@@ -119,6 +122,23 @@ pub struct TaskSet {
     pub external_id: Option<String>,
     /// Network configuration of the task set.
     pub network_configuration: Option<NetworkConfiguration>,
+    /// The target groups its tasks are registered with.
+    #[serde(default)]
+    pub load_balancers: Vec<LoadBalancerLink>,
+}
+
+/// An entry of a service's or task set's `loadBalancers[]`: where its tasks are registered.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancerLink {
+    /// The elbv2 target group (absent for a classic load balancer).
+    pub target_group_arn: Option<String>,
+    /// The classic load balancer's name (absent for elbv2).
+    pub load_balancer_name: Option<String>,
+    /// The container registered.
+    pub container_name: Option<String>,
+    /// The container port registered (in bridge mode, the host port mapped to it is).
+    pub container_port: Option<i64>,
 }
 
 /// One ECS task from `describe-tasks`.
