@@ -55,10 +55,11 @@ pub fn exposure_json(version: IpVersion, e: &Exposure) -> Value {
     })
 }
 
-/// One path through a load balancer as JSON: `{load_balancer_arn, load_balancer_name,
-/// load_balancer_type, listener: {protocol, port, rule} | null, target_group_arn, target_id,
-/// target_port, network_interface_id, reachable, first_blocking_hop, hops, exposed}`.
-pub fn lb_path_json(tables: &Tables, path: &LbPath) -> Result<Value> {
+/// One path through a load balancer as JSON, without its hops: `{load_balancer_arn,
+/// load_balancer_name, load_balancer_type, listener: {protocol, port, rule} | null,
+/// target_group_arn, target_id, target_port, network_interface_id, reachable,
+/// first_blocking_hop, exposed}` (the `eni_exposure` view's `load_balancer_paths`).
+pub fn lb_path_summary(tables: &Tables, path: &LbPath) -> Value {
     let network = tables.network();
     let lb = &network.balancers.balancers[path.balancer];
     let group = &network.balancers.groups[path.group];
@@ -70,7 +71,7 @@ pub fn lb_path_json(tables: &Tables, path: &LbPath) -> Result<Value> {
     let exposed: Vec<Value> = (path.exposed.iter())
         .map(|e| exposure_json(IpVersion::V4, e))
         .collect();
-    Ok(json!({
+    json!({
         "load_balancer_arn": lb.arn,
         "load_balancer_name": lb.name,
         "load_balancer_type": lb.kind.as_str(),
@@ -81,7 +82,14 @@ pub fn lb_path_json(tables: &Tables, path: &LbPath) -> Result<Value> {
         "network_interface_id": target.eni.map(|i| network.enis[i].id.as_str()),
         "reachable": reachable_json(path.reachable),
         "first_blocking_hop": path.blocking_hop().map(|h| h.hop.as_str()),
-        "hops": hops_json(tables, &path.hops)?,
         "exposed": exposed,
-    }))
+    })
+}
+
+/// One path through a load balancer as JSON: its summary ([`lb_path_summary`]) with every hop
+/// and the evidence behind it (`hops`), as `reach` prints it.
+pub fn lb_path_json(tables: &Tables, path: &LbPath) -> Result<Value> {
+    let mut v = lb_path_summary(tables, path);
+    v["hops"] = hops_json(tables, &path.hops)?;
+    Ok(v)
 }

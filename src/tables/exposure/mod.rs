@@ -37,7 +37,7 @@ pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
 use super::frame::FrameBuilder;
 use super::{Tables, source_ref};
 use crate::reach::{Hop, IpVersion, Query, Reachable};
-use crate::report::path::{exposure_json, hops_json, lb_path_json};
+use crate::report::path::{exposure_json, hops_json, lb_path_summary};
 
 /// A computed row of `eni_exposure`.
 struct Row<'a> {
@@ -65,7 +65,7 @@ fn any_path(paths: &[&LbPath]) -> Reachable {
 }
 
 /// Each interface's load-balancer paths (by index into [`Network::enis`]) as `reachable` and JSON.
-fn via_load_balancers(tables: &Tables) -> Result<HashMap<usize, (Reachable, String)>> {
+fn via_load_balancers(tables: &Tables) -> HashMap<usize, (Reachable, String)> {
     let b = &tables.network().balancers;
     let mut by_eni: HashMap<usize, Vec<&LbPath>> = HashMap::new();
     for path in &tables.lb_answers().paths {
@@ -76,10 +76,8 @@ fn via_load_balancers(tables: &Tables) -> Result<HashMap<usize, (Reachable, Stri
     by_eni
         .into_iter()
         .map(|(eni, paths)| {
-            let json = (paths.iter())
-                .map(|p| lb_path_json(tables, p))
-                .collect::<Result<Vec<_>>>()?;
-            Ok((eni, (any_path(&paths), Value::Array(json).to_string())))
+            let json = paths.iter().map(|p| lb_path_summary(tables, p)).collect();
+            (eni, (any_path(&paths), Value::Array(json).to_string()))
         })
         .collect()
 }
@@ -97,7 +95,7 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
         .into_par_iter()
         .map(|(key, eni)| (key, network.evaluate(eni, &Query::default())))
         .collect();
-    let mut via = via_load_balancers(tables)?;
+    let mut via = via_load_balancers(tables);
     let via: Vec<Option<(Reachable, String)>> =
         (0..network.enis.len()).map(|i| via.remove(&i)).collect();
     let rows = network
