@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
 use snapaudit::reach::{Protocol, Query};
 use snapaudit::report::reach as reach_report;
+use snapaudit::report::reach_lb;
 use snapaudit::report::{Format, Report};
 use snapaudit::rules::{self, Severity};
 use snapaudit::tables::Tables;
@@ -87,7 +88,8 @@ struct ReachArgs {
     /// Evidence files or folders.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// The target: an ENI id (eni-…), an instance id (i-…) or an ECS task ARN.
+    /// The target: an ENI id (eni-…), an instance id (i-…), an ECS task ARN, or a load
+    /// balancer ARN or name (its own front: each listener from the internet).
     #[arg(long)]
     to: String,
     /// Only this destination port (tcp/udp; with --protocol icmp, the ICMP type).
@@ -278,16 +280,28 @@ fn reach(args: ReachArgs, out: &mut dyn Write) -> Result<Outcome> {
         from: args.from,
     };
     let (evidence, tables) = load(&args.paths)?;
+    if let Some(lb) = reach_lb::find_balancer(&tables, &args.to) {
+        let answer = reach_lb::balancer_json(&tables, lb)?;
+        match args.format {
+            ReachFormat::Json => write_json(out, &answer)?,
+            ReachFormat::Text => reach_lb::write_balancer(out, &answer)?,
+        }
+        return Ok(Outcome::of_evidence(evidence));
+    }
     let enis = reach_report::resolve(&tables, &args.to)?;
     let answer = reach_report::target_json(&tables, &args.to, &enis, &query)?;
     match args.format {
-        ReachFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &answer)?;
-            writeln!(out)?;
-        }
+        ReachFormat::Json => write_json(out, &answer)?,
         ReachFormat::Text => reach_report::write_text(out, &answer)?,
     }
     Ok(Outcome::of_evidence(evidence))
+}
+
+/// A JSON document, pretty-printed, on its own line.
+fn write_json(out: &mut dyn Write, value: &serde_json::Value) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
 }
 
 /// `rules`: the rule pack as a table, JSON or the Markdown catalog.

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use common::{snapaudit, snapshot};
 use serde_json::Value;
+use snapaudit::reach::HopKind;
 
 /// (load balancer, listener port, target group, target interface), each as JSON text →
 /// (target port, reachable, first blocking hop).
@@ -111,4 +112,92 @@ fn internet_facing_balancers_name_the_hop_that_closes_their_nodes() {
     );
     // An NLB created without security groups admits every client on its listeners.
     assert_eq!(find("sa3-k-nlb-ip")[1], "yes");
+}
+
+/// `reach --format json` on the SA.NET.3 fixture.
+fn reach(args: &[&str]) -> Value {
+    let dir = snapshot("SA.NET.3");
+    let mut all = vec!["reach", dir.to_str().unwrap(), "--format", "json"];
+    all.extend(args);
+    let run = snapaudit(&all);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.json()
+}
+
+#[test]
+fn reach_follows_every_load_balancer_path_to_a_task() {
+    // Case a: a Fargate task without a public address, behind an internet-facing ALB.
+    let v = reach(&["--to", "eni-d5bd0b87427e05f44"]);
+    assert_eq!(
+        v["reachable"], false,
+        "the top level keeps describing the direct path"
+    );
+    let via = v["via_load_balancers"].as_array().unwrap();
+    assert_eq!(via.len(), 1);
+    let path = &via[0];
+    assert_eq!(path["reachable"], true);
+    assert_eq!(path["first_blocking_hop"], Value::Null);
+    assert_eq!(path["listener"]["port"], 443);
+    assert_eq!(path["target_port"], 8080);
+    let hops: Vec<&str> = (path["hops"].as_array().unwrap().iter())
+        .map(|h| h["hop"].as_str().unwrap())
+        .collect();
+    let order: Vec<&str> = HopKind::LOAD_BALANCER_PATH.map(HopKind::as_str).to_vec();
+    assert_eq!(hops, order, "every hop of the path, in order");
+    assert!(
+        path["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["verdict"] == "pass")
+    );
+    // --port is the port on the target.
+    let other = reach(&["--to", "eni-d5bd0b87427e05f44", "--port", "443"]);
+    assert_eq!(other["via_load_balancers"], serde_json::json!([]));
+}
+
+#[test]
+fn a_closed_path_names_its_hop_and_the_text_says_which_path_is_open() {
+    // Case j: an NLB preserving client addresses, the target admitting only the VPC.
+    let v = reach(&["--to", "eni-ebf19b3495a6ba587"]);
+    let path = &v["via_load_balancers"][0];
+    assert_eq!(path["reachable"], false);
+    assert_eq!(
+        path["first_blocking_hop"],
+        HopKind::TargetSecurityGroup.as_str()
+    );
+    let dir = snapshot("SA.NET.3");
+    let text = snapaudit(&[
+        "reach",
+        dir.to_str().unwrap(),
+        "--to",
+        "eni-6edd313376a5bef4d",
+    ]);
+    assert!(
+        text.stdout.contains("Verdict (direct path): NOT reachable"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("Through load balancers: REACHABLE via sa3-g-weighted HTTPS 443"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn reach_to_a_load_balancer_explains_its_own_front() {
+    let v = reach(&["--to", "sa3-c-noroute"]);
+    assert_eq!(v["scheme"], "internet-facing");
+    assert_eq!(v["scheme_hop"]["verdict"], "pass");
+    let listener = &v["listeners"][0];
+    assert_eq!(listener["port"], 443);
+    assert_eq!(listener["reachable"], false);
+    assert_eq!(listener["first_blocking_hop"], HopKind::LbRoute.as_str());
+    let by_arn = reach(&["--to", v["load_balancer_arn"].as_str().unwrap()]);
+    assert_eq!(
+        by_arn, v,
+        "the ARN and the name name the same load balancer"
+    );
 }

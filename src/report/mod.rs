@@ -3,6 +3,7 @@
 pub mod html;
 pub mod path;
 pub mod reach;
+pub mod reach_lb;
 pub mod sarif;
 
 use std::collections::BTreeMap;

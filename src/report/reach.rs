@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
 use super::path::{exposure_json, hops_json, reachable_json};
+use super::reach_lb::{via_json, write_via};
 use crate::reach::{IpVersion, Protocol, Query, Reachable};
 use crate::tables::Tables;
 use crate::tables::exposure::{Eni, EniEvaluation};
@@ -97,6 +98,7 @@ pub fn interface_json(tables: &Tables, eni: &Eni, query: &Query) -> Result<Value
         },
         "ipv6": ipv6,
         "exposed": exposed,
+        "via_load_balancers": via_json(tables, eni, query)?,
         "not_shown": NOT_SHOWN,
     }))
 }
@@ -124,7 +126,8 @@ pub fn target_json(tables: &Tables, target: &str, enis: &[&Eni], query: &Query) 
     Ok(json!({"target": target, "reachable": reachable, "interfaces": items}))
 }
 
-fn verdict_text(v: &Value, blocking: &Value) -> String {
+/// A verdict in words, with the hop that blocks.
+pub(super) fn verdict_text(v: &Value, blocking: &Value) -> String {
     match (v, blocking.as_str()) {
         (Value::Bool(true), _) => "REACHABLE from the internet".to_string(),
         (Value::Bool(false), Some(h)) => format!("NOT reachable (blocked at {h})"),
@@ -137,15 +140,21 @@ fn verdict_text(v: &Value, blocking: &Value) -> String {
     }
 }
 
-fn write_hops(out: &mut dyn Write, hops: &Value) -> Result<()> {
-    for (i, h) in hops.as_array().into_iter().flatten().enumerate() {
+/// Numbered hops with their verdict, detail and evidence records; hop names in a column as
+/// wide as the longest (at least 17).
+pub(super) fn write_hops(out: &mut dyn Write, hops: &Value) -> Result<()> {
+    let hops = hops.as_array().cloned().unwrap_or_default();
+    let name = |h: &Value| h["hop"].as_str().unwrap_or_default().len();
+    let width = hops.iter().map(name).max().unwrap_or(0).max(17);
+    for (i, h) in hops.iter().enumerate() {
         writeln!(
             out,
-            "  {}. {:<17} {:<13} {}",
+            "  {:>w$}. {:<width$} {:<13} {}",
             i + 1,
             h["hop"].as_str().unwrap_or_default(),
             h["verdict"].as_str().unwrap_or_default(),
-            h["detail"].as_str().unwrap_or_default()
+            h["detail"].as_str().unwrap_or_default(),
+            w = if hops.len() > 9 { 2 } else { 1 },
         )?;
         for e in h["evidence"].as_array().into_iter().flatten() {
             writeln!(
@@ -212,11 +221,21 @@ fn write_interface(out: &mut dyn Write, v: &Value) -> Result<()> {
             verdict_text(&v["ipv6"]["reachable"], &v["ipv6"]["blocking_hop"])
         )?;
     }
+    let through_lb = v["via_load_balancers"]
+        .as_array()
+        .is_some_and(|p| !p.is_empty());
     writeln!(
         out,
-        "\nVerdict: {}",
+        "\nVerdict{}: {}",
+        if through_lb { " (direct path)" } else { "" },
         verdict_text(&v["reachable"], &v["blocking_hop"])
     )?;
+    write_via(out, &v["via_load_balancers"])?;
+    write_exposed(out, v)
+}
+
+/// The exposures of both versions, then what the evidence cannot show.
+fn write_exposed(out: &mut dyn Write, v: &Value) -> Result<()> {
     let exposed = v["exposed"].as_array().cloned().unwrap_or_default();
     if !exposed.is_empty() {
         writeln!(out, "Exposed:")?;

@@ -218,6 +218,31 @@ fn front_keys(network: &Network, path: &LbPath) -> Vec<FrontKey> {
         .collect()
 }
 
+/// A front leg's hops, the address check resting on the node interface's own record.
+pub fn node_hops(network: &Network, node: usize, front: &Evaluation) -> Vec<Hop> {
+    let mut hops = front.hops.clone();
+    for h in &mut hops {
+        if h.hop == HopKind::LbPublicIp && h.records.is_empty() {
+            h.records.push(network.enis[node].record);
+        }
+    }
+    hops
+}
+
+/// A listener's front leg on its best node: the node (index into [`Network::enis`]) and the
+/// engine's answer; `None` when the evidence holds no node interface of the load balancer.
+pub fn listener_front(
+    network: &Network,
+    lb: &Balancer,
+    listener: usize,
+) -> Option<(usize, Evaluation)> {
+    let l = &lb.listeners[listener];
+    let key = |n: usize| (n, transport(&l.protocol), l.port, None, groups_enforced(lb));
+    (lb.nodes.iter())
+        .map(|&n| (n, evaluate_front(network, key(n))))
+        .max_by_key(|(_, e)| front_rank(e))
+}
+
 /// The engine's answer for one node interface on one listener.
 fn evaluate_front(network: &Network, key: FrontKey) -> Evaluation {
     let (node, protocol, port, from, enforced) = key;
@@ -251,12 +276,13 @@ fn evaluate_path(
     let group = &b.groups[path.group];
     let target = &group.targets[path.target];
     let mut hops = vec![scheme_hop(lb)];
-    let front = path.route.and_then(|_| {
+    let best = path.route.and_then(|_| {
         let keys = front_keys(network, &path);
-        (keys.iter().filter_map(|k| fronts.get(k))).max_by_key(|e| front_rank(e))
+        (keys.iter().filter_map(|k| Some((k.0, fronts.get(k)?)))).max_by_key(|(_, e)| front_rank(e))
     });
-    match (path.route, front) {
-        (Some(_), Some(front)) => hops.extend(front.hops.iter().cloned()),
+    let front = best.map(|(_, e)| e);
+    match (path.route, best) {
+        (Some(_), Some((node, front))) => hops.extend(node_hops(network, node, front)),
         (Some(_), None) => hops.extend(unknown_leg(
             &HopKind::LOAD_BALANCER_PATH[1..7],
             "the load balancer's node interfaces (Description \"ELB …\") are not in the evidence: \
@@ -308,7 +334,7 @@ fn verdict(hops: &[Hop], front: Option<&Evaluation>, back: Option<&Evaluation>) 
 }
 
 /// `lb_scheme`: only an internet-facing load balancer has public nodes.
-fn scheme_hop(lb: &Balancer) -> Hop {
+pub fn scheme_hop(lb: &Balancer) -> Hop {
     let (verdict, detail) = if lb.internet_facing {
         (
             Verdict::Pass,
