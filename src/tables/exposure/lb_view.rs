@@ -24,6 +24,20 @@ fn scheme(lb: &Balancer) -> &'static str {
     }
 }
 
+/// The columns naming a row's load balancer: account, region, ARN, name, type and scheme.
+fn balancer_columns<'r, T>(
+    frame: FrameBuilder<'r, T>,
+    lb: fn(&'r T) -> &'r Balancer,
+) -> FrameBuilder<'r, T> {
+    frame
+        .str("account", move |r| lb(r).account.as_deref())
+        .str("region", move |r| lb(r).region.as_deref())
+        .str("load_balancer_arn", move |r| Some(&lb(r).arn))
+        .str("load_balancer_name", move |r| Some(&lb(r).name))
+        .str("load_balancer_type", move |r| Some(lb(r).kind.as_str()))
+        .str("scheme", move |r| Some(scheme(lb(r))))
+}
+
 /// A computed row of `lb_exposure`.
 struct PathRow<'a> {
     path: &'a LbPath,
@@ -65,13 +79,7 @@ pub fn lb_exposure(tables: &Tables) -> Result<DataFrame> {
     let route = PathRow::route;
     let group = |r: &PathRow| &b.groups[r.path.group];
     let target = |r: &PathRow| &b.groups[r.path.group].targets[r.path.target];
-    FrameBuilder::new(&rows)
-        .str("account", |r| r.lb.account.as_deref())
-        .str("region", |r| r.lb.region.as_deref())
-        .str("load_balancer_arn", |r| Some(&r.lb.arn))
-        .str("load_balancer_name", |r| Some(&r.lb.name))
-        .str("load_balancer_type", |r| Some(r.lb.kind.as_str()))
-        .str("scheme", |r| Some(scheme(r.lb)))
+    balancer_columns(FrameBuilder::new(&rows), |r| r.lb)
         .str("listener_protocol", |r| {
             route(r).map(|(l, _)| l.protocol.as_str())
         })
@@ -153,13 +161,7 @@ pub fn load_balancer_exposure(tables: &Tables) -> Result<DataFrame> {
         })
         .collect::<Result<Vec<_>>>()?;
     let blocking = BalancerRow::blocking;
-    FrameBuilder::new(&rows)
-        .str("account", |r| r.lb.account.as_deref())
-        .str("region", |r| r.lb.region.as_deref())
-        .str("load_balancer_arn", |r| Some(&r.lb.arn))
-        .str("load_balancer_name", |r| Some(&r.lb.name))
-        .str("load_balancer_type", |r| Some(r.lb.kind.as_str()))
-        .str("scheme", |r| Some(scheme(r.lb)))
+    balancer_columns(FrameBuilder::new(&rows), |r| r.lb)
         .list("listeners", |r| r.listeners.iter().map(String::as_str))
         .list("node_interfaces", |r| r.nodes.iter().copied())
         .list("security_groups", |r| {
