@@ -58,7 +58,8 @@ pub fn exposure_json(version: IpVersion, e: &Exposure) -> Value {
 /// One path through a load balancer as JSON, without its hops: `{load_balancer_arn,
 /// load_balancer_name, load_balancer_type, listener: {protocol, port, rule} | null,
 /// target_group_arn, target_id, target_port, network_interface_id, reachable,
-/// first_blocking_hop, exposed}` (the `eni_exposure` view's `load_balancer_paths`).
+/// first_blocking_hop, exposed: [{label, sources_text, whole_internet}]}` (the `eni_exposure`
+/// view's `load_balancer_paths`).
 pub fn lb_path_summary(tables: &Tables, path: &LbPath) -> Value {
     let network = tables.network();
     let lb = &network.balancers.balancers[path.balancer];
@@ -69,7 +70,13 @@ pub fn lb_path_summary(tables: &Tables, path: &LbPath) -> Value {
         json!({"protocol": l.protocol, "port": l.port, "rule": l.routes[ri].priority})
     });
     let exposed: Vec<Value> = (path.exposed.iter())
-        .map(|e| exposure_json(IpVersion::V4, e))
+        .map(|e| {
+            json!({
+                "label": reach::describe_ports(e.protocol, e.ports),
+                "sources_text": reach::describe_sources(&e.sources, &AddrSet::internet(IpVersion::V4)),
+                "whole_internet": e.whole_internet,
+            })
+        })
         .collect();
     json!({
         "load_balancer_arn": lb.arn,
@@ -87,9 +94,11 @@ pub fn lb_path_summary(tables: &Tables, path: &LbPath) -> Value {
 }
 
 /// One path through a load balancer as JSON: its summary ([`lb_path_summary`]) with every hop
-/// and the evidence behind it (`hops`), as `reach` prints it.
+/// and the evidence behind it (`hops`) and the exact exposures, as `reach` prints it.
 pub fn lb_path_json(tables: &Tables, path: &LbPath) -> Result<Value> {
     let mut v = lb_path_summary(tables, path);
     v["hops"] = hops_json(tables, &path.hops)?;
+    let exposed = path.exposed.iter().map(|e| exposure_json(IpVersion::V4, e));
+    v["exposed"] = Value::Array(exposed.collect());
     Ok(v)
 }

@@ -13,7 +13,7 @@ use ipnet::IpNet;
 use rayon::prelude::*;
 
 use super::balancer::{Balancer, BalancerGroup, BalancerKind, BalancerTarget, ListenerRoute};
-use super::network::Network;
+use super::network::{ConfigKey, Network};
 use crate::reach::{
     self, AddrSet, Evaluation, Exposure, Hop, HopKind, IpVersion, Protocol, Query, Reachable,
     RecordId, Sources, Verdict,
@@ -116,13 +116,58 @@ pub fn lb_answers(network: &Network) -> LbAnswers {
             .max_by_key(|e| front_rank(e))
             .cloned()
     };
+    let plans: Vec<Plan> = (skeletons.par_iter())
+        .map(|s| plan(network, &fronts, s))
+        .collect();
+    let mut needed: HashMap<&BackKey, &LbPath> = HashMap::new();
+    for (s, p) in skeletons.iter().zip(&plans) {
+        if let Some(k) = &p.back {
+            needed.entry(k).or_insert(s);
+        }
+    }
+    let backs: HashMap<BackKey, Result<Evaluation, String>> = (needed.into_par_iter())
+        .map(|(k, s)| (k.clone(), back_leg(network, s, k, &fronts)))
+        .collect();
+    let paths = (skeletons.into_par_iter().zip(plans.into_par_iter()))
+        .map(|(s, p)| evaluate_path(network, &fronts, &backs, s, p))
+        .collect();
     LbAnswers {
         fronts: own.iter().map(|k| best(k)).collect(),
-        paths: skeletons
-            .into_par_iter()
-            .map(|s| evaluate_path(network, &fronts, s))
-            .collect(),
+        paths,
     }
+}
+
+/// The back leg's key: the target's network configuration, port and protocol, the load balancer
+/// the traffic comes from, and the front leg whose clients it preserves (if it does).
+type BackKey = (ConfigKey, Option<u16>, Protocol, usize, Option<FrontKey>);
+
+/// The shared answers one path is assembled from.
+struct Plan {
+    /// Its best front-leg question (none without a listener route or a node interface).
+    front: Option<FrontKey>,
+    /// Its back-leg question (none when the target's interface is not in the evidence).
+    back: Option<BackKey>,
+}
+
+/// Picks a path's best front leg and names its back leg.
+fn plan(network: &Network, fronts: &HashMap<FrontKey, Evaluation>, path: &LbPath) -> Plan {
+    let b = &network.balancers;
+    let lb = &b.balancers[path.balancer];
+    let group = &b.groups[path.group];
+    let target = &group.targets[path.target];
+    let front = (front_keys(network, path).into_iter())
+        .filter_map(|k| Some((k, front_rank(fronts.get(&k)?))))
+        .max_by_key(|(_, rank)| *rank)
+        .map(|(k, _)| k);
+    let protocol = path.route.map_or(Protocol::TCP, |(li, _)| {
+        transport(&lb.listeners[li].protocol)
+    });
+    let preserved = front.filter(|_| preserves_client_ip(lb, group));
+    let back = target.eni.map(|i| {
+        let config = network.config_key(&network.enis[i]);
+        (config, target.port, protocol, path.balancer, preserved)
+    });
+    Plan { front, back }
 }
 
 /// Whether a load balancer's security groups apply: a Network Load Balancer created without
@@ -265,46 +310,49 @@ fn front_rank(e: &Evaluation) -> (u8, Option<HopKind>) {
     }
 }
 
-/// Evaluates one path.
+/// Assembles one path from its shared answers.
 fn evaluate_path(
     network: &Network,
     fronts: &HashMap<FrontKey, Evaluation>,
+    backs: &HashMap<BackKey, Result<Evaluation, String>>,
     path: LbPath,
+    plan: Plan,
 ) -> LbPath {
     let b = &network.balancers;
     let lb = &b.balancers[path.balancer];
     let group = &b.groups[path.group];
     let target = &group.targets[path.target];
     let mut hops = vec![scheme_hop(lb)];
-    let best = path.route.and_then(|_| {
-        let keys = front_keys(network, &path);
-        (keys.iter().filter_map(|k| Some((k.0, fronts.get(k)?)))).max_by_key(|(_, e)| front_rank(e))
-    });
-    let front = best.map(|(_, e)| e);
-    match (path.route, best) {
-        (Some(_), Some((node, front))) => hops.extend(node_hops(network, node, front)),
-        (Some(_), None) => hops.extend(unknown_leg(
+    let front = plan.front.map(|k| &fronts[&k]);
+    match (path.route, plan.front, front) {
+        (Some(_), Some(key), Some(front)) => hops.extend(node_hops(network, key.0, front)),
+        (Some(_), _, _) => hops.extend(unknown_leg(
             &HopKind::LOAD_BALANCER_PATH[1..7],
             "the load balancer's node interfaces (Description \"ELB …\") are not in the evidence: \
              export describe-network-interfaces for its subnets",
         )),
-        (None, _) => {}
+        (None, _, _) => {}
     }
     let route = path
         .route
         .map(|(li, ri)| (&lb.listeners[li], &lb.listeners[li].routes[ri]));
     hops.push(listener_hop(lb, route, path.group, group));
     hops.push(target_group_hop(group, target));
-    let preserve = preserves_client_ip(lb, group);
-    let protocol = route.map_or(Protocol::TCP, |(l, _)| transport(&l.protocol));
-    let back = back_leg(network, lb, target, front.filter(|_| preserve), protocol);
+    let back = match &plan.back {
+        Some(key) => backs[key].as_ref().map_err(Clone::clone),
+        None => Err(format!(
+            "the target's network interface is not in the evidence (target {})",
+            target.id
+        )),
+    };
     match &back {
         Ok(e) => hops.extend(e.hops.iter().cloned()),
         Err(why) => hops.extend(unknown_leg(&HopKind::LOAD_BALANCER_PATH[9..], why)),
     }
     let back = back.ok();
-    let reachable = verdict(&hops, front, back.as_ref());
-    let exposed = match (reachable, preserve, &back, front) {
+    let reachable = verdict(&hops, front, back);
+    let preserved = plan.back.as_ref().is_some_and(|k| k.4.is_some());
+    let exposed = match (reachable, preserved, back, front) {
         (Reachable::Yes, true, Some(back), _) => back.exposed.clone(),
         (Reachable::Yes, false, _, Some(front)) => front.exposed.clone(),
         _ => Vec::new(),
@@ -448,11 +496,15 @@ fn target_group_hop(group: &BalancerGroup, target: &BalancerTarget) -> Hop {
 /// missing from the evidence when it cannot be evaluated.
 fn back_leg(
     network: &Network,
-    lb: &Balancer,
-    target: &BalancerTarget,
-    preserved: Option<&Evaluation>,
-    protocol: Protocol,
+    path: &LbPath,
+    key: &BackKey,
+    fronts: &HashMap<FrontKey, Evaluation>,
 ) -> Result<Evaluation, String> {
+    let b = &network.balancers;
+    let lb = &b.balancers[path.balancer];
+    let target = &b.groups[path.group].targets[path.target];
+    let (_, port, protocol, _, preserved) = key;
+    let preserved = preserved.and_then(|k| fronts.get(&k));
     let Some(eni) = target.eni.map(|i| &network.enis[i]) else {
         return Err(format!(
             "the target's network interface is not in the evidence (target {})",
@@ -485,8 +537,8 @@ fn back_leg(
         groups: lb.security_groups.clone(),
     };
     let query = Query {
-        protocol: Some(protocol),
-        port: target.port,
+        protocol: Some(*protocol),
+        port: *port,
         from: None,
     };
     let iface = network.interface(eni, IpVersion::V4);
