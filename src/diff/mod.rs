@@ -170,3 +170,39 @@ fn by_key(findings: &[Finding]) -> BTreeMap<Key, Vec<&Finding>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(severity: Severity) -> Finding {
+        serde_json::from_value(json!({
+            "rule_id": "SA.NET.1", "severity": severity, "title": "t", "account": "1",
+            "region": "r", "resource_type": "AwsEc2NetworkInterface", "resource_id": "eni-1",
+            "message": "m", "evidence": []
+        }))
+        .unwrap()
+    }
+
+    fn changed(old: Severity, new: Severity) -> Diff {
+        Diff {
+            new: Vec::new(),
+            resolved: Vec::new(),
+            changed: vec![Changed {
+                old: finding(old),
+                new: finding(new),
+                changes: vec![Change::Severity { old, new }],
+            }],
+            unchanged: Vec::new(),
+            not_comparable: Vec::new(),
+            summary: Value::Null,
+        }
+    }
+
+    #[test]
+    fn a_changed_finding_fails_only_when_its_severity_rose_to_the_threshold() {
+        assert!(changed(Severity::Medium, Severity::High).fails(Severity::High));
+        assert!(!changed(Severity::Medium, Severity::High).fails(Severity::Critical));
+        assert!(!changed(Severity::Critical, Severity::High).fails(Severity::Low));
+    }
+}
