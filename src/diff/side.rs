@@ -43,7 +43,7 @@ pub struct Side {
     pub files: Vec<SideFile>,
     /// The accounts whose records each file holds (by file name); a file absent here carries
     /// no account and counts for every account.
-    pub accounts: BTreeMap<String, BTreeSet<String>>,
+    pub accounts: FileAccounts,
     /// The evidence root when the side was read from evidence, so records can be re-read.
     pub root: Option<PathBuf>,
 }
@@ -140,36 +140,39 @@ fn saved_report(path: &Path) -> Result<Option<SavedReport>> {
     Ok(Some(report))
 }
 
+/// File → accounts: which accounts' records each file holds.
+pub type FileAccounts = BTreeMap<String, BTreeSet<String>>;
+
+/// Notes that the files of `evidence` (`[{file, …}]`) hold records of `account`.
+fn note(out: &mut FileAccounts, account: &str, evidence: &[Value]) {
+    for file in evidence.iter().filter_map(|e| e["file"].as_str()) {
+        out.entry(file.to_string())
+            .or_default()
+            .insert(account.to_string());
+    }
+}
+
 /// File → accounts, from the evidence records every finding cites.
-fn accounts_of_findings(findings: &[Finding]) -> BTreeMap<String, BTreeSet<String>> {
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+fn accounts_of_findings(findings: &[Finding]) -> FileAccounts {
+    let mut out = FileAccounts::new();
     for f in findings {
         if let Some(account) = &f.account {
-            for file in f.evidence.iter().filter_map(|e| e["file"].as_str()) {
-                out.entry(file.to_string())
-                    .or_default()
-                    .insert(account.clone());
-            }
+            note(&mut out, account, &f.evidence);
         }
     }
     out
 }
 
 /// File → accounts, from every table row that has an account and cites its records.
-fn accounts_of_tables(tables: &Tables) -> Result<BTreeMap<String, BTreeSet<String>>> {
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+fn accounts_of_tables(tables: &Tables) -> Result<FileAccounts> {
+    let mut out = FileAccounts::new();
     for name in tables.names() {
         for i in 0..tables.get(name)?.height() {
             let row = tables.row(name, i)?;
-            let Some(account) = row["account"].as_str() else {
-                continue;
-            };
-            for e in row["evidence"].as_array().into_iter().flatten() {
-                if let Some(file) = e["file"].as_str() {
-                    out.entry(file.to_string())
-                        .or_default()
-                        .insert(account.to_string());
-                }
+            if let (Some(account), Some(evidence)) =
+                (row["account"].as_str(), row["evidence"].as_array())
+            {
+                note(&mut out, account, evidence);
             }
         }
     }
