@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use snapaudit::diff::render::DiffFormat;
+use snapaudit::diff::{Diff, Side};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
 use snapaudit::reach::{Protocol, Query};
 use snapaudit::report::reach as reach_report;
@@ -37,6 +39,9 @@ enum Command {
     Reach(ReachArgs),
     /// List the rules (built-in plus `--rules` folders).
     Rules(RulesArgs),
+    /// What changed between two audits: new, resolved, changed, unchanged and not comparable
+    /// findings of two evidence paths or saved `scan --format json` reports.
+    Diff(DiffArgs),
 }
 
 /// Arguments of `scan`.
@@ -137,6 +142,28 @@ enum RulesFormat {
     Markdown,
 }
 
+/// Arguments of `diff`.
+#[derive(Args)]
+struct DiffArgs {
+    /// The earlier side: an evidence file or folder, or a saved `scan --format json` report.
+    old: PathBuf,
+    /// The later side, the same way.
+    new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    format: DiffFormat,
+    /// Exit with 1 when a new finding (or a changed one whose severity rose) is at or above this
+    /// severity.
+    #[arg(long, default_value = "low")]
+    fail_on_new: Severity,
+    /// A folder of extra rule files, added to the built-in pack (repeatable).
+    #[arg(long = "rules")]
+    rules: Vec<PathBuf>,
+    /// Set a rule parameter, `RULE_ID.NAME=VALUE` (as in `scan`; repeatable).
+    #[arg(long = "param", value_name = "RULE_ID.NAME=VALUE")]
+    params: Vec<String>,
+}
+
 /// mimalloc: the parse, table and rule phases are allocation-bound (many small strings and
 /// values); on the 1 GB generated export it cut `scan` from 19.7 s to 14.2 s (bench/run.sh).
 #[global_allocator]
@@ -151,6 +178,7 @@ fn main() -> ExitCode {
         Command::Query(args) => query(args, &mut out),
         Command::Reach(args) => reach(args, &mut out),
         Command::Rules(args) => list_rules(args, &mut out),
+        Command::Diff(args) => diff(args, &mut out),
     };
     match outcome.and_then(|outcome| finish(&mut out, outcome)) {
         Ok(code) => code,
@@ -304,12 +332,28 @@ fn write_json(out: &mut dyn Write, value: &serde_json::Value) -> Result<()> {
     Ok(())
 }
 
-/// `rules`: the rule pack as a table, JSON or the Markdown catalog.
-fn list_rules(args: RulesArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let pack = rules::load(&args.rules).map_err(|errors| {
+/// `diff`: both sides read with the same rule pack, compared, rendered; exit 2 when a side
+/// cannot be read, 1 when something new reaches `--fail-on-new`.
+fn diff(args: DiffArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let pack = rules::configure(load_pack(&args.rules)?, &[], &args.params)?;
+    let old = Side::load(&args.old, &pack)?;
+    let new = Side::load(&args.new, &pack)?;
+    let diff = Diff::compare(&old, &new, &pack);
+    snapaudit::diff::render::write(&diff, args.format, out)?;
+    Ok(Outcome::status(u8::from(diff.fails(args.fail_on_new))))
+}
+
+/// The rule pack; its load errors, one per line, as one error.
+fn load_pack(folders: &[PathBuf]) -> Result<Vec<rules::Rule>> {
+    rules::load(folders).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(Diagnostic::to_string).collect();
         anyhow!(lines.join("\n"))
-    })?;
+    })
+}
+
+/// `rules`: the rule pack as a table, JSON or the Markdown catalog.
+fn list_rules(args: RulesArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let pack = load_pack(&args.rules)?;
     match args.format {
         RulesFormat::Json => {
             let metas: Vec<_> = pack.iter().map(|r| &r.meta).collect();

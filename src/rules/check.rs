@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::Rule;
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, Kind};
 use crate::tables::Tables;
 
 /// The column names of every table, as the tables code builds them.
@@ -26,8 +26,8 @@ impl Schemas {
     }
 }
 
-/// What is wrong with `rule`: its file is not named after its id, its table does not exist, or
-/// its resource column is not a column of that table.
+/// What is wrong with `rule`: its file is not named after its id, its table does not exist, its
+/// resource column is not a column of that table, or it requires an unknown evidence kind.
 pub fn problems(rule: &Rule, schemas: &Schemas) -> Vec<String> {
     let meta = &rule.meta;
     let mut problems = Vec::new();
@@ -56,6 +56,16 @@ pub fn problems(rule: &Rule, schemas: &Schemas) -> Vec<String> {
             columns.join(", ")
         )),
         Some(_) => {}
+    }
+    for kind in &meta.requires {
+        if !Kind::ALL.iter().any(|k| k.command() == kind) {
+            let known: Vec<&str> = Kind::ALL.iter().map(|k| k.command()).collect();
+            problems.push(format!(
+                "rule {}: `requires` names `{kind}`, which is not an evidence kind; the kinds are: {}",
+                meta.id,
+                known.join(", ")
+            ));
+        }
     }
     problems
 }

@@ -66,6 +66,10 @@ pub struct RuleMeta {
     pub severity: Severity,
     /// The table whose rows the query reads.
     pub table: String,
+    /// The evidence kinds its findings rest on, as AWS CLI commands (`Kind::command`): without
+    /// one of them in an export, a finding's absence proves nothing (`snapaudit diff`).
+    #[serde(default)]
+    pub requires: Vec<String>,
     /// Resource type of its findings (AWS Security Hub / CloudFormation style).
     pub resource_type: String,
     /// The row field holding the resource id.
@@ -119,7 +123,7 @@ struct Emitted {
 }
 
 /// One finding, with the evidence it rests on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The rule.
     pub rule_id: String,
@@ -140,7 +144,7 @@ pub struct Finding {
     /// Evidence records: `{role, file, sha256, document, pointer}`.
     pub evidence: Vec<Value>,
     /// Extra structured detail the rule chose to add.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Value>,
 }
 
@@ -414,6 +418,15 @@ fn rule_on_row(
         .collect()
 }
 
+/// The evidence a rule needs, for the catalog: `` `ec2 describe-…`, `…` ``.
+fn needs(meta: &RuleMeta) -> String {
+    if meta.requires.is_empty() {
+        return "no evidence kind declared".to_string();
+    }
+    let kinds: Vec<String> = meta.requires.iter().map(|k| format!("`{k}`")).collect();
+    kinds.join(", ")
+}
+
 /// The rule catalog in Markdown, generated from the rules themselves.
 pub fn catalog(rules: &[Rule]) -> String {
     let mut md = String::from(
@@ -435,13 +448,14 @@ pub fn catalog(rules: &[Rule]) -> String {
         let m = &r.meta;
         md += &format!(
             "\n## {}\n\n**{}** — severity `{}`, reads table `{}`, reports `{}` resources (`{}`).\n\n\
-             ### Risk\n\n{}\n\n### Remediation\n\n{}\n",
+             Needs: {}.\n\n### Risk\n\n{}\n\n### Remediation\n\n{}\n",
             m.id,
             m.title,
             m.severity.as_str(),
             m.table,
             m.resource_type,
             m.resource,
+            needs(m),
             m.description.trim(),
             m.remediation.trim()
         );
