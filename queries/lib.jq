@@ -87,6 +87,10 @@ def ip_permission:
   + (if .from_port != null then {FromPort: .from_port, ToPort: .to_port} else {} end)
   + (if .source_type == "cidr_ipv6" then {Ipv6Ranges: [{CidrIpv6: .source}]} else {IpRanges: [{CidrIp: .source}]} end);
 
+# Whether the row admits more than the TCP ports $ok (any non-TCP traffic counts).
+def beyond_ports($ok):
+  if .protocol == "tcp" then [range(port_from; port_to + 1)] - $ok | length > 0 else true end;
+
 # describe-security-groups filters matching a group that still holds the `inbound` entry.
 def ip_permission_filters:
   [ "Name=ip-permission.protocol,Values=\(if .protocol == "all" then "-1" else .protocol end)",

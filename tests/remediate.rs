@@ -211,3 +211,65 @@ fn the_demo_script_names_the_real_ids_and_passes_bash_and_shellcheck() {
     }
     check_script("demo", &script);
 }
+
+#[test]
+fn a_group_finding_revokes_exactly_the_offending_permission() {
+    let all = actions(&snapshot("demo"), &["--rule", "EC2.13"]);
+    let group = action(&all, "EC2.13", "sg-05b53eeb660f1dcab");
+    assert_eq!(
+        text(group, "commands"),
+        "aws ec2 revoke-security-group-ingress --group-id 'sg-05b53eeb660f1dcab' --ip-permissions \
+         '[{\"IpProtocol\":\"tcp\",\"FromPort\":22,\"ToPort\":22,\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]}]' \
+         --region 'eu-west-1'"
+    );
+    let terraform = group["terraform"].as_str().unwrap();
+    assert!(terraform.contains("aws_vpc_security_group_ingress_rule"));
+    assert!(terraform.contains("id = \"sg-05b53eeb660f1dcab\""));
+}
+
+#[test]
+fn an_exposure_over_ipv4_revokes_only_the_ipv4_permissions_of_the_interface_groups() {
+    let all = actions(&snapshot("demo"), &["--rule", "SA.NET.1"]);
+    let task = action(&all, "SA.NET.1", "eni-07f8cf45d6c9c66f6");
+    let commands = text(task, "commands");
+    assert_eq!(
+        commands
+            .matches("revoke-security-group-ingress --group-id 'sg-043d2ffe47dc0871a'")
+            .count(),
+        2
+    );
+    assert!(
+        !commands.contains("::/0"),
+        "the exposure is IPv4 only: {commands}"
+    );
+    assert!(text(task, "warnings").contains("ECS task"));
+}
+
+#[test]
+fn network_acl_subnet_and_instance_fixes() {
+    let all = actions(&snapshot("demo"), &[]);
+    let acl = text(action(&all, "EC2.21", "acl-09b5e57bfa4c48bac"), "commands");
+    let numbers: Vec<&str> = acl
+        .split("--rule-number ")
+        .skip(1)
+        .map(|s| s.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        numbers,
+        ["99", "98", "97", "96"],
+        "free numbers before rule 100, each used once"
+    );
+    assert!(acl.contains("--ipv6-cidr-block '::/0'"));
+    let subnet = action(&all, "EC2.15", "subnet-0ea3109ea34181951");
+    assert_eq!(
+        text(subnet, "commands"),
+        "aws ec2 modify-subnet-attribute --subnet-id 'subnet-0ea3109ea34181951' \
+         --no-map-public-ip-on-launch --region 'eu-west-1'"
+    );
+    let instance = action(&all, "EC2.9", "i-03b8b9003cf7ed478");
+    assert_eq!(instance["commands"], Value::Array(Vec::new()));
+    assert!(
+        text(instance, "warnings").contains("relaunch"),
+        "an auto-assigned address"
+    );
+}
