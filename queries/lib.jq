@@ -32,8 +32,11 @@ def hcl: tojson | gsub("\\$\\{"; "$${") | gsub("%\\{"; "%%{");
 # A Terraform resource name made from an id: letters, digits and underscores, not a leading digit.
 def tf_name: gsub("[^A-Za-z0-9_]"; "_") | if test("^[0-9]") then "r_" + . else . end;
 
-# A Terraform import block for resource type $type named after $id.
-def tf_import($type; $id): "import {\n  to = \($type).\($id | tf_name)\n  id = \($id | hcl)\n}\n";
+# A Terraform import block for the resource $type.($name | tf_name) whose real id is $id.
+def tf_import_as($type; $name; $id): "import {\n  to = \($type).\($name | tf_name)\n  id = \($id | hcl)\n}\n";
+
+# The same, for a resource named after its id.
+def tf_import($type; $id): tf_import_as($type; $id; $id);
 
 # A heredoc writing $text to the file $file (quoted delimiter: nothing in it is expanded).
 def heredoc($file; $text): "cat > \($file | shq) <<'JSON'\n\($text)\nJSON";

@@ -273,3 +273,61 @@ fn network_acl_subnet_and_instance_fixes() {
         "an auto-assigned address"
     );
 }
+
+#[test]
+fn terraform_names_the_attribute_and_imports_the_real_id() {
+    let tf = remediate(&snapshot("demo"), &["--format", "terraform"]);
+    for (kind, name, id) in [
+        ("aws_ecs_service", "demo_web", "demo/web"),
+        (
+            "aws_ecs_task_set",
+            "ecs_svc_4103471355414892036",
+            "ecs-svc/4103471355414892036,arn:aws:ecs:eu-west-1:111122223333:service/demo/checkout,\
+             arn:aws:ecs:eu-west-1:111122223333:cluster/demo",
+        ),
+        (
+            "aws_subnet",
+            "subnet_0ea3109ea34181951",
+            "subnet-0ea3109ea34181951",
+        ),
+    ] {
+        let import = format!("import {{\n  to = {kind}.{name}\n  id = \"{id}\"\n}}\n");
+        assert!(tf.contains(&import), "{import} missing:\n{tf}");
+        assert!(
+            tf.contains(&format!("resource \"{kind}\" \"{name}\" {{")),
+            "{kind}.{name}"
+        );
+    }
+    assert!(tf.contains("    assign_public_ip = false\n"));
+    assert!(tf.contains("ForceNew on aws_ecs_task_set: this change replaces the task set"));
+    assert!(tf.contains("  map_public_ip_on_launch = false\n"));
+    assert!(tf.contains("id = \"eipassoc-09b194c25f93acea0\""));
+}
+
+#[test]
+fn json_actions_follow_the_contract_and_every_format_is_deterministic() {
+    let all = actions(&snapshot("demo"), &[]);
+    assert!(!all.is_empty());
+    for a in &all {
+        let keys: Vec<&str> = a.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "account",
+                "commands",
+                "evidence",
+                "region",
+                "resource_id",
+                "rule_id",
+                "terraform",
+                "verify",
+                "warnings"
+            ]
+        );
+        assert!(!a["evidence"].as_array().unwrap().is_empty(), "{a}");
+    }
+    for format in ["script", "terraform", "json"] {
+        let first = remediate(&snapshot("demo"), &["--format", format]);
+        assert_eq!(first, remediate(&snapshot("demo"), &["--format", format]));
+    }
+}
