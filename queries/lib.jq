@@ -19,3 +19,101 @@ def port_label:
   if .protocol == "all" then "all traffic"
   elif .from_port == .to_port then "\(.protocol) \(.from_port)"
   else "\(.protocol) \(.from_port)-\(.to_port)" end;
+
+# ---- Remediation: definitions the rules' [fix] queries share ----
+
+# The value as one single-quoted bash word ('\'' for every quote inside): safe to paste into a
+# command whatever the evidence holds.
+def shq: "'" + (tostring | gsub("'"; "'\\''")) + "'";
+
+# The value as an HCL string or list literal (JSON syntax, with `${` and `%{` escaped).
+def hcl: tojson | gsub("\\$\\{"; "$${") | gsub("%\\{"; "%%{");
+
+# A Terraform resource name made from an id: letters, digits and underscores, not a leading digit.
+def tf_name: gsub("[^A-Za-z0-9_]"; "_") | if test("^[0-9]") then "r_" + . else . end;
+
+# A Terraform import block for the resource $type.($name | tf_name) whose real id is $id.
+def tf_import_as($type; $name; $id): "import {\n  to = \($type).\($name | tf_name)\n  id = \($id | hcl)\n}\n";
+
+# The same, for a resource named after its id.
+def tf_import($type; $id): tf_import_as($type; $id; $id);
+
+# A heredoc writing $text to the file $file (quoted delimiter: nothing in it is expanded).
+def heredoc($file; $text): "cat > \($file | shq) <<'JSON'\n\($text)\nJSON";
+
+# An ECS awsvpc network configuration with the public IP off, as readable JSON.
+def awsvpc_json($subnets; $groups):
+  "{\n  \"awsvpcConfiguration\": {\n    \"subnets\": [\($subnets | map(tojson) | join(", "))],\n"
+  + "    \"securityGroups\": [\($groups | map(tojson) | join(", "))],\n"
+  + "    \"assignPublicIp\": \"DISABLED\"\n  }\n}";
+
+# The same block for Terraform's network_configuration.
+def tf_network($subnets; $groups):
+  "  network_configuration {\n    subnets          = \($subnets | hcl)\n"
+  + "    security_groups  = \($groups | hcl)\n    assign_public_ip = false\n  }\n";
+
+# The preflight of an ecs_remediation row ($ctx; null when the service is not in it): what
+# breaks once the tasks lose their public IP, and what the evidence could not check.
+def ecs_preflight($ctx):
+  if $ctx == null then ["the evidence lacks this workload's awsvpc configuration: the preflight could not run"]
+  else
+    ($ctx.subnets_without_nat | join(", ")) as $bare
+    | ([$ctx.ecr_api_endpoint, $ctx.ecr_dkr_endpoint, $ctx.s3_endpoint] | all) as $endpoints
+    | ($ctx.missing_exports | map(select(. == "ec2 describe-nat-gateways" or . == "ec2 describe-vpc-endpoints" or . == "ec2 describe-route-tables" or . == "ec2 describe-subnets"))) as $missing
+    | [ if $bare != "" and ($endpoints | not) then
+          "image pulls will fail: subnets \($bare) have no default route to an available NAT gateway and VPC \($ctx.vpc_id // "unknown") "
+          + (if $ctx.ecr_api_endpoint == null then "may lack (the evidence does not say)" else "lacks" end)
+          + " the ecr.api and ecr.dkr interface endpoints and the s3 gateway endpoint, so tasks without a public IP cannot reach ECR"
+          + (if ($ctx.nat_subnets | length) > 0
+             then "; move them to the NAT-routed private subnets of the same VPC: \($ctx.nat_subnets | join(", ")) (replace the subnets below), or add the endpoints first"
+             else "; no subnet of the VPC routes through an available NAT gateway: add a NAT gateway or the endpoints first" end)
+        else empty end,
+        if $ctx.has_load_balancer | not then
+          "no load balancer fronts this workload: once its tasks lose their public IP it is no longer reachable from the internet; intended?"
+        else empty end,
+        if $ctx.deployment_controller == "CODE_DEPLOY" then
+          "the service uses the CODE_DEPLOY deployment controller: update-service cannot change its network configuration; the change goes through a new CodeDeploy deployment"
+        else empty end,
+        ($missing[] | "the evidence lacks `aws \(.)`: the preflight could not check it; export it and run remediate again")
+      ]
+  end;
+
+# Read-only commands proving that no running task of service $s in cluster $c holds a public IP.
+def ecs_running_enis_check($c; $s; $r):
+  "aws ecs list-tasks --cluster \($c | shq) --service-name \($s | shq) --desired-status RUNNING --region \($r | shq) --query 'taskArns' --output text \\\n"
+  + "  | xargs -r -n 100 aws ecs describe-tasks --cluster \($c | shq) --region \($r | shq) --query \"tasks[].attachments[].details[?name=='networkInterfaceId'].value[]\" --output text --tasks \\\n"
+  + "  | xargs -r aws ec2 describe-network-interfaces --region \($r | shq) --query 'NetworkInterfaces[?Association.PublicIp].[NetworkInterfaceId,Association.PublicIp]' --output text --network-interface-ids   # expect no output";
+
+# The ingress permission of a security_groups `inbound` entry, as --ip-permissions JSON.
+def ip_permission:
+  {IpProtocol: (if .protocol == "all" then "-1" else .protocol end)}
+  + (if .from_port != null then {FromPort: .from_port, ToPort: .to_port} else {} end)
+  + (if .source_type == "cidr_ipv6" then {Ipv6Ranges: [{CidrIpv6: .source}]} else {IpRanges: [{CidrIp: .source}]} end);
+
+# Whether the row admits more than the TCP ports $ok (any non-TCP traffic counts).
+def beyond_ports($ok):
+  if .protocol == "tcp" then [range(port_from; port_to + 1)] - $ok | length > 0 else true end;
+
+# describe-security-groups filters matching a group that still holds the `inbound` entry.
+def ip_permission_filters:
+  [ "Name=ip-permission.protocol,Values=\(if .protocol == "all" then "-1" else .protocol end)",
+    (if .from_port != null then "Name=ip-permission.from-port,Values=\(.from_port)", "Name=ip-permission.to-port,Values=\(.to_port)" else empty end),
+    (if .source_type == "cidr_ipv6" then "Name=ip-permission.ipv6-cidr,Values=\(.source)" else "Name=ip-permission.cidr,Values=\(.source)" end) ];
+
+# The fix of ingress entries $perms (security_groups `inbound` entries) of group $g in region $r:
+# revoke exactly those permissions.
+def revoke_ingress($g; $r; $perms):
+  {
+    commands: [$perms[] | "aws ec2 revoke-security-group-ingress --group-id \($g | shq) --ip-permissions \([ip_permission] | tojson | shq) --region \($r | shq)"],
+    warnings: ["check first that nothing legitimate relies on \($perms | map("\(port_label) from \(.source)") | unique | join(", ")); describe-security-group-rules is not in the evidence, so the rules are named by their permission, not their sgr- id"],
+    verify: [$perms[] | "aws ec2 describe-security-groups --group-ids \($g | shq) --region \($r | shq) --filters \(ip_permission_filters | map(shq) | join(" ")) --query 'SecurityGroups[].GroupId' --output text   # expect no output"],
+    terraform: (tf_import("aws_security_group"; $g)
+      + ($perms | map(
+          "# remove this rule from the configuration (a standalone aws_vpc_security_group_ingress_rule, or the matching ingress block of aws_security_group.\($g | tf_name)); its sgr- id is not in the evidence:\n"
+          + "#   aws ec2 describe-security-group-rules --filters Name=group-id,Values=\($g) --region \($r)\n"
+          + "# resource \"aws_vpc_security_group_ingress_rule\" \"\("\($g)_\(port_label)_\(.source)" | tf_name)\" {\n"
+          + "#   security_group_id = \($g | hcl)\n"
+          + "#   ip_protocol       = \(if .protocol == "all" then "-1" else .protocol end | hcl)\n"
+          + (if .from_port != null then "#   from_port         = \(.from_port)\n#   to_port           = \(.to_port)\n" else "" end)
+          + "#   \(if .source_type == "cidr_ipv6" then "cidr_ipv6" else "cidr_ipv4" end)         = \(.source | hcl)\n# }\n") | join("")))
+  };

@@ -73,6 +73,7 @@ fn real_exports_load_with_the_counts_they_hold() {
                 ("Reservations", 27),
                 ("Addresses", 1),
                 ("PrefixLists", 8),
+                ("NatGateways", 1),
                 // Load balancing, counted with python over every JSON file of the folder: the
                 // distinct LoadBalancerArn / TargetGroupArn / ListenerArn of `LoadBalancers`,
                 // `TargetGroups` and `LoadBalancerListeners[].Listeners`, the (target group,

@@ -333,3 +333,26 @@ fn account_and_region_come_from_the_data() {
         ]
     );
 }
+
+#[test]
+fn nat_gateways_and_vpc_endpoints_are_read_with_account_and_region() {
+    let mut ev = scan(&[common::root().join("tests/fixtures/remediate")]);
+    assert!(ev.errors.is_empty(), "{:?}", ev.errors);
+    assert_eq!(
+        pointers(&ev.records.nat_gateways),
+        [(0, "/NatGateways/0".into()), (0, "/NatGateways/1".into())]
+    );
+    assert_eq!(ev.records.vpc_endpoints.len(), 3);
+    let tables = Tables::build(&mut ev).unwrap();
+    for table in ["nat_gateways", "vpc_endpoints"] {
+        for row in rows(&tables, table) {
+            assert_eq!(row["account"], "444455556666", "{table}: {row}");
+            assert_eq!(row["region"], "eu-central-1", "{table}: {row}");
+            assert_eq!(
+                row["evidence"].as_array().unwrap().len(),
+                1,
+                "{table}: {row}"
+            );
+        }
+    }
+}

@@ -179,6 +179,8 @@ kinds! {
     prefix_lists: "PrefixLists" => ManagedPrefixList, PrefixLists, "ec2 describe-managed-prefix-lists";
     prefix_list_entries: "Entries" => PrefixListEntry, PrefixListEntries, "ec2 get-managed-prefix-list-entries";
     flow_logs: "FlowLogs" => FlowLog, FlowLogs, "ec2 describe-flow-logs";
+    nat_gateways: "NatGateways" => NatGateway, NatGateways, "ec2 describe-nat-gateways";
+    vpc_endpoints: "VpcEndpoints" => VpcEndpoint, VpcEndpoints, "ec2 describe-vpc-endpoints";
     load_balancers: "LoadBalancers" => LoadBalancer, ElbLoadBalancers, "elbv2 describe-load-balancers";
     listeners: "Listeners" => Listener, ElbListeners, "elbv2 describe-listeners";
     listener_rules: "Rules" => ListenerRule, ElbRules, "elbv2 describe-rules";
@@ -256,6 +258,8 @@ record_keys! {
     ManagedPrefixList => |r| r.prefix_list_id.clone();
     PrefixListEntry => |r| format!("{}/{}", r.list_id, r.cidr);
     FlowLog => |r| format!("{:?}/{:?}", r.flow_log_id, r.resource_id);
+    NatGateway => |r| r.nat_gateway_id.clone();
+    VpcEndpoint => |r| r.vpc_endpoint_id.clone();
     LoadBalancer => |r| r.load_balancer_arn.clone();
     Listener => |r| r.listener_arn.clone();
     ListenerRule => |r| r.rule_arn.clone();

@@ -4,6 +4,7 @@ pub mod html;
 pub mod path;
 pub mod reach;
 pub mod reach_lb;
+pub mod remediate;
 pub mod sarif;
 
 use std::collections::BTreeMap;

@@ -67,5 +67,35 @@ pub fn problems(rule: &Rule, schemas: &Schemas) -> Vec<String> {
             ));
         }
     }
+    problems.extend(fix_problems(rule, schemas));
+    problems
+}
+
+/// What is wrong with the lookups of a rule's fix: an unknown table, or a `key` or `on` that is
+/// not a column of its table.
+fn fix_problems(rule: &Rule, schemas: &Schemas) -> Vec<String> {
+    let meta = &rule.meta;
+    let lookups = meta.fix.iter().flat_map(|f| &f.lookup);
+    let has = |table: &str, column: &str| {
+        schemas.0.get(table).is_some_and(|c| {
+            c.iter()
+                .any(|c| c == column || *c == format!("{column}_json"))
+        })
+    };
+    let mut problems = Vec::new();
+    for l in lookups {
+        if !has(&l.table, &l.key) {
+            problems.push(format!(
+                "rule {} [fix] looks up `{}` in table `{}`, which has no such column",
+                meta.id, l.key, l.table
+            ));
+        }
+        if !has(&meta.table, &l.on) {
+            problems.push(format!(
+                "rule {} [fix] matches on `{}`, which is not a column of table `{}`",
+                meta.id, l.on, meta.table
+            ));
+        }
+    }
     problems
 }

@@ -15,6 +15,10 @@ pub type Filter = jaq_core::Filter<Data>;
 /// Global variables a query may use, in the order their values are passed.
 pub const GLOBALS: [&str; 1] = ["$params"];
 
+/// Global variables a rule's fix may use: the rule's parameters, the finding it fixes and the
+/// rows its lookups found, in the order their values are passed.
+pub const FIX_GLOBALS: [&str; 3] = ["$params", "$finding", "$lookup"];
+
 /// Native filters withheld from rules: they read the environment, the clock or the machine's
 /// local time zone, so a rule using them would not be a pure function of the evidence.
 /// (`halt` stays: `run` turns it into an error instead of stopping the process.)
@@ -40,6 +44,11 @@ pub fn line_col(code: &str, offset: usize) -> (usize, usize) {
 /// Compiles `code`; errors are `line L, column C: message`, with `line_offset` added to lines so
 /// that they point into the rule file rather than into the query string.
 pub fn compile(code: &str, line_offset: usize) -> Result<Filter> {
+    compile_with(code, line_offset, &GLOBALS)
+}
+
+/// [`compile`] with other global variables (`$name`, in the order their values are passed).
+pub fn compile_with(code: &str, line_offset: usize, globals: &[&'static str]) -> Result<Filter> {
     let at = |found: &str| {
         let start = found.as_ptr() as usize;
         let base = code.as_ptr() as usize;
@@ -81,7 +90,7 @@ pub fn compile(code: &str, line_offset: usize) -> Result<Filter> {
         .filter(|(name, _, _)| !WITHHELD.contains(name));
     Compiler::default()
         .with_funs(funs)
-        .with_global_vars(GLOBALS)
+        .with_global_vars(globals.iter().copied())
         .compile(modules)
         .map_err(|errs| {
             let msgs: Vec<String> = errs

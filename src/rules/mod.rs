@@ -2,6 +2,7 @@
 //! run over every row of that table. The built-in pack is `queries/`, embedded at build time.
 
 pub mod check;
+pub mod fix;
 pub mod jq;
 
 use std::collections::BTreeMap;
@@ -90,6 +91,9 @@ pub struct RuleMeta {
     /// The jq query: `.` is one row; it emits a message or an object with `message`.
     #[serde(skip_serializing)]
     pub query: toml::Spanned<String>,
+    /// How to fix a finding, filled in from the evidence (`snapaudit remediate`).
+    #[serde(default, skip_serializing)]
+    pub fix: Option<fix::FixMeta>,
 }
 
 /// A compiled rule.
@@ -99,6 +103,8 @@ pub struct Rule {
     /// Where it was loaded from.
     pub path: String,
     filter: jq::Filter,
+    /// Its compiled fix, if it has one.
+    fix: Option<jq::Filter>,
 }
 
 impl Rule {
@@ -169,20 +175,34 @@ fn compile_rule(path: &str, text: &str) -> Result<Rule> {
         let (l, c) = at.unwrap_or((1, 1));
         anyhow!("line {l}, column {c}: {}", e.message())
     })?;
-    let span = meta.query.span();
-    let opening = &text[span.start..span.end.min(span.start + 4)];
-    let (line, _) = jq::line_col(text, span.start);
-    let offset = if opening.starts_with("'''\n") || opening.starts_with("\"\"\"\n") {
-        line
-    } else {
-        line - 1
+    let filter = jq::compile(meta.query.get_ref(), query_line(text, &meta.query))?;
+    let fix = match &meta.fix {
+        Some(f) => {
+            let line = query_line(text, &f.query);
+            let compiled = jq::compile_with(f.query.get_ref(), line, &jq::FIX_GLOBALS);
+            Some(compiled.context("[fix] query")?)
+        }
+        None => None,
     };
-    let filter = jq::compile(meta.query.get_ref(), offset)?;
     Ok(Rule {
         meta,
         path: path.to_string(),
         filter,
+        fix,
     })
+}
+
+/// The line of the rule file before a query's first line (a multi-line string starts on the
+/// line after its opening quotes).
+fn query_line(text: &str, query: &toml::Spanned<String>) -> usize {
+    let span = query.span();
+    let opening = &text[span.start..span.end.min(span.start + 4)];
+    let (line, _) = jq::line_col(text, span.start);
+    if opening.starts_with("'''\n") || opening.starts_with("\"\"\"\n") {
+        line
+    } else {
+        line - 1
+    }
 }
 
 /// The rule pack: built-in rules plus those in `extra_dirs`; ids must be unique.
@@ -367,7 +387,7 @@ pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
 }
 
 /// The findings one rule emits for one row.
-fn rule_on_row(
+pub(crate) fn rule_on_row(
     rule: &Rule,
     row: &Value,
     input: jaq_json::Val,

@@ -50,6 +50,12 @@ pub fn network_interfaces(records: &Records) -> Result<DataFrame> {
                 .filter(|a| a.is_elastic())
                 .filter_map(|a| a.public_ip.as_deref())
         })
+        .list("eip_association_ids", |r| {
+            r.item
+                .public_associations()
+                .into_iter()
+                .filter_map(|a| a.association_id.as_deref())
+        })
         .list("ipv6_addresses", |r| {
             r.item
                 .ipv6_addresses

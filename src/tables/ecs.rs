@@ -226,7 +226,7 @@ const DEPLOYMENT_COLUMNS: [&str; 5] = [
 ];
 
 /// The network interface columns the view keeps.
-const ENI_COLUMNS: [&str; 10] = [
+const ENI_COLUMNS: [&str; 11] = [
     "account",
     "region",
     "network_interface_id",
@@ -234,13 +234,14 @@ const ENI_COLUMNS: [&str; 10] = [
     "vpc_id",
     "public_ips",
     "elastic_ips",
+    "eip_association_ids",
     "ipv6_addresses",
     "security_groups",
     "record_ref as eni_ref",
 ];
 
 /// The columns of `ecs_task_network`, in order.
-const TASK_NETWORK_COLUMNS: [&str; 26] = [
+const TASK_NETWORK_COLUMNS: [&str; 27] = [
     "account",
     "region",
     "cluster_arn",
@@ -261,6 +262,7 @@ const TASK_NETWORK_COLUMNS: [&str; 26] = [
     "vpc_id",
     "public_ips",
     "elastic_ips",
+    "eip_association_ids",
     "ipv6_addresses",
     "security_groups",
     "task_ref",

@@ -3,10 +3,12 @@
 
 pub mod ec2;
 pub mod ecs;
+pub mod egress;
 pub mod elb;
 pub mod exposure;
 pub mod frame;
 pub mod net;
+pub mod remediation;
 pub mod scope;
 pub mod security_groups;
 
@@ -78,6 +80,10 @@ impl Tables {
         frames.insert("addresses", net::addresses(r)?);
         frames.insert("prefix_list_entries", net::prefix_list_entries(r)?);
         frames.insert("flow_logs", net::flow_logs(r, &scope)?);
+        frames.insert("nat_gateways", egress::nat_gateways(r, &scope)?);
+        frames.insert("vpc_endpoints", egress::vpc_endpoints(r, &scope)?);
+        let egress = egress::Egress::new(r, &evidence.files);
+        frames.insert("ecs_remediation", remediation::ecs_remediation(r, &egress)?);
         frames.insert("load_balancers", elb::load_balancers(r, &scope)?);
         frames.insert("lb_listeners", elb::lb_listeners(r, &scope)?);
         frames.insert("target_groups", elb::target_groups(r)?);

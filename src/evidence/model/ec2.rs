@@ -14,6 +14,8 @@ pub struct Association {
     pub ip_owner_id: Option<String>,
     /// Elastic IP allocation id.
     pub allocation_id: Option<String>,
+    /// Elastic IP association id (what `disassociate-address` takes).
+    pub association_id: Option<String>,
 }
 
 impl Association {

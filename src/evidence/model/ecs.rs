@@ -120,11 +120,27 @@ pub struct TaskSet {
     pub launch_type: Option<String>,
     /// External id given by the deployment tool.
     pub external_id: Option<String>,
+    /// The task definition its tasks run.
+    pub task_definition: Option<String>,
+    /// Fargate platform version.
+    pub platform_version: Option<String>,
+    /// Share of the service's desired count it runs.
+    pub scale: Option<Scale>,
     /// Network configuration of the task set.
     pub network_configuration: Option<NetworkConfiguration>,
     /// The target groups its tasks are registered with.
     #[serde(default)]
     pub load_balancers: Vec<LoadBalancerLink>,
+}
+
+/// A task set's `scale`: a share of the service's desired count.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Scale {
+    /// The share.
+    pub value: Option<f64>,
+    /// `PERCENT`.
+    pub unit: Option<String>,
 }
 
 /// An entry of a service's or task set's `loadBalancers[]`: where its tasks are registered.

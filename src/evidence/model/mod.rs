@@ -2,15 +2,18 @@
 //! unknown fields are ignored and every field that AWS may omit is optional.
 //!
 //! `ecs` holds the ECS records, `ec2` network interfaces, instances, addresses, subnets, VPCs,
-//! prefix lists and flow logs, `vpc` security groups, network ACLs, route tables and gateways;
+//! prefix lists and flow logs, `vpc` security groups, network ACLs, route tables and gateways,
+//! `gateways` NAT gateways and VPC endpoints;
 //! all are re-exported here.
 
 mod ec2;
 mod ecs;
+mod gateways;
 mod vpc;
 
 pub use ec2::*;
 pub use ecs::*;
+pub use gateways::*;
 pub use vpc::*;
 
 use serde::Deserialize;

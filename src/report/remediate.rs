@@ -1,0 +1,112 @@
+//! `snapaudit remediate`'s output: one reviewable bash script, the Terraform changes, or the
+//! actions as JSON. Every change is printed under its finding, evidence and preflight warnings;
+//! nothing is run.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::rules::fix::Action;
+
+/// What the script says before its first change.
+const SCRIPT_HEADER: &str = "\
+#!/usr/bin/env bash
+# Written by `snapaudit remediate` from exported evidence; snapaudit ran none of it.
+# Review every change and its warnings before running it. Each change is followed by the
+# read-only commands that prove it worked. Afterwards, re-export the evidence and run
+# `snapaudit diff OLD NEW`: the findings fixed here should be `resolved`, with nothing `new`.
+set -euo pipefail
+";
+
+/// What the Terraform output says before its first change.
+const TERRAFORM_HEADER: &str = "\
+# Written by `snapaudit remediate --format terraform` from exported evidence.
+# Per resource: the attribute to change, and an `import` block naming the real id so that a
+# resource not yet managed by Terraform can be brought under it first.
+";
+
+/// The actions as one bash script, grouped by account and region.
+pub fn write_script(out: &mut dyn Write, actions: &[Action]) -> Result<()> {
+    write!(out, "{SCRIPT_HEADER}")?;
+    if actions.is_empty() {
+        writeln!(out, "\n# No finding with a known fix.")?;
+    }
+    for_each_group(out, actions, |out, a| {
+        write_heading(out, a)?;
+        for command in &a.commands {
+            writeln!(out, "{command}")?;
+        }
+        if !a.verify.is_empty() {
+            writeln!(out, "# Verify (read-only):")?;
+        }
+        for command in &a.verify {
+            writeln!(out, "{command}")?;
+        }
+        Ok(())
+    })
+}
+
+/// The actions' Terraform changes, grouped by account and region.
+pub fn write_terraform(out: &mut dyn Write, actions: &[Action]) -> Result<()> {
+    write!(out, "{TERRAFORM_HEADER}")?;
+    for_each_group(out, actions, |out, a| {
+        write_heading(out, a)?;
+        writeln!(out, "{}", a.terraform.trim_end())?;
+        Ok(())
+    })
+}
+
+/// The actions as `{"actions": [...]}`.
+pub fn to_json(actions: &[Action]) -> Result<Value> {
+    Ok(json!({ "actions": serde_json::to_value(actions)? }))
+}
+
+/// Runs `each` on every action, printing an account and region banner before each group.
+fn for_each_group(
+    out: &mut dyn Write,
+    actions: &[Action],
+    mut each: impl FnMut(&mut dyn Write, &Action) -> Result<()>,
+) -> Result<()> {
+    let mut group = None;
+    for a in actions {
+        let here = (a.account.as_deref(), a.region.as_deref());
+        if group != Some(here) {
+            let (account, region) = here;
+            writeln!(
+                out,
+                "\n# ==== account {}, region {} ====",
+                account.unwrap_or("unknown"),
+                region.unwrap_or("unknown")
+            )?;
+            group = Some(here);
+        }
+        each(out, a)?;
+    }
+    Ok(())
+}
+
+/// The comment above a change: its finding, its evidence and its preflight warnings.
+fn write_heading(out: &mut dyn Write, a: &Action) -> Result<()> {
+    writeln!(out, "\n# ---- {} {}", a.rule_id, one_line(&a.resource_id))?;
+    writeln!(out, "# Finding: {}", one_line(&a.message))?;
+    for e in &a.evidence {
+        let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default();
+        writeln!(
+            out,
+            "# Evidence: {} {} ({})",
+            one_line(field("file")),
+            one_line(field("pointer")),
+            field("role")
+        )?;
+    }
+    for w in &a.warnings {
+        writeln!(out, "# WARNING: {}", one_line(w))?;
+    }
+    Ok(())
+}
+
+/// Text made safe for one comment line.
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
