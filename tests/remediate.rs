@@ -209,6 +209,14 @@ fn the_demo_script_names_the_real_ids_and_passes_bash_and_shellcheck() {
     ] {
         assert!(script.contains(id), "{id} missing from the script");
     }
+    // EC2.13, EC2.18, EC2.19 and SA.NET.1 all flag tcp 22 from 0.0.0.0/0 on the bastion's group:
+    // the revoke runs once (a second one would stop the script), the others say it is done.
+    let revoke = "aws ec2 revoke-security-group-ingress --group-id 'sg-05b53eeb660f1dcab'";
+    let run = script.lines().filter(|l| l.starts_with(revoke)).count();
+    let named = (script.lines())
+        .filter(|l| l.starts_with(&format!("# Already done above: {revoke}")))
+        .count();
+    assert_eq!((run, named), (1, 3), "{script}");
     check_script("demo", &script);
 }
 
@@ -228,21 +236,24 @@ fn a_group_finding_revokes_exactly_the_offending_permission() {
 }
 
 #[test]
-fn an_exposure_over_ipv4_revokes_only_the_ipv4_permissions_of_the_interface_groups() {
+fn an_exposed_instance_loses_the_permission_and_an_exposed_task_its_public_ip() {
     let all = actions(&snapshot("demo"), &["--rule", "SA.NET.1"]);
-    let task = action(&all, "SA.NET.1", "eni-07f8cf45d6c9c66f6");
-    let commands = text(task, "commands");
-    assert_eq!(
-        commands
-            .matches("revoke-security-group-ingress --group-id 'sg-043d2ffe47dc0871a'")
-            .count(),
-        2
+    // The bastion instance: exactly the IPv4 permission that exposes it is revoked.
+    let bastion = action(&all, "SA.NET.1", "eni-0dc98e24f3cf61d00");
+    let commands = text(bastion, "commands");
+    assert!(
+        commands.contains("revoke-security-group-ingress --group-id 'sg-05b53eeb660f1dcab'"),
+        "{commands}"
     );
     assert!(
         !commands.contains("::/0"),
         "the exposure is IPv4 only: {commands}"
     );
-    assert!(text(task, "warnings").contains("ECS task"));
+    // An ECS task of service web: its group may be what its load balancer needs, so the fix is
+    // its service's (ECS.2), not a revoke.
+    let task = action(&all, "SA.NET.1", "eni-07f8cf45d6c9c66f6");
+    assert_eq!(text(task, "commands"), "");
+    assert!(text(task, "warnings").contains("--rule ECS.2"));
 }
 
 #[test]

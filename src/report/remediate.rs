@@ -2,6 +2,7 @@
 //! actions as JSON. Every change is printed under its finding, evidence and preflight warnings;
 //! nothing is run.
 
+use std::collections::HashSet;
 use std::io::Write;
 
 use anyhow::Result;
@@ -26,16 +27,23 @@ const TERRAFORM_HEADER: &str = "\
 # resource not yet managed by Terraform can be brought under it first.
 ";
 
-/// The actions as one bash script, grouped by account and region.
+/// The actions as one bash script, grouped by account and region. A change another finding's
+/// fix already made (several rules flag one permission) is written once, then named as done: a
+/// second `revoke` of a removed permission would stop the script.
 pub fn write_script(out: &mut dyn Write, actions: &[Action]) -> Result<()> {
     write!(out, "{SCRIPT_HEADER}")?;
     if actions.is_empty() {
         writeln!(out, "\n# No finding with a known fix.")?;
     }
+    let mut done: HashSet<&str> = HashSet::new();
     for_each_group(out, actions, |out, a| {
         write_heading(out, a)?;
         for command in &a.commands {
-            writeln!(out, "{command}")?;
+            if done.insert(command) {
+                writeln!(out, "{command}")?;
+            } else {
+                writeln!(out, "# Already done above: {}", one_line(command))?;
+            }
         }
         if !a.verify.is_empty() {
             writeln!(out, "# Verify (read-only):")?;
@@ -47,12 +55,19 @@ pub fn write_script(out: &mut dyn Write, actions: &[Action]) -> Result<()> {
     })
 }
 
-/// The actions' Terraform changes, grouped by account and region.
+/// The actions' Terraform changes, grouped by account and region; a change already written for
+/// another finding is named, not repeated (a second `import` of one id would fail).
 pub fn write_terraform(out: &mut dyn Write, actions: &[Action]) -> Result<()> {
     write!(out, "{TERRAFORM_HEADER}")?;
+    let mut done: HashSet<&str> = HashSet::new();
     for_each_group(out, actions, |out, a| {
         write_heading(out, a)?;
-        writeln!(out, "{}", a.terraform.trim_end())?;
+        let change = a.terraform.trim_end();
+        if done.insert(change) {
+            writeln!(out, "{change}")?;
+        } else {
+            writeln!(out, "# The same change as above.")?;
+        }
         Ok(())
     })
 }
@@ -63,10 +78,10 @@ pub fn to_json(actions: &[Action]) -> Result<Value> {
 }
 
 /// Runs `each` on every action, printing an account and region banner before each group.
-fn for_each_group(
+fn for_each_group<'a>(
     out: &mut dyn Write,
-    actions: &[Action],
-    mut each: impl FnMut(&mut dyn Write, &Action) -> Result<()>,
+    actions: &'a [Action],
+    mut each: impl FnMut(&mut dyn Write, &'a Action) -> Result<()>,
 ) -> Result<()> {
     let mut group = None;
     for a in actions {
