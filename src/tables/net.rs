@@ -236,6 +236,9 @@ pub fn subnets(records: &Records) -> Result<DataFrame> {
         .bool("map_public_ip_on_launch", |s| {
             s.item.map_public_ip_on_launch
         })
+        .bool("assign_ipv6_address_on_creation", |s| {
+            s.item.assign_ipv6_address_on_creation
+        })
         .string("record_ref", |s| Some(source_ref(&s.source)))
         .build()
 }
