@@ -393,7 +393,7 @@ fn utf16_and_utf32_files_are_decoded_and_a_utf8_bom_is_skipped() {
     assert_eq!(ev.files.len(), 9, "every encoding is read");
     assert_eq!(
         ev.records.security_groups.len(),
-        5,
+        6,
         "the eight encodings hold the same groups"
     );
     assert_eq!(ev.records.vpcs.len(), 2);
