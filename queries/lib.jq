@@ -90,9 +90,18 @@ def ip_permission:
   + (if .from_port != null then {FromPort: .from_port, ToPort: .to_port} else {} end)
   + (if .source_type == "cidr_ipv6" then {Ipv6Ranges: [{CidrIpv6: .source}]} else {IpRanges: [{CidrIp: .source}]} end);
 
-# Whether the row admits more than the TCP ports $ok (any non-TCP traffic counts).
+# Whether the row's port range holds a port not in $ok (counted, never enumerated: a range may
+# span 65536 ports or, in hostile evidence, far more).
 def beyond_ports($ok):
-  if .protocol == "tcp" then [range(port_from; port_to + 1)] - $ok | length > 0 else true end;
+  port_from as $from | port_to as $to
+  | ([$ok[] | select($from <= . and . <= $to)] | unique | length) < ($to - $from + 1);
+
+# Whether the row admits more than the TCP ports $tcp and the UDP ports $udp (any other
+# protocol counts): EC2.18's test.
+def unauthorized($tcp; $udp):
+  if .protocol == "tcp" then beyond_ports($tcp)
+  elif .protocol == "udp" then beyond_ports($udp)
+  else true end;
 
 # describe-security-groups filters matching a group that still holds the `inbound` entry.
 def ip_permission_filters:

@@ -67,7 +67,7 @@ struct ScanArgs {
     #[arg(long = "rule")]
     only: Vec<String>,
     /// Set a rule parameter, `RULE_ID.NAME=VALUE` (VALUE is JSON, e.g.
-    /// `EC2.18.authorized_ports=[80,443,8443]`; repeatable).
+    /// `EC2.18.authorized_tcp_ports=[80,443,8443]`; repeatable).
     #[arg(long = "param", value_name = "RULE_ID.NAME=VALUE")]
     params: Vec<String>,
 }

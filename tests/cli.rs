@@ -172,12 +172,22 @@ fn rule_parameters_can_be_set_from_the_command_line() {
             .collect()
     };
     let default = ids(&[]);
-    assert_eq!(default.len(), 2, "{default:?}");
-    let with_8080 = ids(&["--param", "EC2.18.authorized_ports=[80,443,8080]"]);
+    assert_eq!(default.len(), 3, "{default:?}");
+    let with_8080_and_53 = ids(&[
+        "--param",
+        "EC2.18.authorized_tcp_ports=[80,443,8080]",
+        "--param",
+        "EC2.18.authorized_udp_ports=[53]",
+    ]);
     assert_eq!(
-        with_8080,
+        with_8080_and_53,
         ["sg-07c89c9df4a3aa8e3"],
-        "8080 authorized: only the 80-443 range is left"
+        "tcp 8080 and udp 53 authorized: only the 80-443 range is left"
+    );
+    let udp_53_as_tcp = ids(&["--param", "EC2.18.authorized_tcp_ports=[53,80,443]"]);
+    assert!(
+        udp_53_as_tcp.contains(&"sg-0f3a5c7e9b2d4f6a8".to_string()),
+        "a TCP authorization does not cover UDP: {udp_53_as_tcp:?}"
     );
 }
 
@@ -401,8 +411,8 @@ fn an_unknown_rule_id_or_parameter_is_a_usage_error_listing_what_exists() {
         "--rule NOPE.1: no rule has the id NOPE.1; the rules are: EC2.13, EC2.14,",
     );
     assert_usage_error(
-        &["--param", "EC2.18.authorised_ports=[22]"],
-        "has no parameter `authorised_ports` (it has: authorized_ports)",
+        &["--param", "EC2.18.authorized_ports=[22]"],
+        "has no parameter `authorized_ports` (it has: authorized_tcp_ports, authorized_udp_ports)",
     );
     assert_usage_error(
         &["--param", "NOPE.1.ports=[22]"],

@@ -70,7 +70,7 @@ fn assert_buckets(d: &Value, records_known: bool) {
     let unchanged = ids(&d["unchanged"], None);
     for kept in [
         ("EC2.13", "sg-0b0b0b0b0b0b0b0b1"),
-        ("EC2.21", "acl-053673dd454013f4c"),
+        ("EC2.21", "acl-0c1e410a447c18a94"),
         ("SA.NET.1", "eni-0342e6798a6350000"),
     ] {
         assert!(unchanged.contains(&pairs(&[kept])[0]), "{kept:?}");

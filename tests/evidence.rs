@@ -356,3 +356,202 @@ fn nat_gateways_and_vpc_endpoints_are_read_with_account_and_region() {
         }
     }
 }
+
+/// `text` encoded as UTF-16 or UTF-32, little- or big-endian, with or without a byte-order mark.
+fn encode_wide(text: &str, unit: usize, big_endian: bool, bom: bool) -> Vec<u8> {
+    let marked: String = bom
+        .then_some('\u{FEFF}')
+        .into_iter()
+        .chain(text.chars())
+        .collect();
+    let mut out = Vec::new();
+    for c in marked.chars() {
+        let units: Vec<u32> = if unit == 2 {
+            c.encode_utf16(&mut [0; 2])
+                .iter()
+                .map(|&u| u32::from(u))
+                .collect()
+        } else {
+            vec![u32::from(c)]
+        };
+        for u in units {
+            let bytes = if big_endian {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            };
+            out.extend(if big_endian {
+                &bytes[4 - unit..]
+            } else {
+                &bytes[..unit]
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn utf16_and_utf32_files_are_decoded_and_a_utf8_bom_is_skipped() {
+    let dir = scratch("encodings");
+    let groups = std::fs::read_to_string(snapshot("EC2.18/describe-security-groups.json")).unwrap();
+    let vpcs = std::fs::read_to_string(snapshot("EC2.6/describe-vpcs.json")).unwrap();
+    let mut files = vec![(
+        "vpcs-utf8-bom.json",
+        [b"\xEF\xBB\xBF".as_slice(), vpcs.as_bytes()].concat(),
+    )];
+    for (unit, name) in [(2, "utf16"), (4, "utf32")] {
+        for (big_endian, order) in [(false, "le"), (true, "be")] {
+            for (bom, mark) in [(false, "plain"), (true, "bom")] {
+                let file = format!("groups-{name}{order}-{mark}.json");
+                files.push((file.leak(), encode_wide(&groups, unit, big_endian, bom)));
+            }
+        }
+    }
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let ev = scan(std::slice::from_ref(&dir));
+    assert!(ev.errors.is_empty(), "{:?}", ev.errors);
+    assert!(ev.skipped.is_empty(), "{:?}", ev.skipped);
+    assert_eq!(ev.files.len(), 9, "every encoding is read");
+    assert_eq!(
+        ev.records.security_groups.len(),
+        6,
+        "the eight encodings hold the same groups"
+    );
+    assert_eq!(ev.records.vpcs.len(), 4);
+    let (code, report) = common::scan_json(&[&dir], &[]);
+    assert_eq!(report["summary"]["complete"], true, "{report}");
+    assert_ne!(code, 2);
+}
+
+#[test]
+fn a_file_whose_byte_order_mark_lies_is_an_error_naming_the_encoding() {
+    let dir = scratch("bad-utf16");
+    let mut broken = encode_wide("{\"Vpcs\": []}", 2, false, true);
+    broken.extend([0x00, 0xD8, b' ', 0]);
+    std::fs::write(dir.join("vpcs.json"), broken).unwrap();
+    std::fs::copy(
+        snapshot("EC2.6/describe-subnets.json"),
+        dir.join("subnets.json"),
+    )
+    .unwrap();
+    let ev = scan(std::slice::from_ref(&dir));
+    assert_eq!(ev.errors.len(), 1, "{:?}", ev.errors);
+    assert_eq!(ev.errors[0].file, "vpcs.json");
+    assert!(
+        ev.errors[0]
+            .message
+            .contains("UTF-16LE text that does not decode")
+            && ev.errors[0].message.contains("re-export it as UTF-8"),
+        "{}",
+        ev.errors[0].message
+    );
+    assert_eq!(ev.records.subnets.len(), 4, "the other file is read");
+    let (code, report) = common::scan_json(&[&dir], &[]);
+    assert_eq!((code, &report["summary"]["complete"]), (2, &false.into()));
+}
+
+/// Creates a named pipe at `path`.
+#[cfg(unix)]
+fn make_fifo(path: &std::path::Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.unwrap().success(), "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_and_special_files_in_a_folder_are_listed_as_skipped_not_followed() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch("links");
+    let outside = scratch("links-outside");
+    std::fs::copy(
+        snapshot("EC2.6/describe-vpcs.json"),
+        outside.join("vpcs.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        snapshot("EC2.6/describe-subnets.json"),
+        dir.join("subnets.json"),
+    )
+    .unwrap();
+    symlink(outside.join("vpcs.json"), dir.join("vpcs.json")).unwrap();
+    symlink("/etc/passwd", dir.join("passwd.json")).unwrap();
+    symlink("loop-b", dir.join("loop-a")).unwrap();
+    symlink("loop-a", dir.join("loop-b")).unwrap();
+    symlink(&outside, dir.join("more")).unwrap();
+    let fifo = dir.join("pipe.json");
+    make_fifo(&fifo);
+    let _socket = std::os::unix::net::UnixListener::bind(dir.join("agent.sock")).unwrap();
+
+    let ev = scan(std::slice::from_ref(&dir));
+    assert!(ev.errors.is_empty(), "{:?}", ev.errors);
+    let skipped: Vec<(&str, &str)> = (ev.skipped.iter())
+        .map(|s| (s.file.as_str(), s.reason.as_str()))
+        .collect();
+    let vpcs_target = format!(
+        "symbolic link (to {}), not followed",
+        outside.join("vpcs.json").display()
+    );
+    let more_target = format!("symbolic link (to {}), not followed", outside.display());
+    assert_eq!(
+        skipped,
+        [
+            ("agent.sock", "socket, not read"),
+            ("loop-a", "symbolic link (to loop-b), not followed"),
+            ("loop-b", "symbolic link (to loop-a), not followed"),
+            ("more", more_target.as_str()),
+            (
+                "passwd.json",
+                "symbolic link (to /etc/passwd), not followed"
+            ),
+            ("pipe.json", "FIFO (named pipe), not read"),
+            ("vpcs.json", vpcs_target.as_str()),
+        ]
+    );
+    assert_eq!(ev.warnings.len(), 7, "{:?}", ev.warnings);
+    assert!(
+        ev.warnings
+            .iter()
+            .all(|w| w.message.contains("copy the file itself"))
+    );
+    assert_eq!(ev.records.subnets.len(), 4, "the regular file is read");
+    assert!(ev.records.vpcs.is_empty(), "the link is not followed");
+    let (_, report) = common::scan_json(&[&dir], &[]);
+    assert_eq!(report["summary"]["complete"], false);
+    assert_eq!(report["skipped"].as_array().unwrap().len(), 7);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_a_symlink_loop_given_as_the_path_is_an_error_naming_it() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch("given");
+    let fifo = dir.join("pipe.json");
+    make_fifo(&fifo);
+    symlink(dir.join("loop-b"), dir.join("loop-a")).unwrap();
+    symlink(dir.join("loop-a"), dir.join("loop-b")).unwrap();
+    let vpcs = snapshot("EC2.6/describe-vpcs.json");
+    let ev = scan(&[fifo.clone(), dir.join("loop-a"), vpcs.clone()]);
+    let errors: Vec<(String, &str)> = (ev.errors.iter())
+        .map(|e| (e.file.clone(), e.message.as_str()))
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0].0, fifo.display().to_string());
+    assert_eq!(
+        errors[0].1,
+        "FIFO (named pipe), not a regular file or folder: not read; scan a file or folder"
+    );
+    assert_eq!(errors[1].0, dir.join("loop-a").display().to_string());
+    assert!(
+        errors[1]
+            .1
+            .starts_with("symbolic link that cannot be followed (")
+            && !errors[1].1.contains("no such file"),
+        "{}",
+        errors[1].1
+    );
+    assert_eq!(ev.records.vpcs.len(), 4, "the other path is read");
+    let (code, report) = common::scan_json(&[&fifo, &vpcs], &[]);
+    assert_eq!((code, &report["summary"]["complete"]), (2, &false.into()));
+}

@@ -259,18 +259,21 @@ fn an_exposed_instance_loses_the_permission_and_an_exposed_task_its_public_ip() 
 #[test]
 fn network_acl_subnet_and_instance_fixes() {
     let all = actions(&snapshot("demo"), &[]);
-    let acl = text(action(&all, "EC2.21", "acl-09b5e57bfa4c48bac"), "commands");
+    // demo-private-data's ACL allows tcp 1024-65535 from the internet (rule 110), 3389 included:
+    // a deny for 3389 goes in the free number just before it, never a deletion of rule 110.
+    let acl = text(action(&all, "EC2.21", "acl-0f9f0402106efa02c"), "commands");
     let numbers: Vec<&str> = acl
         .split("--rule-number ")
         .skip(1)
         .map(|s| s.split(' ').next().unwrap())
         .collect();
-    assert_eq!(
-        numbers,
-        ["99", "98", "97", "96"],
-        "free numbers before rule 100, each used once"
+    assert_eq!(numbers, ["109"], "the free number before rule 110: {acl}");
+    assert!(
+        acl.contains(
+            "--port-range 'From=3389,To=3389' --cidr-block '0.0.0.0/0' --rule-action deny"
+        )
     );
-    assert!(acl.contains("--ipv6-cidr-block '::/0'"));
+    assert!(!acl.contains("delete-network-acl-entry"), "{acl}");
     let subnet = action(&all, "EC2.15", "subnet-0ea3109ea34181951");
     assert_eq!(
         text(subnet, "commands"),

@@ -1,13 +1,15 @@
 //! Evidence: finding files, reading them in parallel into typed records, recognising each
 //! document by its content, and keeping every record's provenance.
 
+mod discover;
 pub mod elb;
+mod encoding;
 pub mod kinds;
 pub mod model;
 pub mod read;
 pub mod timestamp;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -96,18 +98,12 @@ pub struct Evidence {
     pub duplicates: usize,
 }
 
-/// A file to read and the name it is shown under.
-struct Found {
-    path: PathBuf,
-    shown: String,
-}
-
 /// Reads every file under `paths` (files or directories, recursively), in parallel.
 pub fn scan(paths: &[PathBuf]) -> Evidence {
     let mut evidence = Evidence::default();
     let mut found = Vec::new();
     for root in paths {
-        discover(root, paths.len() > 1, &mut found, &mut evidence.errors);
+        discover::discover(root, paths.len() > 1, &mut found, &mut evidence);
     }
     found.sort_by(|a, b| a.shown.cmp(&b.shown));
     found.dedup_by(|a, b| a.shown == b.shown);
@@ -156,6 +152,7 @@ pub fn scan(paths: &[PathBuf]) -> Evidence {
         });
         evidence.records.append(&mut out.records);
     }
+    evidence.skipped.sort_by(|a, b| a.file.cmp(&b.file));
     let (duplicates, conflicts) = evidence.records.dedup();
     evidence.duplicates = duplicates;
     for c in conflicts {
@@ -174,52 +171,6 @@ pub fn scan(paths: &[PathBuf]) -> Evidence {
         });
     }
     evidence
-}
-
-/// Lists the files under `root`; a missing path is an error naming it.
-fn discover(root: &Path, prefix_root: bool, found: &mut Vec<Found>, errors: &mut Vec<Diagnostic>) {
-    let root_shown = root.to_string_lossy().replace('\\', "/");
-    if root.is_file() {
-        let name = root
-            .file_name()
-            .map_or(root_shown.clone(), |n| n.to_string_lossy().into());
-        found.push(Found {
-            path: root.to_path_buf(),
-            shown: if prefix_root { root_shown } else { name },
-        });
-        return;
-    }
-    if !root.is_dir() {
-        errors.push(Diagnostic::file(
-            &root_shown,
-            "no such file or directory; check the path given to scan",
-        ));
-        return;
-    }
-    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
-        match entry {
-            Ok(e) if e.file_type().is_file() => {
-                let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-                let rel = rel.to_string_lossy().replace('\\', "/");
-                let shown = if prefix_root {
-                    format!("{}/{rel}", root_shown.trim_end_matches('/'))
-                } else {
-                    rel
-                };
-                found.push(Found {
-                    path: e.path().to_path_buf(),
-                    shown,
-                });
-            }
-            Ok(_) => {}
-            Err(e) => {
-                let at = e
-                    .path()
-                    .map_or(root_shown.clone(), |p| p.to_string_lossy().into());
-                errors.push(Diagnostic::file(&at, format!("cannot list: {e}")));
-            }
-        }
-    }
 }
 
 /// Account and region of an ARN (`arn:aws:ecs:REGION:ACCOUNT:…`).

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::elb;
+use super::encoding;
 use super::kinds::{ApiError, Document, Kind, Records};
 use super::{Record, Source};
 
@@ -71,7 +72,14 @@ pub struct FileOutcome {
 /// Reads the evidence in `bytes`, the content of the file shown as `path`.
 pub fn read_file(file: u32, path: &str, bytes: &[u8]) -> FileOutcome {
     let mut out = FileOutcome::default();
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match encoding::to_utf8(bytes) {
+        Ok(text) => text,
+        Err(why) => {
+            out.errors.push(Diagnostic::file(path, why));
+            return out;
+        }
+    };
+    let bytes = text.as_ref();
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     let documents = match first {
         None => {

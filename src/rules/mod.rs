@@ -301,7 +301,7 @@ fn position(rules: &[Rule], id: &str) -> Result<usize> {
 /// Sets one rule parameter from `RULE_ID.NAME=VALUE` (VALUE read as JSON, else as a string).
 /// Only parameters the rule declares can be set, so a misspelt name is an error, not a no-op.
 fn set_param(rules: &mut [Rule], assignment: &str) -> Result<()> {
-    let usage = || anyhow!("use RULE_ID.NAME=VALUE, e.g. EC2.18.authorized_ports=[80,443]");
+    let usage = || anyhow!("use RULE_ID.NAME=VALUE, e.g. EC2.18.authorized_tcp_ports=[80,443]");
     let (target, value) = assignment.split_once('=').ok_or_else(usage)?;
     let (id, name) = target.rsplit_once('.').ok_or_else(usage)?;
     let at = position(rules, id)?;

@@ -236,18 +236,25 @@ pub fn subnets(records: &Records) -> Result<DataFrame> {
         .bool("map_public_ip_on_launch", |s| {
             s.item.map_public_ip_on_launch
         })
+        .bool("assign_ipv6_address_on_creation", |s| {
+            s.item.assign_ipv6_address_on_creation
+        })
         .string("record_ref", |s| Some(source_ref(&s.source)))
         .build()
 }
 
 /// `vpcs`: one row per VPC; `flow_logs` says whether a flow log names the VPC, null when no
-/// describe-flow-logs evidence covers its account.
+/// describe-flow-logs evidence covers its account (`flow_logs_exported` then tells whether the
+/// evidence holds describe-flow-logs for other accounts); `flow_log_traffic_types` lists the
+/// `TrafficType`s of the flow logs naming it.
 pub fn vpcs(records: &Records, scope: &Scope) -> Result<DataFrame> {
-    let logged: BTreeSet<&str> = records
-        .flow_logs
-        .iter()
-        .filter_map(|f| f.item.resource_id.as_deref())
-        .collect();
+    let mut traffic: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for f in &records.flow_logs {
+        if let Some(id) = f.item.resource_id.as_deref() {
+            let types = traffic.entry(id).or_default();
+            types.extend(f.item.traffic_type.as_deref());
+        }
+    }
     FrameBuilder::new(&records.vpcs)
         .str("account", |v| v.item.owner_id.as_deref())
         .str("region", |v| {
@@ -259,7 +266,11 @@ pub fn vpcs(records: &Records, scope: &Scope) -> Result<DataFrame> {
         .bool("flow_logs", |v| {
             scope
                 .flow_logs_cover(v.item.owner_id.as_deref())
-                .then(|| logged.contains(v.item.vpc_id.as_str()))
+                .then(|| traffic.contains_key(v.item.vpc_id.as_str()))
+        })
+        .bool("flow_logs_exported", |_| Some(scope.flow_logs_exported()))
+        .list("flow_log_traffic_types", |v| {
+            (traffic.get(v.item.vpc_id.as_str()).into_iter()).flat_map(|t| t.iter().copied())
         })
         .string("record_ref", |v| Some(source_ref(&v.source)))
         .build()

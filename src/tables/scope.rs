@@ -138,6 +138,11 @@ impl Scope {
         covers(&self.flow_log_accounts, account)
     }
 
+    /// Whether the evidence holds describe-flow-logs at all, for any account.
+    pub fn flow_logs_exported(&self) -> bool {
+        self.flow_log_accounts.is_some()
+    }
+
     /// Whether describe-internet-gateways evidence covers the account.
     pub fn igws_cover(&self, account: Option<&str>) -> bool {
         covers(&self.igw_accounts, account)

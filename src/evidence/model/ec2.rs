@@ -160,6 +160,8 @@ pub struct Subnet {
     pub cidr_block: Option<String>,
     /// Whether instances launched here get a public IPv4.
     pub map_public_ip_on_launch: Option<bool>,
+    /// Whether network interfaces created here get an IPv6 address.
+    pub assign_ipv6_address_on_creation: Option<bool>,
 }
 
 /// One VPC from `describe-vpcs`.
