@@ -6,6 +6,7 @@ pub mod reach;
 pub mod reach_lb;
 pub mod remediate;
 pub mod sarif;
+pub mod timings;
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -1,6 +1,7 @@
 //! Tables: one polars DataFrame per resource kind, plus joined views, built once from the evidence.
 //! Every row carries `*_ref` columns naming the evidence records it was built from.
 
+mod build;
 pub mod ec2;
 pub mod ecs;
 pub mod egress;
@@ -52,47 +53,7 @@ impl Tables {
     /// Builds every table and view; warns (into `evidence.warnings`) about running tasks whose ENI
     /// is missing from the evidence.
     pub fn build(evidence: &mut Evidence) -> Result<Tables> {
-        let r = &evidence.records;
-        let mut frames = BTreeMap::new();
-        frames.insert("ecs_services", ecs::services(r)?);
-        frames.insert("ecs_deployments", ecs::deployments(r)?);
-        frames.insert("ecs_task_sets", ecs::task_sets(r)?);
-        frames.insert("ecs_tasks", ecs::tasks(r)?);
-        frames.insert("network_interfaces", ec2::network_interfaces(r)?);
-        let view = ecs::task_network(
-            &frames["ecs_tasks"],
-            &frames["ecs_services"],
-            &frames["ecs_deployments"],
-            &frames["ecs_task_sets"],
-            &frames["network_interfaces"],
-        )?;
-        frames.insert("ecs_task_network", view);
-        let scope = scope::Scope::new(r, &evidence.files);
-        frames.insert("security_groups", security_groups::groups(r, &scope)?);
-        frames.insert("security_group_rules", security_groups::rules(r, &scope)?);
-        frames.insert("network_acls", net::network_acls(r, &scope)?);
-        frames.insert("network_acl_entries", net::network_acl_entries(r, &scope)?);
-        frames.insert("routes", net::routes(r, &scope)?);
-        frames.insert("internet_gateways", net::internet_gateways(r, &scope)?);
-        frames.insert("subnets", net::subnets(r)?);
-        frames.insert("vpcs", net::vpcs(r, &scope)?);
-        frames.insert("instances", net::instances(r)?);
-        frames.insert("addresses", net::addresses(r)?);
-        frames.insert("prefix_list_entries", net::prefix_list_entries(r)?);
-        frames.insert("flow_logs", net::flow_logs(r, &scope)?);
-        frames.insert("nat_gateways", egress::nat_gateways(r, &scope)?);
-        frames.insert("vpc_endpoints", egress::vpc_endpoints(r, &scope)?);
-        let egress = egress::Egress::new(r, &evidence.files);
-        frames.insert("ecs_remediation", remediation::ecs_remediation(r, &egress)?);
-        frames.insert("load_balancers", elb::load_balancers(r, &scope)?);
-        frames.insert("lb_listeners", elb::lb_listeners(r, &scope)?);
-        frames.insert("target_groups", elb::target_groups(r)?);
-        frames.insert(
-            "lb_targets",
-            elb::lb_targets(r, &scope, &frames["ecs_task_network"])?,
-        );
-        let tasks = exposure::task_refs(&frames["ecs_task_network"])?;
-        let network = exposure::Network::new(r, &scope, &tasks);
+        let (frames, network) = build::frames_and_network(&evidence.records, &evidence.files)?;
         let tables = Tables {
             frames,
             files: evidence.files.clone(),

@@ -1,0 +1,82 @@
+//! Building every eager table from the evidence records, in two independent halves run in
+//! parallel (the ECS side, whose `ecs_task_network` join is the longest step, and the network and
+//! load-balancer side), then the two steps that need the ECS view (`lb_targets` and the engine's
+//! network model), also in parallel.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::scope::Scope;
+use super::{ec2, ecs, egress, elb, exposure, net, remediation, security_groups};
+use crate::evidence::{EvidenceFile, Records};
+
+/// Tables by name.
+pub(super) type Frames = BTreeMap<&'static str, DataFrame>;
+
+/// Every eager table, and the network model the reachability engine reads.
+pub(super) fn frames_and_network(
+    r: &Records,
+    files: &[EvidenceFile],
+) -> Result<(Frames, exposure::Network)> {
+    let scope = Scope::new(r, files);
+    let (ecs_side, network_side) =
+        rayon::join(|| ecs_frames(r), || network_frames(r, &scope, files));
+    let mut frames = ecs_side?;
+    frames.extend(network_side?);
+    let view = &frames["ecs_task_network"];
+    let (targets, network) = rayon::join(
+        || elb::lb_targets(r, &scope, view),
+        || -> Result<exposure::Network> {
+            let tasks = exposure::task_refs(view)?;
+            Ok(exposure::Network::new(r, &scope, &tasks))
+        },
+    );
+    frames.insert("lb_targets", targets?);
+    Ok((frames, network?))
+}
+
+/// The ECS tables, the network interfaces and the `ecs_task_network` view.
+fn ecs_frames(r: &Records) -> Result<Frames> {
+    let mut frames = Frames::new();
+    frames.insert("ecs_services", ecs::services(r)?);
+    frames.insert("ecs_deployments", ecs::deployments(r)?);
+    frames.insert("ecs_task_sets", ecs::task_sets(r)?);
+    frames.insert("ecs_tasks", ecs::tasks(r)?);
+    frames.insert("network_interfaces", ec2::network_interfaces(r)?);
+    let view = ecs::task_network(
+        &frames["ecs_tasks"],
+        &frames["ecs_services"],
+        &frames["ecs_deployments"],
+        &frames["ecs_task_sets"],
+        &frames["network_interfaces"],
+    )?;
+    frames.insert("ecs_task_network", view);
+    Ok(frames)
+}
+
+/// The network, egress, remediation and load-balancer tables (all but `lb_targets`).
+fn network_frames(r: &Records, scope: &Scope, files: &[EvidenceFile]) -> Result<Frames> {
+    let mut frames = Frames::new();
+    frames.insert("security_groups", security_groups::groups(r, scope)?);
+    frames.insert("security_group_rules", security_groups::rules(r, scope)?);
+    frames.insert("network_acls", net::network_acls(r, scope)?);
+    frames.insert("network_acl_entries", net::network_acl_entries(r, scope)?);
+    frames.insert("routes", net::routes(r, scope)?);
+    frames.insert("internet_gateways", net::internet_gateways(r, scope)?);
+    frames.insert("subnets", net::subnets(r)?);
+    frames.insert("vpcs", net::vpcs(r, scope)?);
+    frames.insert("instances", net::instances(r)?);
+    frames.insert("addresses", net::addresses(r)?);
+    frames.insert("prefix_list_entries", net::prefix_list_entries(r)?);
+    frames.insert("flow_logs", net::flow_logs(r, scope)?);
+    frames.insert("nat_gateways", egress::nat_gateways(r, scope)?);
+    frames.insert("vpc_endpoints", egress::vpc_endpoints(r, scope)?);
+    let egress = egress::Egress::new(r, files);
+    frames.insert("ecs_remediation", remediation::ecs_remediation(r, &egress)?);
+    frames.insert("load_balancers", elb::load_balancers(r, scope)?);
+    frames.insert("lb_listeners", elb::lb_listeners(r, scope)?);
+    frames.insert("target_groups", elb::target_groups(r)?);
+    Ok(frames)
+}
