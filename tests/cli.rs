@@ -467,3 +467,21 @@ fn the_rule_catalog_is_generated_from_the_rules() {
         "RULES.md is stale: run `cargo run -- rules --format markdown > RULES.md`"
     );
 }
+
+#[test]
+fn timings_go_to_stderr_and_leave_the_report_unchanged() {
+    let demo = snapshot("demo");
+    let dir = demo.to_str().unwrap();
+    let plain = snapaudit(&["scan", dir, "--format", "json"]);
+    let timed = snapaudit(&["scan", dir, "--format", "json", "--timings"]);
+    assert_eq!(plain.stdout, timed.stdout);
+    let line = timed
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("timings: "))
+        .unwrap();
+    for phase in ["read ", "tables ", "views ", "rules ", "report ", "total "] {
+        assert!(line.contains(phase), "{line}");
+    }
+    assert!(!plain.stderr.contains("timings: "));
+}
