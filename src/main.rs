@@ -281,13 +281,9 @@ fn load(paths: &[PathBuf]) -> Result<(Evidence, Tables)> {
 /// `scan`: the report goes to stdout, diagnostics included; exit 2 on errors, 1 on findings at
 /// or above `--fail-on`. An unknown `--rule` or a bad `--param` stops before any evidence is read.
 fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let (pack, mut errors) = match rules::load(&args.rules) {
-        Ok(pack) => (
-            rules::configure(pack, &args.only, &args.params)?,
-            Vec::new(),
-        ),
-        Err(errors) => (Vec::new(), errors),
-    };
+    // A broken rule file is an error in the report; every other rule still runs.
+    let (pack, mut errors) = rules::load(&args.rules);
+    let pack = rules::configure(pack, &args.only, &args.params)?;
     let mut timings = Timings::default();
     let mut evidence = evidence::scan(&args.paths);
     timings.lap("read");
@@ -419,10 +415,13 @@ fn diff(args: DiffArgs, out: &mut dyn Write) -> Result<Outcome> {
 
 /// The rule pack; its load errors, one per line, as one error.
 fn load_pack(folders: &[PathBuf]) -> Result<Vec<rules::Rule>> {
-    rules::load(folders).map_err(|errors| {
+    let (pack, errors) = rules::load(folders);
+    if errors.is_empty() {
+        Ok(pack)
+    } else {
         let lines: Vec<String> = errors.iter().map(Diagnostic::to_string).collect();
-        anyhow!(lines.join("\n"))
-    })
+        Err(anyhow!(lines.join("\n")))
+    }
 }
 
 /// `rules`: the rule pack as a table, JSON or the Markdown catalog.

@@ -342,6 +342,29 @@ fn a_broken_rule_is_an_error_naming_file_and_position() {
 }
 
 #[test]
+fn one_broken_rule_file_does_not_disable_the_others() {
+    let dir = scratch("one-broken-rule");
+    let broken = USER_RULE.replace("select(.launch_type != ", "select(.launch_type != )");
+    std::fs::write(dir.join("ORG.1.toml"), broken).unwrap();
+    std::fs::write(dir.join("ORG.2.toml"), [0xff_u8, 0xfe, 0x00, 0x41]).unwrap();
+    let duplicate = USER_RULE.replace("id = \"ORG.1\"", "id = \"ECS.2\"");
+    std::fs::write(dir.join("ECS.2.toml"), duplicate).unwrap();
+    let (code, report) = scan_json(&[&snapshot("demo")], &["--rules", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "errors in the report");
+    let errors = report["errors"].to_string();
+    for named in ["ORG.1.toml", "ORG.2.toml", "ECS.2.toml"] {
+        assert!(errors.contains(named), "{named} not named in {errors}");
+    }
+    assert_eq!(report["summary"]["complete"], false);
+    let fired: std::collections::BTreeSet<&str> = (report["findings"].as_array().unwrap().iter())
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    for builtin in ["ECS.2", "SA.ECS.1", "EC2.13", "SA.NET.1"] {
+        assert!(fired.contains(builtin), "{builtin} still runs: {fired:?}");
+    }
+}
+
+#[test]
 fn rules_cannot_read_the_environment_or_files() {
     for (query, what) in [
         ("env.HOME", "env"),

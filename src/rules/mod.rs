@@ -205,8 +205,10 @@ fn query_line(text: &str, query: &toml::Spanned<String>) -> usize {
     }
 }
 
-/// The rule pack: built-in rules plus those in `extra_dirs`; ids must be unique.
-pub fn load(extra_dirs: &[impl AsRef<Path>]) -> Result<Vec<Rule>, Vec<Diagnostic>> {
+/// The rule pack: built-in rules plus those in `extra_dirs`, loaded one by one. A rule file that
+/// cannot be read, compiled or checked (or repeats an id) is an error naming it; every other rule
+/// is still returned.
+pub fn load(extra_dirs: &[impl AsRef<Path>]) -> (Vec<Rule>, Vec<Diagnostic>) {
     let mut sources: Vec<(String, String)> = BUILTIN_RULES
         .iter()
         .map(|(p, t)| (p.to_string(), t.to_string()))
@@ -238,12 +240,14 @@ pub fn load(extra_dirs: &[impl AsRef<Path>]) -> Result<Vec<Rule>, Vec<Diagnostic
         }
     }
     let mut rules: Vec<Rule> = Vec::new();
-    let schemas = check::Schemas::of_tables().map_err(|e| {
-        vec![Diagnostic::file(
-            "queries",
-            format!("cannot build the tables: {e:#}"),
-        )]
-    })?;
+    let schemas = match check::Schemas::of_tables() {
+        Ok(schemas) => schemas,
+        Err(e) => {
+            let message = format!("cannot build the tables: {e:#}");
+            errors.push(Diagnostic::file("queries", message));
+            return (rules, errors);
+        }
+    };
     for (path, text) in &sources {
         let rule = match compile_rule(path, text) {
             Ok(rule) => rule,
@@ -265,11 +269,7 @@ pub fn load(extra_dirs: &[impl AsRef<Path>]) -> Result<Vec<Rule>, Vec<Diagnostic
         errors.extend(problems.into_iter().map(|p| Diagnostic::file(path, p)));
     }
     rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
-    if errors.is_empty() {
-        Ok(rules)
-    } else {
-        Err(errors)
-    }
+    (rules, errors)
 }
 
 /// Narrows the pack to the `only` ids (every rule when empty) after applying the `params`
