@@ -508,3 +508,60 @@ fn timings_go_to_stderr_and_leave_the_report_unchanged() {
     }
     assert!(!plain.stderr.contains("timings: "));
 }
+
+/// A user rule over `eni_exposure` that fires on every row it is handed.
+const EVERY_ROW: &str = r#"id = "ORG.9"
+title = "Every interface"
+severity = "info"
+table = "eni_exposure"
+resource_type = "AwsEc2NetworkInterface"
+resource = "network_interface_id"
+description = "Test rule."
+remediation = "None."
+query = '''
+"\(.network_interface_id) is \(.reachable)"
+'''
+"#;
+
+#[test]
+fn a_rule_sees_only_the_rows_its_where_table_admits() {
+    let demo = snapshot("demo");
+    let dir = demo.to_str().unwrap();
+    let count = |filter: &str| {
+        let run = snapaudit(&["query", dir, "--table", "eni_exposure", filter]);
+        run.stdout.lines().count()
+    };
+    let fired = |rule: &str| {
+        let rules = scratch(&format!("where-{}", rule.len()));
+        std::fs::write(rules.join("ORG.9.toml"), rule).unwrap();
+        let extra = ["--rules", rules.to_str().unwrap(), "--rule", "ORG.9"];
+        let (_, report) = scan_json(&[&demo], &extra);
+        report["findings"].as_array().unwrap().len()
+    };
+    let all = count(".network_interface_id");
+    let open = count("select(.reachable == \"yes\") | .network_interface_id");
+    assert!(
+        open > 0 && open < all,
+        "the demo has open and closed interfaces"
+    );
+    assert_eq!(fired(EVERY_ROW), all, "no [where]: every row");
+    let filtered = format!("{EVERY_ROW}\n[where]\nreachable = [\"yes\"]\n");
+    assert_eq!(fired(&filtered), open, "[where]: only the rows it admits");
+    let unknown = format!("{EVERY_ROW}\n[where]\nno_such_column = [1]\n");
+    let rules = scratch("where-unknown");
+    std::fs::write(rules.join("ORG.9.toml"), unknown).unwrap();
+    let run = snapaudit(&[
+        "scan",
+        dir,
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.contains("`[where]` names `no_such_column`"),
+        "{}",
+        run.stdout
+    );
+}

@@ -57,6 +57,14 @@ pub fn problems(rule: &Rule, schemas: &Schemas) -> Vec<String> {
         )),
         Some(_) => {}
     }
+    for column in meta.rows_where.keys() {
+        if (schemas.0.get(meta.table.as_str())).is_some_and(|c| !c.contains(column)) {
+            problems.push(format!(
+                "rule {}: `[where]` names `{column}`, which is not a column of table `{}`",
+                meta.id, meta.table
+            ));
+        }
+    }
     for kind in &meta.requires {
         if !Kind::ALL.iter().any(|k| k.command() == kind) {
             let known: Vec<&str> = Kind::ALL.iter().map(|k| k.command()).collect();

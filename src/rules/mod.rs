@@ -4,6 +4,7 @@
 pub mod check;
 pub mod fix;
 pub mod jq;
+pub mod rows;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,6 +16,7 @@ use serde_json::Value;
 
 use crate::evidence::Diagnostic;
 use crate::tables::Tables;
+use rows::RowFilter;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -67,6 +69,10 @@ pub struct RuleMeta {
     pub severity: Severity,
     /// The table whose rows the query reads.
     pub table: String,
+    /// The rows it can fire on: column → the values the row must hold (`[where]`; none: every
+    /// row). Rows no rule of a table wants are never handed to jq.
+    #[serde(default, rename = "where")]
+    pub rows_where: BTreeMap<String, Vec<Value>>,
     /// The evidence kinds its findings rest on, as AWS CLI commands (`Kind::command`): without
     /// one of them in an export, a finding's absence proves nothing (`snapaudit diff`).
     #[serde(default)]
@@ -343,36 +349,15 @@ pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
                 continue;
             }
         };
+        let filters: Vec<RowFilter> = rules
+            .iter()
+            .map(|r| RowFilter::new(&r.meta.rows_where))
+            .collect();
         let results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = (0..height)
             .into_par_iter()
             .map_init(
                 || rules.iter().map(|r| r.params()).collect::<Vec<_>>(),
-                |params, i| {
-                    let mut found = Vec::new();
-                    let mut errs = Vec::new();
-                    let row = match tables.row(table, i) {
-                        Ok(row) => row,
-                        Err(e) => return (found, vec![Diagnostic::file(table, e.to_string())]),
-                    };
-                    let input = match jq::to_val(&row) {
-                        Ok(v) => v,
-                        Err(e) => return (found, vec![Diagnostic::file(table, e.to_string())]),
-                    };
-                    for (rule, params) in rules.iter().zip(params.iter()) {
-                        match rule_on_row(rule, &row, input.clone(), params) {
-                            Ok(mut f) => found.append(&mut f),
-                            Err(e) => errs.push(Diagnostic::file(
-                                &rule.path,
-                                format!(
-                                    "rule {} failed on {table} row {}: {e:#}",
-                                    rule.meta.id,
-                                    row.get(&rule.meta.resource).unwrap_or(&Value::Null)
-                                ),
-                            )),
-                        }
-                    }
-                    (found, errs)
-                },
+                |params, i| rules_on_row(tables, table, i, &rules, &filters, params),
             )
             .collect();
         for (mut f, mut e) in results {
@@ -387,6 +372,59 @@ pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
 }
 
 /// The findings one rule emits for one row.
+/// Runs every rule of `table` that wants row `i` on it; the row is converted for jq only when
+/// one does.
+fn rules_on_row(
+    tables: &Tables,
+    table: &str,
+    i: usize,
+    rules: &[&Rule],
+    filters: &[RowFilter],
+    params: &[jaq_json::Val],
+) -> (Vec<Finding>, Vec<Diagnostic>) {
+    let mut found = Vec::new();
+    let mut errs = Vec::new();
+    let fail = |e: anyhow::Error| (Vec::new(), vec![Diagnostic::file(table, e.to_string())]);
+    let df = match tables.get(table) {
+        Ok(df) => df,
+        Err(e) => return fail(e),
+    };
+    let mut wanted = Vec::new();
+    for (k, filter) in filters.iter().enumerate() {
+        match filter.wants(df, i) {
+            Ok(true) => wanted.push(k),
+            Ok(false) => {}
+            Err(e) => return fail(e),
+        }
+    }
+    if wanted.is_empty() {
+        return (found, errs);
+    }
+    let row = match tables.row(table, i) {
+        Ok(row) => row,
+        Err(e) => return fail(e),
+    };
+    let input = match jq::to_val(&row) {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    for k in wanted {
+        let rule = rules[k];
+        match rule_on_row(rule, &row, input.clone(), &params[k]) {
+            Ok(mut f) => found.append(&mut f),
+            Err(e) => errs.push(Diagnostic::file(
+                &rule.path,
+                format!(
+                    "rule {} failed on {table} row {}: {e:#}",
+                    rule.meta.id,
+                    row.get(&rule.meta.resource).unwrap_or(&Value::Null)
+                ),
+            )),
+        }
+    }
+    (found, errs)
+}
+
 pub(crate) fn rule_on_row(
     rule: &Rule,
     row: &Value,
@@ -483,6 +521,13 @@ pub fn catalog(rules: &[Rule]) -> String {
             md += "\n### Compliance\n\n";
             for (framework, controls) in &m.compliance {
                 md += &format!("- {framework}: {}\n", controls.join(", "));
+            }
+        }
+        if !m.rows_where.is_empty() {
+            md += "\n### Rows\n\n";
+            for (column, values) in &m.rows_where {
+                let values: Vec<String> = values.iter().map(ToString::to_string).collect();
+                md += &format!("- `{column}` in {}\n", values.join(", "));
             }
         }
         if !m.params.is_empty() {

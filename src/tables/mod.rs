@@ -205,7 +205,8 @@ impl Tables {
 }
 
 /// A polars value as JSON.
-fn any_to_json(v: AnyValue) -> Value {
+/// A polars value as JSON (strings, numbers, booleans, lists; anything else as its text).
+pub fn any_to_json(v: AnyValue) -> Value {
     match v {
         AnyValue::Null => Value::Null,
         AnyValue::Boolean(b) => Value::Bool(b),

@@ -151,6 +151,9 @@ fn frame(rows: &[Row], network: &Network) -> Result<DataFrame> {
         .list("security_groups", |r| {
             r.eni.groups.iter().map(String::as_str)
         })
+        .bool("has_public_address", |r| {
+            Some(!r.eni.public_ips.is_empty() || !r.eni.ipv6.is_empty())
+        })
         .str("reachable", |r| Some(r.reachable[0]))
         .str("reachable_v4", |r| Some(r.reachable[1]))
         .str("reachable_v6", |r| Some(r.reachable[2]))
