@@ -228,15 +228,22 @@ fn the_demo_script_names_the_real_ids_and_passes_bash_and_shellcheck() {
     check_script("demo", &script);
 }
 
+/// The revoke, by its permission, of tcp `port` from 0.0.0.0/0 in group `group` of eu-west-1.
+fn revoke_world_tcp(group: &str, port: u16) -> String {
+    format!(
+        "aws ec2 revoke-security-group-ingress --group-id '{group}' --ip-permissions \
+         '[{{\"IpProtocol\":\"tcp\",\"FromPort\":{port},\"ToPort\":{port},\
+         \"IpRanges\":[{{\"CidrIp\":\"0.0.0.0/0\"}}]}}]' --region 'eu-west-1'"
+    )
+}
+
 #[test]
 fn a_group_finding_revokes_exactly_the_offending_permission() {
     let all = actions(&snapshot("demo"), &["--rule", "EC2.13"]);
     let group = action(&all, "EC2.13", "sg-05b53eeb660f1dcab");
     assert_eq!(
         text(group, "commands"),
-        "aws ec2 revoke-security-group-ingress --group-id 'sg-05b53eeb660f1dcab' --ip-permissions \
-         '[{\"IpProtocol\":\"tcp\",\"FromPort\":22,\"ToPort\":22,\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]}]' \
-         --region 'eu-west-1'"
+        revoke_world_tcp("sg-05b53eeb660f1dcab", 22)
     );
     let terraform = group["terraform"].as_str().unwrap();
     assert!(terraform.contains("aws_vpc_security_group_ingress_rule"));
@@ -393,9 +400,7 @@ fn a_group_without_rule_ids_keeps_its_ip_permissions_beside_one_with_them() {
     let bare = action(&all, "EC2.14", "sg-0b22noids00000002");
     assert_eq!(
         text(bare, "commands"),
-        "aws ec2 revoke-security-group-ingress --group-id 'sg-0b22noids00000002' --ip-permissions \
-         '[{\"IpProtocol\":\"tcp\",\"FromPort\":3389,\"ToPort\":3389,\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]}]' \
-         --region 'eu-west-1'"
+        revoke_world_tcp("sg-0b22noids00000002", 3389)
     );
     assert!(
         text(bare, "warnings").contains("describe-security-group-rules is not in the evidence")
