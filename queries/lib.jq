@@ -109,20 +109,51 @@ def ip_permission_filters:
     (if .from_port != null then "Name=ip-permission.from-port,Values=\(.from_port)", "Name=ip-permission.to-port,Values=\(.to_port)" else empty end),
     (if .source_type == "cidr_ipv6" then "Name=ip-permission.ipv6-cidr,Values=\(.source)" else "Name=ip-permission.cidr,Values=\(.source)" end) ];
 
+# The sgr- id of a security_groups `inbound` entry of group $g among $ids (security_group_rule_ids
+# rows; null or [] when the evidence has none): the inbound rule with the same protocol, ports and
+# source (for all traffic, whatever ports it prints: -1 here, none in describe-security-groups);
+# null when there is none.
+def ingress_rule_id($g; $ids):
+  . as $perm
+  | [($ids // [])[]
+     | select(.group_id == $g and .direction == "inbound" and .protocol == $perm.protocol and .source == $perm.source
+              and ($perm.protocol == "all" or (.from_port == $perm.from_port and .to_port == $perm.to_port)))
+     | .rule_id][0];
+
+# An aws_vpc_security_group_ingress_rule resource named $name for an `inbound` entry of group $g.
+def tf_ingress_rule($g; $name):
+  "resource \"aws_vpc_security_group_ingress_rule\" \"\($name | tf_name)\" {\n"
+  + "  security_group_id = \($g | hcl)\n"
+  + "  ip_protocol       = \(if .protocol == "all" then "-1" else .protocol end | hcl)\n"
+  + (if .from_port != null then "  from_port         = \(.from_port)\n  to_port           = \(.to_port)\n" else "" end)
+  + "  \(if .source_type == "cidr_ipv6" then "cidr_ipv6" else "cidr_ipv4" end)         = \(.source | hcl)\n}\n";
+
+# Every line of the text commented out with "# ".
+def commented: split("\n") | map(select(. != "") | "# " + .) | join("\n") + "\n";
+
 # The fix of ingress entries $perms (security_groups `inbound` entries) of group $g in region $r:
-# revoke exactly those permissions.
-def revoke_ingress($g; $r; $perms):
-  {
-    commands: [$perms[] | "aws ec2 revoke-security-group-ingress --group-id \($g | shq) --ip-permissions \([ip_permission] | tojson | shq) --region \($r | shq)"],
-    warnings: ["check first that nothing legitimate relies on \($perms | map("\(port_label) from \(.source)") | unique | join(", ")); describe-security-group-rules is not in the evidence, so the rules are named by their permission, not their sgr- id"],
-    verify: [$perms[] | "aws ec2 describe-security-groups --group-ids \($g | shq) --region \($r | shq) --filters \(ip_permission_filters | map(shq) | join(" ")) --query 'SecurityGroups[].GroupId' --output text   # expect no output"],
-    terraform: (tf_import("aws_security_group"; $g)
-      + ($perms | map(
-          "# remove this rule from the configuration (a standalone aws_vpc_security_group_ingress_rule, or the matching ingress block of aws_security_group.\($g | tf_name)); its sgr- id is not in the evidence:\n"
-          + "#   aws ec2 describe-security-group-rules --filters Name=group-id,Values=\($g) --region \($r)\n"
-          + "# resource \"aws_vpc_security_group_ingress_rule\" \"\("\($g)_\(port_label)_\(.source)" | tf_name)\" {\n"
-          + "#   security_group_id = \($g | hcl)\n"
-          + "#   ip_protocol       = \(if .protocol == "all" then "-1" else .protocol end | hcl)\n"
-          + (if .from_port != null then "#   from_port         = \(.from_port)\n#   to_port           = \(.to_port)\n" else "" end)
-          + "#   \(if .source_type == "cidr_ipv6" then "cidr_ipv6" else "cidr_ipv4" end)         = \(.source | hcl)\n# }\n") | join("")))
-  };
+# revoke exactly those permissions, by their sgr- ids when $ids (security_group_rule_ids rows)
+# holds one for every entry, else by their --ip-permissions.
+def revoke_ingress($g; $r; $perms; $ids):
+  [$perms[] | ingress_rule_id($g; $ids)] as $rule_ids
+  | ($perms | map("\(port_label) from \(.source)") | unique | join(", ")) as $what
+  | if all($rule_ids[]; . != null) then
+      {
+        commands: [$rule_ids[] | "aws ec2 revoke-security-group-ingress --group-id \($g | shq) --security-group-rule-ids \(shq) --region \($r | shq)"],
+        warnings: ["check first that nothing legitimate relies on \($what) (\($rule_ids | join(", ")))"],
+        terraform: ([$perms, $rule_ids] | transpose | map(. as [$perm, $id]
+          | "# apply to bring the rule under Terraform, then delete both blocks: the next apply revokes it\n"
+            + tf_import("aws_vpc_security_group_ingress_rule"; $id) + ($perm | tf_ingress_rule($g; $id))) | join(""))
+      }
+    else
+      {
+        commands: [$perms[] | "aws ec2 revoke-security-group-ingress --group-id \($g | shq) --ip-permissions \([ip_permission] | tojson | shq) --region \($r | shq)"],
+        warnings: ["check first that nothing legitimate relies on \($what); describe-security-group-rules is not in the evidence, so the rules are named by their permission, not their sgr- id"],
+        terraform: (tf_import("aws_security_group"; $g)
+          + ($perms | map(
+              "# remove this rule from the configuration (a standalone aws_vpc_security_group_ingress_rule, or the matching ingress block of aws_security_group.\($g | tf_name)); its sgr- id is not in the evidence:\n"
+              + "#   aws ec2 describe-security-group-rules --filters Name=group-id,Values=\($g) --region \($r)\n"
+              + (tf_ingress_rule($g; "\($g)_\(port_label)_\(.source)") | commented)) | join("")))
+      }
+    end
+  + {verify: [$perms[] | "aws ec2 describe-security-groups --group-ids \($g | shq) --region \($r | shq) --filters \(ip_permission_filters | map(shq) | join(" ")) --query 'SecurityGroups[].GroupId' --output text   # expect no output"]};

@@ -357,6 +357,41 @@ fn nat_gateways_and_vpc_endpoints_are_read_with_account_and_region() {
     }
 }
 
+#[test]
+fn security_group_rules_are_read_with_account_region_and_their_group() {
+    let fixture = common::root().join("tests/fixtures/remediate-sgr");
+    let mut ev = scan(&[snapshot("demo"), fixture]);
+    assert!(ev.errors.is_empty(), "{:?}", ev.errors);
+    assert_eq!(ev.records.security_group_rules.len(), 7);
+    let tables = Tables::build(&mut ev).unwrap();
+    let rows = rows(&tables, "security_group_rule_ids");
+    for row in &rows {
+        assert_eq!(row["account"], "111122223333", "{row}");
+        assert_eq!(
+            row["region"], "eu-west-1",
+            "the region of the group's VPC: {row}"
+        );
+        assert_eq!(row["evidence"].as_array().unwrap().len(), 1, "{row}");
+    }
+    let rule = |id: &str| rows.iter().find(|r| r["rule_id"] == id).unwrap();
+    let all = rule("sgr-0legacyall000004");
+    assert_eq!(
+        (&all["group_id"], &all["direction"], &all["protocol"]),
+        (
+            &"sg-0a11open000000001".into(),
+            &"inbound".into(),
+            &"all".into()
+        )
+    );
+    assert_eq!(rule("sgr-0bastionout00002")["direction"], "outbound");
+    assert_eq!(rule("sgr-0legacyrdp6000006")["source"], "::/0");
+    assert_eq!(
+        rule("sgr-0webfromweb00007")["source"],
+        "sg-043d2ffe47dc0871a",
+        "a group as the source"
+    );
+}
+
 /// `text` encoded as UTF-16 or UTF-32, little- or big-endian, with or without a byte-order mark.
 fn encode_wide(text: &str, unit: usize, big_endian: bool, bom: bool) -> Vec<u8> {
     let marked: String = bom

@@ -14,6 +14,14 @@ fn fixture() -> PathBuf {
     root().join("tests/fixtures/remediate")
 }
 
+/// The fixture that adds a describe-security-group-rules export and two groups to the demo.
+fn rule_ids_fixture() -> String {
+    root()
+        .join("tests/fixtures/remediate-sgr")
+        .display()
+        .to_string()
+}
+
 /// `remediate` of `path` with extra arguments; it must succeed.
 fn remediate(path: &Path, extra: &[&str]) -> String {
     let shown = path.display().to_string();
@@ -24,10 +32,10 @@ fn remediate(path: &Path, extra: &[&str]) -> String {
     run.stdout
 }
 
-/// The JSON actions of `path`, optionally for one rule.
-fn actions(path: &Path, rule: &[&str]) -> Vec<Value> {
+/// The JSON actions of `path`, with extra arguments (more paths, `--rule ID`).
+fn actions(path: &Path, more: &[&str]) -> Vec<Value> {
     let mut extra = vec!["--format", "json"];
-    extra.extend(rule);
+    extra.extend(more);
     let out: Value = serde_json::from_str(&remediate(path, &extra)).unwrap();
     out["actions"].as_array().unwrap().clone()
 }
@@ -220,15 +228,22 @@ fn the_demo_script_names_the_real_ids_and_passes_bash_and_shellcheck() {
     check_script("demo", &script);
 }
 
+/// The revoke, by its permission, of tcp `port` from 0.0.0.0/0 in group `group` of eu-west-1.
+fn revoke_world_tcp(group: &str, port: u16) -> String {
+    format!(
+        "aws ec2 revoke-security-group-ingress --group-id '{group}' --ip-permissions \
+         '[{{\"IpProtocol\":\"tcp\",\"FromPort\":{port},\"ToPort\":{port},\
+         \"IpRanges\":[{{\"CidrIp\":\"0.0.0.0/0\"}}]}}]' --region 'eu-west-1'"
+    )
+}
+
 #[test]
 fn a_group_finding_revokes_exactly_the_offending_permission() {
     let all = actions(&snapshot("demo"), &["--rule", "EC2.13"]);
     let group = action(&all, "EC2.13", "sg-05b53eeb660f1dcab");
     assert_eq!(
         text(group, "commands"),
-        "aws ec2 revoke-security-group-ingress --group-id 'sg-05b53eeb660f1dcab' --ip-permissions \
-         '[{\"IpProtocol\":\"tcp\",\"FromPort\":22,\"ToPort\":22,\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]}]' \
-         --region 'eu-west-1'"
+        revoke_world_tcp("sg-05b53eeb660f1dcab", 22)
     );
     let terraform = group["terraform"].as_str().unwrap();
     assert!(terraform.contains("aws_vpc_security_group_ingress_rule"));
@@ -344,4 +359,68 @@ fn json_actions_follow_the_contract_and_every_format_is_deterministic() {
         let first = remediate(&snapshot("demo"), &["--format", format]);
         assert_eq!(first, remediate(&snapshot("demo"), &["--format", format]));
     }
+}
+
+#[test]
+fn a_group_with_rule_ids_is_revoked_by_exactly_the_matching_ids() {
+    let ids = rule_ids_fixture();
+    let all = actions(&snapshot("demo"), &[&ids]);
+    let bastion = action(&all, "EC2.13", "sg-05b53eeb660f1dcab");
+    assert_eq!(
+        text(bastion, "commands"),
+        "aws ec2 revoke-security-group-ingress --group-id 'sg-05b53eeb660f1dcab' \
+         --security-group-rule-ids 'sgr-0bastion22000001' --region 'eu-west-1'"
+    );
+    assert!(!text(bastion, "warnings").contains("not in the evidence"));
+    let terraform = bastion["terraform"].as_str().unwrap();
+    assert!(
+        terraform.contains(
+            "import {\n  to = aws_vpc_security_group_ingress_rule.sgr_0bastion22000001\n  \
+             id = \"sgr-0bastion22000001\"\n}\n"
+        ),
+        "{terraform}"
+    );
+    // All traffic (ports -1 in describe-security-group-rules, none in describe-security-groups)
+    // and tcp 3389 from ::/0; neither the 10.20.0.0/16 rule nor the outbound one.
+    let legacy = action(&all, "EC2.19", "sg-0a11open000000001");
+    let revoke = "aws ec2 revoke-security-group-ingress --group-id 'sg-0a11open000000001'";
+    assert_eq!(
+        text(legacy, "commands"),
+        format!(
+            "{revoke} --security-group-rule-ids 'sgr-0legacyall000004' --region 'eu-west-1'\n\
+             {revoke} --security-group-rule-ids 'sgr-0legacyrdp6000006' --region 'eu-west-1'"
+        )
+    );
+}
+
+#[test]
+fn a_group_without_rule_ids_keeps_its_ip_permissions_beside_one_with_them() {
+    let ids = rule_ids_fixture();
+    let all = actions(&snapshot("demo"), &[&ids, "--rule", "EC2.14"]);
+    let bare = action(&all, "EC2.14", "sg-0b22noids00000002");
+    assert_eq!(
+        text(bare, "commands"),
+        revoke_world_tcp("sg-0b22noids00000002", 3389)
+    );
+    assert!(
+        text(bare, "warnings").contains("describe-security-group-rules is not in the evidence")
+    );
+    let legacy = action(&all, "EC2.14", "sg-0a11open000000001");
+    assert!(text(legacy, "commands").contains("--security-group-rule-ids"));
+}
+
+#[test]
+fn the_script_with_rule_ids_revokes_each_once_and_passes_bash_and_shellcheck() {
+    let ids = rule_ids_fixture();
+    let script = remediate(&snapshot("demo"), &[&ids]);
+    // EC2.13, EC2.18, EC2.19 and SA.NET.1 all revoke the bastion's sgr-0bastion22000001.
+    let revoke = "aws ec2 revoke-security-group-ingress --group-id 'sg-05b53eeb660f1dcab' \
+                  --security-group-rule-ids 'sgr-0bastion22000001' --region 'eu-west-1'";
+    let run = script.lines().filter(|l| *l == revoke).count();
+    let named = (script.lines())
+        .filter(|l| *l == format!("# Already done above: {revoke}"))
+        .count();
+    assert_eq!((run, named), (1, 3), "{script}");
+    assert!(!script.contains("--group-id 'sg-05b53eeb660f1dcab' --ip-permissions"));
+    check_script("rule_ids", &script);
 }

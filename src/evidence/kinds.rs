@@ -168,6 +168,7 @@ kinds! {
     tasks: "tasks" => Task, EcsTasks, "ecs describe-tasks";
     network_interfaces: "NetworkInterfaces" => NetworkInterface, NetworkInterfaces, "ec2 describe-network-interfaces";
     security_groups: "SecurityGroups" => SecurityGroup, SecurityGroups, "ec2 describe-security-groups";
+    security_group_rules: "SecurityGroupRules" => SecurityGroupRule, SecurityGroupRules, "ec2 describe-security-group-rules";
     network_acls: "NetworkAcls" => NetworkAcl, NetworkAcls, "ec2 describe-network-acls";
     route_tables: "RouteTables" => RouteTable, RouteTables, "ec2 describe-route-tables";
     internet_gateways: "InternetGateways" => InternetGateway, InternetGateways, "ec2 describe-internet-gateways";
@@ -247,6 +248,7 @@ record_keys! {
     Task => |r| r.task_arn.clone();
     NetworkInterface => |r| r.network_interface_id.clone();
     SecurityGroup => |r| r.group_id.clone();
+    SecurityGroupRule => |r| r.security_group_rule_id.clone();
     NetworkAcl => |r| r.network_acl_id.clone();
     RouteTable => |r| r.route_table_id.clone();
     InternetGateway => |r| r.internet_gateway_id.clone();

@@ -61,6 +61,10 @@ fn network_frames(r: &Records, scope: &Scope, files: &[EvidenceFile]) -> Result<
     let mut frames = Frames::new();
     frames.insert("security_groups", security_groups::groups(r, scope)?);
     frames.insert("security_group_rules", security_groups::rules(r, scope)?);
+    frames.insert(
+        "security_group_rule_ids",
+        security_groups::rule_ids(r, scope)?,
+    );
     frames.insert("network_acls", net::network_acls(r, scope)?);
     frames.insert("network_acl_entries", net::network_acl_entries(r, scope)?);
     frames.insert("routes", net::routes(r, scope)?);

@@ -1,6 +1,9 @@
-//! Security group tables: `security_groups` (rules nested) and `security_group_rules` (one row
-//! per permission source), and [`sg_rules`], the one walk over a group's permissions that the
-//! tables and the reachability adapter share.
+//! Security group tables: `security_groups` (rules nested), `security_group_rules` (one row
+//! per permission source), `security_group_rule_ids` (the `sgr-` ids of
+//! `describe-security-group-rules`), and [`sg_rules`], the one walk over a group's permissions
+//! that the tables and the reachability adapter share.
+
+use std::collections::HashMap;
 
 use anyhow::Result;
 use polars::prelude::*;
@@ -8,9 +11,9 @@ use serde_json::{Value, json};
 
 use super::frame::FrameBuilder;
 use super::net::{Direction, is_world, protocol_label};
-use super::scope::Scope;
+use super::scope::{Key, Scope, key};
 use super::source_ref;
-use crate::evidence::model::{IpPermission, SecurityGroup};
+use crate::evidence::model::{IpPermission, SecurityGroup, SecurityGroupRule};
 use crate::evidence::{Record, Records, Source};
 
 /// What a security group rule names as its peer.
@@ -201,5 +204,41 @@ pub fn rules(records: &Records, scope: &Scope) -> Result<DataFrame> {
         .str("description", |r| r.description)
         .bool("open_to_world", |r| Some(is_world(r.source)))
         .string("record_ref", |r| Some(source_ref(&r.at)))
+        .build()
+}
+
+/// `security_group_rule_ids`: one row per rule of `describe-security-group-rules`, with its
+/// `sgr-` id; its region is that of its group's VPC (from `describe-security-groups`).
+pub fn rule_ids(records: &Records, scope: &Scope) -> Result<DataFrame> {
+    let group_vpc: HashMap<Key, &str> = (records.security_groups.iter())
+        .filter_map(|g| {
+            let vpc = g.item.vpc_id.as_deref()?;
+            Some((key(g.item.owner_id.as_deref(), &g.item.group_id), vpc))
+        })
+        .collect();
+    let region = |rule: &SecurityGroupRule| {
+        let account = rule.group_owner_id.as_deref();
+        let group = rule.group_id.as_deref()?;
+        scope.region(account, group_vpc.get(&key(account, group)).copied())
+    };
+    FrameBuilder::new(&records.security_group_rules)
+        .str("account", |r| r.item.group_owner_id.as_deref())
+        .str("region", |r| region(&r.item))
+        .str("group_id", |r| r.item.group_id.as_deref())
+        .str("rule_id", |r| Some(&r.item.security_group_rule_id))
+        .str("direction", |r| {
+            let direction = |egress| match egress {
+                true => Direction::Outbound,
+                false => Direction::Inbound,
+            };
+            r.item.is_egress.map(|egress| direction(egress).as_str())
+        })
+        .string("protocol", |r| {
+            r.item.ip_protocol.as_deref().map(protocol_label)
+        })
+        .int("from_port", |r| r.item.from_port.map(i64::from))
+        .int("to_port", |r| r.item.to_port.map(i64::from))
+        .str("source", |r| r.item.peer())
+        .string("record_ref", |r| Some(source_ref(&r.source)))
         .build()
 }

@@ -2,9 +2,8 @@
 //! unknown fields are ignored and every field that AWS may omit is optional.
 //!
 //! `ecs` holds the ECS records, `ec2` network interfaces, instances, addresses, subnets, VPCs,
-//! prefix lists and flow logs, `vpc` security groups, network ACLs, route tables and gateways,
-//! `gateways` NAT gateways and VPC endpoints;
-//! all are re-exported here.
+//! prefix lists and flow logs, `vpc` security groups and their rules, network ACLs, route tables
+//! and gateways, `gateways` NAT gateways and VPC endpoints; all are re-exported here.
 
 mod ec2;
 mod ecs;

@@ -1,4 +1,5 @@
-//! VPC network records: security groups, network ACLs, route tables and internet gateways.
+//! VPC network records: security groups and their rules, network ACLs, route tables and
+//! internet gateways.
 
 use serde::Deserialize;
 
@@ -107,6 +108,56 @@ pub struct GroupPair {
     pub user_id: Option<String>,
     /// Description.
     pub description: Option<String>,
+}
+
+/// One security group rule from `describe-security-group-rules`: a single source of a single
+/// permission, with the `sgr-` id that `revoke-security-group-ingress` accepts.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecurityGroupRule {
+    /// Rule id (`sgr-…`).
+    pub security_group_rule_id: String,
+    /// The group the rule belongs to.
+    pub group_id: Option<String>,
+    /// The group's account.
+    pub group_owner_id: Option<String>,
+    /// Whether the rule is outbound.
+    pub is_egress: Option<bool>,
+    /// `tcp`, `udp`, `icmp`, `icmpv6`, `-1` or a protocol number.
+    pub ip_protocol: Option<String>,
+    /// First port (ICMP: type; -1 for all traffic).
+    pub from_port: Option<i32>,
+    /// Last port (ICMP: code; -1 for all traffic).
+    pub to_port: Option<i32>,
+    /// IPv4 source or destination.
+    pub cidr_ipv4: Option<String>,
+    /// IPv6 source or destination.
+    pub cidr_ipv6: Option<String>,
+    /// Prefix list source or destination.
+    pub prefix_list_id: Option<String>,
+    /// Security group source or destination.
+    pub referenced_group_info: Option<ReferencedGroup>,
+    /// Description.
+    pub description: Option<String>,
+}
+
+impl SecurityGroupRule {
+    /// The CIDR, prefix list id or group id the rule names as its peer.
+    pub fn peer(&self) -> Option<&str> {
+        let group = self.referenced_group_info.as_ref();
+        (self.cidr_ipv4.as_deref())
+            .or(self.cidr_ipv6.as_deref())
+            .or(self.prefix_list_id.as_deref())
+            .or(group.and_then(|g| g.group_id.as_deref()))
+    }
+}
+
+/// The security group a rule names as its peer.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReferencedGroup {
+    /// Group id.
+    pub group_id: Option<String>,
 }
 
 /// One network ACL from `describe-network-acls`.
