@@ -7,23 +7,9 @@ use ipnet::{IpNet, Ipv4Net};
 use proptest::prelude::*;
 use snapaudit::reach::{
     AddrSet, Evaluation, Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Protocol, Query,
-    Reachable, RecordId, Route, RouteDest, RouteTable, SecurityGroup, SgPermission, SgSource,
-    Sources, evaluate, evaluate_target,
+    Reachable, RecordId, Route, RouteDest, RouteTable, SPECIAL_V4, SecurityGroup, SgPermission,
+    SgSource, Sources, evaluate, evaluate_target,
 };
-
-const SPECIAL: [&str; 11] = [
-    "0.0.0.0/8",
-    "10.0.0.0/8",
-    "100.64.0.0/10",
-    "127.0.0.0/8",
-    "169.254.0.0/16",
-    "172.16.0.0/12",
-    "192.0.0.0/24",
-    "192.168.0.0/16",
-    "198.18.0.0/15",
-    "224.0.0.0/4",
-    "240.0.0.0/4",
-];
 
 /// Random CIDRs clustered on a few first octets so that rules overlap.
 fn cidr() -> impl Strategy<Value = Ipv4Net> {
@@ -168,8 +154,9 @@ fn contains(net: &IpNet, a: u32) -> bool {
     net.contains(&IpAddr::V4(Ipv4Addr::from(a)))
 }
 
+/// The brute force's notion of an internet source: outside the special-purpose ranges.
 fn is_internet(a: u32) -> bool {
-    !SPECIAL
+    !SPECIAL_V4
         .iter()
         .any(|s| contains(&s.parse::<IpNet>().unwrap(), a))
 }

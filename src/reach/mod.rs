@@ -31,7 +31,7 @@ pub use model::{
     Evaluation, Exposure, Hop, Igw, Interface, Nacl, NaclEntry, PortRange, Query, Reachable, Route,
     RouteDest, RouteTable, SecurityGroup, SgPermission, SgSource, Sources, Verdict,
 };
-pub use ranges::{AddrSet, IpVersion};
+pub use ranges::{AddrSet, IpVersion, SPECIAL_V4};
 pub use text::{describe_ports, describe_sources};
 pub use vocab::{HopKind, Protocol, RecordId};
 

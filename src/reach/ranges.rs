@@ -52,7 +52,7 @@ impl IpVersion {
 /// The documentation ranges of RFC 5737 (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) are
 /// deliberately *not* listed: exports and examples use them to stand for public (partner) ranges,
 /// and a rule admitting them must be reported as an exposure, not as a closed path.
-const SPECIAL_V4: [&str; 11] = [
+pub const SPECIAL_V4: [&str; 11] = [
     "0.0.0.0/8",
     "10.0.0.0/8",
     "100.64.0.0/10",

@@ -7,7 +7,7 @@ use polars::prelude::*;
 use super::frame::{FrameBuilder, children};
 use super::source_ref;
 use crate::evidence::model::{LoadBalancerLink, NetworkConfiguration};
-use crate::evidence::{Records, arn_scope};
+use crate::evidence::{Record, Records, arn_scope};
 
 /// The last `/`-separated segment of an ARN or id.
 pub(crate) fn last_segment(s: &str) -> &str {
@@ -27,7 +27,7 @@ fn assign(nc: &Option<NetworkConfiguration>) -> Option<&str> {
 /// `ecs_services`: one row per service, with the target groups its tasks are registered with
 /// (`load_balancers`: target group or classic load balancer, container name and port).
 pub fn services(records: &Records) -> Result<DataFrame> {
-    FrameBuilder::new(&records.services)
+    let frame = FrameBuilder::new(&records.services)
         .str("account", |r| arn_scope(&r.item.service_arn).0)
         .str("region", |r| arn_scope(&r.item.service_arn).1)
         .str("cluster_arn", |r| r.item.cluster_arn.as_deref())
@@ -50,25 +50,8 @@ pub fn services(records: &Records) -> Result<DataFrame> {
                 .deployment_controller
                 .as_ref()
                 .and_then(|d| d.kind.as_deref())
-        })
-        .str("network_mode", |r| {
-            awsvpc(&r.item.network_configuration).map(|_| "awsvpc")
-        })
-        .str("assign_public_ip", |r| {
-            assign(&r.item.network_configuration)
-        })
-        .list("subnets", |r| {
-            vpc_list(&r.item.network_configuration, |a| &a.subnets)
-        })
-        .list("security_groups", |r| {
-            vpc_list(&r.item.network_configuration, |a| &a.security_groups)
-        })
-        .string("load_balancers_json", |r| {
-            load_balancers_json(&r.item.load_balancers)
-        })
-        .list("target_group_arns", |r| {
-            target_group_arns(&r.item.load_balancers)
-        })
+        });
+    launch_columns(frame, |s| &s.network_configuration, |s| &s.load_balancers)
         .int("desired_count", |r| r.item.desired_count)
         .int("running_count", |r| r.item.running_count)
         .str("created_at", |r| {
@@ -76,6 +59,32 @@ pub fn services(records: &Records) -> Result<DataFrame> {
         })
         .string("record_ref", |r| Some(source_ref(&r.source)))
         .build()
+}
+
+/// The launch configuration columns a service and a task set share: network mode,
+/// `assignPublicIp`, subnets, security groups and load balancers.
+fn launch_columns<'r, T>(
+    frame: FrameBuilder<'r, Record<T>>,
+    config: fn(&'r T) -> &'r Option<NetworkConfiguration>,
+    links: fn(&'r T) -> &'r Vec<LoadBalancerLink>,
+) -> FrameBuilder<'r, Record<T>> {
+    frame
+        .str("network_mode", move |r| {
+            awsvpc(config(&r.item)).map(|_| "awsvpc")
+        })
+        .str("assign_public_ip", move |r| assign(config(&r.item)))
+        .list("subnets", move |r| {
+            vpc_list(config(&r.item), |a| &a.subnets)
+        })
+        .list("security_groups", move |r| {
+            vpc_list(config(&r.item), |a| &a.security_groups)
+        })
+        .string("load_balancers_json", move |r| {
+            load_balancers_json(links(&r.item))
+        })
+        .list("target_group_arns", move |r| {
+            target_group_arns(links(&r.item))
+        })
 }
 
 /// A `loadBalancers[]` list as the `load_balancers_json` column (null when empty).
@@ -117,7 +126,7 @@ pub fn deployments(records: &Records) -> Result<DataFrame> {
 
 /// `ecs_task_sets`: one row per task set, with the target groups its tasks are registered with.
 pub fn task_sets(records: &Records) -> Result<DataFrame> {
-    FrameBuilder::new(&records.task_sets)
+    let frame = FrameBuilder::new(&records.task_sets)
         .str("account", |r| arn_scope(&r.item.task_set_arn).0)
         .str("region", |r| arn_scope(&r.item.task_set_arn).1)
         .str("cluster_arn", |r| r.item.cluster_arn.as_deref())
@@ -126,25 +135,8 @@ pub fn task_sets(records: &Records) -> Result<DataFrame> {
         .str("task_set_id", |r| r.item.id.as_deref())
         .str("status", |r| r.item.status.as_deref())
         .str("launch_type", |r| r.item.launch_type.as_deref())
-        .str("external_id", |r| r.item.external_id.as_deref())
-        .str("network_mode", |r| {
-            awsvpc(&r.item.network_configuration).map(|_| "awsvpc")
-        })
-        .str("assign_public_ip", |r| {
-            assign(&r.item.network_configuration)
-        })
-        .list("subnets", |r| {
-            vpc_list(&r.item.network_configuration, |a| &a.subnets)
-        })
-        .list("security_groups", |r| {
-            vpc_list(&r.item.network_configuration, |a| &a.security_groups)
-        })
-        .string("load_balancers_json", |r| {
-            load_balancers_json(&r.item.load_balancers)
-        })
-        .list("target_group_arns", |r| {
-            target_group_arns(&r.item.load_balancers)
-        })
+        .str("external_id", |r| r.item.external_id.as_deref());
+    launch_columns(frame, |t| &t.network_configuration, |t| &t.load_balancers)
         .string("record_ref", |r| Some(source_ref(&r.source)))
         .build()
 }
