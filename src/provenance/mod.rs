@@ -94,3 +94,22 @@ impl fmt::Display for Tool {
         write!(f, ")")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_line_is_the_builtin_tool() {
+        assert_eq!(Tool::builtin().to_string(), format!("snapaudit {VERSION}"));
+    }
+
+    #[test]
+    fn the_digest_is_over_path_nul_contents_nul_in_path_order() {
+        let files = [("b".to_string(), "2".to_string()), ("a".into(), "1".into())];
+        let expected = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            b"a\x001\x00b\x002\x00",
+        ));
+        assert_eq!(digest::rules_sha256(&files), expected);
+    }
+}
