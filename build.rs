@@ -1,9 +1,15 @@
 //! Embeds the rule pack: every `queries/*.toml` becomes an entry of `BUILTIN_RULES`, so adding a
 //! rule is adding a file. Also writes one test per rule (`ECS.2` → `fn ECS_2`), which
-//! `tests/rules.rs` includes, so that each rule passes or fails on its own.
+//! `tests/rules.rs` includes, so that each rule passes or fails on its own. And records which
+//! tool this is: the pack's digest (`SNAPAUDIT_RULES_SHA256`, see `src/provenance/digest.rs`)
+//! and the git commit (`SNAPAUDIT_BUILD_COMMIT`).
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::process::Command;
+
+#[path = "src/provenance/digest.rs"]
+mod digest;
 
 fn main() {
     println!("cargo:rerun-if-changed=queries");
@@ -37,4 +43,76 @@ fn main() {
     let out = std::env::var("OUT_DIR").unwrap();
     std::fs::write(Path::new(&out).join("builtin_rules.rs"), pack).unwrap();
     std::fs::write(Path::new(&out).join("rule_tests.rs"), tests).unwrap();
+    println!(
+        "cargo:rustc-env=SNAPAUDIT_RULES_SHA256={}",
+        pack_sha256(&files)
+    );
+    println!("cargo:rustc-env=SNAPAUDIT_BUILD_COMMIT={}", commit());
+}
+
+/// The digest of the embedded rule files and `queries/lib.jq`, which every query can use.
+fn pack_sha256(rule_files: &[String]) -> String {
+    let read = |path: String| {
+        let contents = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        (path, contents)
+    };
+    let pack: Vec<(String, String)> = rule_files
+        .iter()
+        .map(|f| format!("queries/{f}"))
+        .chain(["queries/lib.jq".to_string()])
+        .map(read)
+        .collect();
+    digest::rules_sha256(&pack)
+}
+
+/// The git commit of the source tree, `-dirty` when it has changes (the flag is as fresh as the
+/// last re-run: a commit, a checkout or a rule edit). Outside a git checkout of this crate (a
+/// source tarball): `SNAPAUDIT_COMMIT` if set, else `unknown`.
+fn commit() -> String {
+    println!("cargo:rerun-if-env-changed=SNAPAUDIT_COMMIT");
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+    let own_checkout =
+        git(&["rev-parse", "--show-toplevel"]).is_some_and(|top| same_dir(&top, &manifest_dir));
+    match git(&["rev-parse", "HEAD"]).filter(|_| own_checkout) {
+        Some(head) => {
+            watch_head();
+            let dirty = git(&["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
+            if dirty { format!("{head}-dirty") } else { head }
+        }
+        None => std::env::var("SNAPAUDIT_COMMIT").unwrap_or_else(|_| "unknown".into()),
+    }
+}
+
+/// Re-runs this script when HEAD moves: `HEAD` itself (a checkout) and the branch it points to
+/// (a commit), or `packed-refs` when the branch is packed. Asks git for the paths, which differ
+/// in a worktree.
+fn watch_head() {
+    let mut watched = vec!["HEAD".to_string()];
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(branch);
+        watched.push("packed-refs".into());
+    }
+    for name in watched {
+        if let Some(path) = git(&["rev-parse", "--git-path", &name])
+            && Path::new(&path).exists()
+        {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+}
+
+/// Whether two paths name the same folder.
+fn same_dir(a: &str, b: &str) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The trimmed output of a successful `git` command, run in this crate's folder.
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

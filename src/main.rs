@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use snapaudit::diff::render::DiffFormat;
 use snapaudit::diff::{Diff, Side};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
+use snapaudit::provenance::{self, Tool};
 use snapaudit::reach::{Protocol, Query};
 use snapaudit::report::reach as reach_report;
 use snapaudit::report::reach_lb;
@@ -23,7 +24,7 @@ use snapaudit::tables::Tables;
 
 /// Offline audit of AWS network exposure from exported evidence (AWS CLI JSON).
 #[derive(Parser)]
-#[command(name = "snapaudit", version, about)]
+#[command(name = "snapaudit", version = provenance::VERSION, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -300,7 +301,8 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
     errors.extend(evidence.errors.iter().cloned());
     errors.append(&mut run_errors);
     let metas = pack.into_iter().map(|r| r.meta).collect();
-    let report = Report::new(findings, &evidence, metas, errors);
+    let tool = Tool::with_rules(&args.rules);
+    let report = Report::new(tool, findings, &evidence, metas, errors);
     report.write(args.format, out)?;
     out.flush()?;
     timings.lap("report");
@@ -324,12 +326,13 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
 /// could not be used.
 fn remediate(args: RemediateArgs, out: &mut dyn Write) -> Result<Outcome> {
     let pack = rules::configure(load_pack(&[])?, &args.only, &[])?;
+    let tool = Tool::builtin();
     let (evidence, tables) = load(&args.paths)?;
     let (actions, errors) = rules::fix::actions(&pack, &tables);
     match args.format {
-        RemediateFormat::Script => remediate_report::write_script(out, &actions)?,
-        RemediateFormat::Terraform => remediate_report::write_terraform(out, &actions)?,
-        RemediateFormat::Json => write_json(out, &remediate_report::to_json(&actions)?)?,
+        RemediateFormat::Script => remediate_report::write_script(out, &tool, &actions)?,
+        RemediateFormat::Terraform => remediate_report::write_terraform(out, &tool, &actions)?,
+        RemediateFormat::Json => write_json(out, &remediate_report::to_json(&tool, &actions)?)?,
     }
     let mut outcome = Outcome::of_evidence(evidence);
     if !errors.is_empty() {
@@ -409,7 +412,8 @@ fn diff(args: DiffArgs, out: &mut dyn Write) -> Result<Outcome> {
     let old = Side::load(&args.old, &pack)?;
     let new = Side::load(&args.new, &pack)?;
     let diff = Diff::compare(&old, &new, &pack);
-    snapaudit::diff::render::write(&diff, args.format, out)?;
+    let tool = Tool::with_rules(&args.rules);
+    snapaudit::diff::render::write(&diff, &tool, args.format, out)?;
     Ok(Outcome::status(u8::from(diff.fails(args.fail_on_new))))
 }
 

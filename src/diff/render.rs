@@ -5,7 +5,10 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use serde::Serialize;
+
 use super::{Change, Diff};
+use crate::provenance::Tool;
 use crate::rules::Finding;
 
 /// Output formats of `diff`.
@@ -19,17 +22,25 @@ pub enum DiffFormat {
     Markdown,
 }
 
-/// Writes `diff` in `format`.
-pub fn write(diff: &Diff, format: DiffFormat, out: &mut dyn Write) -> Result<()> {
+/// Writes `diff` in `format`; `tool` heads the JSON document.
+pub fn write(diff: &Diff, tool: &Tool, format: DiffFormat, out: &mut dyn Write) -> Result<()> {
     match format {
         DiffFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, diff)?;
+            serde_json::to_writer_pretty(&mut *out, &Headed { tool, diff })?;
             writeln!(out)?;
         }
         DiffFormat::Table => write_table(diff, out)?,
         DiffFormat::Markdown => write_markdown(diff, out)?,
     }
     Ok(())
+}
+
+/// The JSON document: the tool that compared, then the diff's own fields.
+#[derive(Serialize)]
+struct Headed<'a> {
+    tool: &'a Tool,
+    #[serde(flatten)]
+    diff: &'a Diff,
 }
 
 /// `3 new, 1 resolved, …`: the bucket sizes on one line.

@@ -28,6 +28,11 @@ pub fn document(report: &Report) -> String {
     findings(&mut h, report);
     diagnostics(&mut h, report);
     files(&mut h, report);
+    let _ = writeln!(
+        h,
+        "<footer><p>Produced by {}.</p></footer>",
+        esc(&report.tool.to_string())
+    );
     h += "</body></html>\n";
     h
 }

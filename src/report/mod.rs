@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
+use crate::provenance::Tool;
 use crate::rules::{Finding, RuleMeta, Severity};
 
 /// Output formats of `scan`.
@@ -38,6 +39,8 @@ pub enum Format {
 /// Everything a report shows.
 #[derive(Debug, Serialize)]
 pub struct Report {
+    /// The tool and rule pack that produced it.
+    pub tool: Tool,
     /// Findings, sorted.
     pub findings: Vec<Finding>,
     /// Counts, and whether the result is complete.
@@ -58,6 +61,7 @@ pub struct Report {
 impl Report {
     /// Assembles a report; `errors` are evidence and rule errors together.
     pub fn new(
+        tool: Tool,
         findings: Vec<Finding>,
         evidence: &Evidence,
         rules: Vec<RuleMeta>,
@@ -89,6 +93,7 @@ impl Report {
             "complete": complete,
         });
         Report {
+            tool,
             findings,
             summary,
             evidence: evidence.files.clone(),
@@ -202,6 +207,7 @@ impl Report {
             s["duplicates_dropped"],
             s["rules"]
         )?;
+        writeln!(out, "{}", self.tool)?;
         for w in &self.warnings {
             writeln!(out, "warning: {w}")?;
         }

@@ -8,6 +8,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde_json::{Value, json};
 
+use crate::provenance::Tool;
 use crate::rules::fix::Action;
 
 /// What the script says before its first change.
@@ -17,7 +18,6 @@ const SCRIPT_HEADER: &str = "\
 # Review every change and its warnings before running it. Each change is followed by the
 # read-only commands that prove it worked. Afterwards, re-export the evidence and run
 # `snapaudit diff OLD NEW`: the findings fixed here should be `resolved`, with nothing `new`.
-set -euo pipefail
 ";
 
 /// What the Terraform output says before its first change.
@@ -30,8 +30,9 @@ const TERRAFORM_HEADER: &str = "\
 /// The actions as one bash script, grouped by account and region. A change another finding's
 /// fix already made (several rules flag one permission) is written once, then named as done: a
 /// second `revoke` of a removed permission would stop the script.
-pub fn write_script(out: &mut dyn Write, actions: &[Action]) -> Result<()> {
-    write!(out, "{SCRIPT_HEADER}")?;
+pub fn write_script(out: &mut dyn Write, tool: &Tool, actions: &[Action]) -> Result<()> {
+    write_header(out, SCRIPT_HEADER, tool)?;
+    writeln!(out, "set -euo pipefail")?;
     if actions.is_empty() {
         writeln!(out, "\n# No finding with a known fix.")?;
     }
@@ -57,8 +58,8 @@ pub fn write_script(out: &mut dyn Write, actions: &[Action]) -> Result<()> {
 
 /// The actions' Terraform changes, grouped by account and region; a change already written for
 /// another finding is named, not repeated (a second `import` of one id would fail).
-pub fn write_terraform(out: &mut dyn Write, actions: &[Action]) -> Result<()> {
-    write!(out, "{TERRAFORM_HEADER}")?;
+pub fn write_terraform(out: &mut dyn Write, tool: &Tool, actions: &[Action]) -> Result<()> {
+    write_header(out, TERRAFORM_HEADER, tool)?;
     let mut done: HashSet<&str> = HashSet::new();
     for_each_group(out, actions, |out, a| {
         write_heading(out, a)?;
@@ -72,9 +73,16 @@ pub fn write_terraform(out: &mut dyn Write, actions: &[Action]) -> Result<()> {
     })
 }
 
-/// The actions as `{"actions": [...]}`.
-pub fn to_json(actions: &[Action]) -> Result<Value> {
-    Ok(json!({ "actions": serde_json::to_value(actions)? }))
+/// The actions as `{"tool": {...}, "actions": [...]}`.
+pub fn to_json(tool: &Tool, actions: &[Action]) -> Result<Value> {
+    Ok(json!({ "tool": tool, "actions": serde_json::to_value(actions)? }))
+}
+
+/// A header comment, then the line naming the tool and rule pack that wrote the output.
+fn write_header(out: &mut dyn Write, header: &str, tool: &Tool) -> Result<()> {
+    write!(out, "{header}")?;
+    writeln!(out, "# Produced by {tool}.")?;
+    Ok(())
 }
 
 /// Runs `each` on every action, printing an account and region banner before each group.

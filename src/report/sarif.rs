@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::Report;
+use crate::provenance::Tool;
 use crate::rules::{Finding, RuleMeta, Severity};
 
 /// SARIF level of a severity.
@@ -78,6 +79,15 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     })
 }
 
+/// The driver's property bag: the commit and the rule pack digests.
+fn build_properties(tool: &Tool) -> Value {
+    let mut properties = json!({"commit": tool.commit, "rules_sha256": tool.rules_sha256});
+    if let Some(extra) = &tool.extra_rules_sha256 {
+        properties["extra_rules_sha256"] = json!(extra);
+    }
+    properties
+}
+
 /// The report as one SARIF log.
 pub fn document(report: &Report) -> Value {
     let results: Vec<Value> = report
@@ -103,7 +113,9 @@ pub fn document(report: &Report) -> Value {
         "runs": [{
             "tool": {"driver": {
                 "name": "snapaudit",
-                "version": env!("CARGO_PKG_VERSION"),
+                "version": report.tool.version,
+                "semanticVersion": report.tool.version,
+                "properties": build_properties(&report.tool),
                 "rules": report.rules.iter().map(rule).collect::<Vec<_>>(),
             }},
             "artifacts": artifacts,

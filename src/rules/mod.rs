@@ -211,14 +211,10 @@ fn query_line(text: &str, query: &toml::Spanned<String>) -> usize {
     }
 }
 
-/// The rule pack: built-in rules plus those in `extra_dirs`, loaded one by one. A rule file that
-/// cannot be read, compiled or checked (or repeats an id) is an error naming it; every other rule
-/// is still returned.
-pub fn load(extra_dirs: &[impl AsRef<Path>]) -> (Vec<Rule>, Vec<Diagnostic>) {
-    let mut sources: Vec<(String, String)> = BUILTIN_RULES
-        .iter()
-        .map(|(p, t)| (p.to_string(), t.to_string()))
-        .collect();
+/// The rule files of `extra_dirs` as (path, contents): each folder's `*.toml` files in name
+/// order, folders in the order given. A folder or file that cannot be read is an error naming it.
+pub fn read_folders(extra_dirs: &[impl AsRef<Path>]) -> (Vec<(String, String)>, Vec<Diagnostic>) {
+    let mut sources = Vec::new();
     let mut errors = Vec::new();
     for dir in extra_dirs {
         let dir = dir.as_ref();
@@ -245,6 +241,19 @@ pub fn load(extra_dirs: &[impl AsRef<Path>]) -> (Vec<Rule>, Vec<Diagnostic>) {
             )),
         }
     }
+    (sources, errors)
+}
+
+/// The rule pack: built-in rules plus those in `extra_dirs`, loaded one by one. A rule file that
+/// cannot be read, compiled or checked (or repeats an id) is an error naming it; every other rule
+/// is still returned.
+pub fn load(extra_dirs: &[impl AsRef<Path>]) -> (Vec<Rule>, Vec<Diagnostic>) {
+    let (extra, mut errors) = read_folders(extra_dirs);
+    let sources: Vec<(String, String)> = BUILTIN_RULES
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .chain(extra)
+        .collect();
     let mut rules: Vec<Rule> = Vec::new();
     let schemas = match check::Schemas::of_tables() {
         Ok(schemas) => schemas,
