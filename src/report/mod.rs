@@ -1,5 +1,7 @@
-//! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines, CSV, SARIF or HTML.
+//! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines, CSV, SARIF, ASFF
+//! or HTML.
 
+pub mod asff;
 pub mod html;
 pub mod path;
 pub mod reach;
@@ -34,6 +36,8 @@ pub enum Format {
     Sarif,
     /// One self-contained HTML page for people.
     Html,
+    /// AWS Security Finding Format: the list `aws securityhub batch-import-findings` takes.
+    Asff,
 }
 
 /// Everything a report shows.
@@ -126,6 +130,10 @@ impl Report {
             Format::Html => out.write_all(html::document(self).as_bytes())?,
             Format::Sarif => {
                 serde_json::to_writer_pretty(&mut *out, &sarif::document(self))?;
+                writeln!(out)?;
+            }
+            Format::Asff => {
+                serde_json::to_writer_pretty(&mut *out, &asff::document(self))?;
                 writeln!(out)?;
             }
             Format::Table => self.write_table(out)?,

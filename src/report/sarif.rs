@@ -34,20 +34,24 @@ fn rule(m: &RuleMeta) -> Value {
             .iter()
             .flat_map(|(f, cs)| cs.iter().map(move |c| format!("{f}: {c}"))),
     );
-    json!({
+    let mut rule = json!({
         "id": m.id,
         "name": m.id,
         "shortDescription": {"text": m.title},
         "fullDescription": {"text": m.description.trim()},
         "help": {"text": m.remediation.trim()},
-        "helpUri": m.references.first(),
         "defaultConfiguration": {"level": level(m.severity)},
         "properties": {
             "tags": tags,
             "security-severity": security_severity(m.severity),
             "table": m.table,
         },
-    })
+    });
+    // The schema wants a URI here, never null: a rule without references has no helpUri.
+    if let Some(uri) = m.references.first() {
+        rule["helpUri"] = uri.as_str().into();
+    }
+    rule
 }
 
 fn result(f: &Finding, rule_index: Option<usize>) -> Value {
@@ -62,9 +66,8 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut result = json!({
         "ruleId": f.rule_id,
-        "ruleIndex": rule_index,
         "level": level(f.severity),
         "message": {"text": f.message},
         "locations": locations,
@@ -76,7 +79,11 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
             "resourceType": f.resource_type,
             "resourceId": f.resource_id,
         },
-    })
+    });
+    if let Some(index) = rule_index {
+        result["ruleIndex"] = index.into();
+    }
+    result
 }
 
 /// The driver's property bag: the commit and the rule pack digests.
