@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::evidence::{self, Diagnostic};
+use crate::report::coverage;
 use crate::rules::{self, Finding, Rule};
 use crate::tables::Tables;
 
@@ -166,14 +167,9 @@ fn accounts_of_findings(findings: &[Finding]) -> FileAccounts {
 /// File → accounts, from every table row that has an account and cites its records.
 fn accounts_of_tables(tables: &Tables) -> Result<FileAccounts> {
     let mut out = FileAccounts::new();
-    for name in tables.names() {
-        for i in 0..tables.get(name)?.height() {
-            let row = tables.row(name, i)?;
-            if let (Some(account), Some(evidence)) =
-                (row["account"].as_str(), row["evidence"].as_array())
-            {
-                note(&mut out, account, evidence);
-            }
+    for record in coverage::scoped_records(tables)? {
+        if let Some(account) = record.scope.0 {
+            out.entry(record.file).or_default().insert(account);
         }
     }
     Ok(out)

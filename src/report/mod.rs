@@ -2,6 +2,7 @@
 //! or HTML.
 
 pub mod asff;
+pub mod coverage;
 pub mod html;
 pub mod path;
 pub mod reach;

@@ -1,0 +1,390 @@
+//! Coverage: what evidence was examined (files, kinds, record counts per account and region,
+//! hashes, skipped files, diagnostics) and, per rule and account/region, whether every evidence
+//! kind the rule `requires` was there.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::evidence::{Diagnostic, Evidence, Kind, Skipped};
+use crate::rules::RuleMeta;
+use crate::tables::Tables;
+
+/// An account and region; either may be unknown when the evidence does not say.
+pub type Scope = (Option<String>, Option<String>);
+
+/// One evidence record a table row cites as its own: the file, the JSON pointer, its scope.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ScopedRecord {
+    /// The file, as the evidence names it.
+    pub file: String,
+    /// 0-based index of the JSON document in the file.
+    pub document: u64,
+    /// RFC 6901 pointer to the record inside that document.
+    pub pointer: String,
+    /// Account and region of the row that cites it.
+    pub scope: Scope,
+}
+
+/// Every record cited as `record` by a table row that names an account, each once.
+pub fn scoped_records(tables: &Tables) -> Result<BTreeSet<ScopedRecord>> {
+    let mut out = BTreeSet::new();
+    for name in tables.names() {
+        for i in 0..tables.get(name)?.height() {
+            let row = tables.row(name, i)?;
+            let Some(account) = row["account"].as_str() else {
+                continue;
+            };
+            let region = row["region"].as_str().map(str::to_string);
+            let cited = row["evidence"].as_array().into_iter().flatten();
+            for e in cited.filter(|e| e["role"] == "record") {
+                if let (Some(file), Some(pointer)) = (e["file"].as_str(), e["pointer"].as_str()) {
+                    out.insert(ScopedRecord {
+                        file: file.to_string(),
+                        document: e["document"].as_u64().unwrap_or_default(),
+                        pointer: pointer.to_string(),
+                        scope: (Some(account.to_string()), region.clone()),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The evidence kind whose array a pointer starts in, and the pointer's element of that array
+/// (`/NetworkAcls/0/Entries/1` → network ACLs, `0`): a part of a record is not a record.
+fn top_record(pointer: &str) -> Option<(Kind, &str)> {
+    let mut parts = pointer.split('/').skip(1);
+    let (key, index) = (parts.next()?, parts.next()?);
+    let kind = Kind::ALL.iter().copied().find(|k| k.key() == key)?;
+    Some((kind, index))
+}
+
+/// Records of one kind and scope in one file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RecordCount {
+    /// The kind, as an AWS CLI command.
+    pub kind: &'static str,
+    /// Account, when known.
+    pub account: Option<String>,
+    /// Region, when known.
+    pub region: Option<String>,
+    /// How many records.
+    pub records: usize,
+}
+
+/// A file that held evidence, with its records counted per kind and scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileCoverage {
+    /// Path relative to the scanned root.
+    pub file: String,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// The kinds it held, as AWS CLI commands.
+    pub kind: Vec<&'static str>,
+    /// Records read from it.
+    pub records: usize,
+    /// Records per kind and scope (records no table row places in an account are not counted).
+    pub counts: Vec<RecordCount>,
+}
+
+/// The evidence kinds present for one account/region.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeKinds {
+    /// Account, when known.
+    pub account: Option<String>,
+    /// Region, when known.
+    pub region: Option<String>,
+    /// Kinds present, as AWS CLI commands, sorted.
+    pub kinds: Vec<&'static str>,
+}
+
+/// Whether a rule could run for one account/region.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every kind the rule requires is present.
+    Full,
+    /// Some required kinds are present, some are missing.
+    Partial,
+    /// None of the required kinds is present.
+    None,
+}
+
+impl Status {
+    /// The status as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Full => "full",
+            Status::Partial => "partial",
+            Status::None => "none",
+        }
+    }
+}
+
+/// One rule's coverage in one account/region.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleCoverage {
+    /// Rule id.
+    pub rule: String,
+    /// Account, when known.
+    pub account: Option<String>,
+    /// Region, when known.
+    pub region: Option<String>,
+    /// Full, partial or none.
+    pub status: Status,
+    /// The required kinds that are missing there, as AWS CLI commands.
+    pub missing: Vec<String>,
+}
+
+impl RuleCoverage {
+    /// "EC2.21 needs ec2 describe-network-acls for 111122223333/us-east-1", or `None` when full.
+    pub fn need(&self) -> Option<String> {
+        if self.missing.is_empty() {
+            return None;
+        }
+        let scope = scope_label(&self.account, &self.region);
+        Some(format!(
+            "{} needs {} for {scope}",
+            self.rule,
+            self.missing.join(", ")
+        ))
+    }
+}
+
+/// `account/region`, `-` standing for what is unknown.
+pub fn scope_label(account: &Option<String>, region: &Option<String>) -> String {
+    let part = |p: &Option<String>| p.clone().unwrap_or_else(|| "-".to_string());
+    format!("{}/{}", part(account), part(region))
+}
+
+/// What evidence was examined and what each rule could use of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// Files that held evidence.
+    pub files: Vec<FileCoverage>,
+    /// Files that are not evidence, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Files that could not be read.
+    pub errors: Vec<Diagnostic>,
+    /// Warnings, every one.
+    pub warnings: Vec<Diagnostic>,
+    /// Per account/region, the kinds present.
+    pub scopes: Vec<ScopeKinds>,
+    /// Per rule and account/region, full, partial or none; by rule id, then scope.
+    pub rules: Vec<RuleCoverage>,
+}
+
+impl Coverage {
+    /// The coverage of `rules` over `evidence`, whose tables are `tables`.
+    pub fn new(evidence: &Evidence, tables: &Tables, rules: &[RuleMeta]) -> Result<Coverage> {
+        let records = scoped_records(tables)?;
+        let files: Vec<FileCoverage> = evidence
+            .files
+            .iter()
+            .map(|f| FileCoverage {
+                file: f.file.clone(),
+                sha256: f.sha256.clone(),
+                kind: f.kind.clone(),
+                records: f.records,
+                counts: counts_in(&f.file, &records),
+            })
+            .collect();
+        let present = kinds_by_scope(&files, &records);
+        let scopes = present
+            .iter()
+            .map(|((account, region), kinds)| ScopeKinds {
+                account: account.clone(),
+                region: region.clone(),
+                kinds: kinds.iter().copied().collect(),
+            })
+            .collect();
+        let mut rules: Vec<&RuleMeta> = rules.iter().collect();
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        let rules = rules
+            .into_iter()
+            .flat_map(|meta| present.iter().map(move |(s, k)| rule_in(meta, s, k)))
+            .collect();
+        Ok(Coverage {
+            files,
+            skipped: evidence.skipped.clone(),
+            errors: evidence.errors.clone(),
+            warnings: evidence.warnings.clone(),
+            scopes,
+            rules,
+        })
+    }
+}
+
+/// The records of `file` counted per kind and scope.
+fn counts_in(file: &str, records: &BTreeSet<ScopedRecord>) -> Vec<RecordCount> {
+    let tops: BTreeSet<(&'static str, &Scope, u64, &str)> = records
+        .iter()
+        .filter(|r| r.file == file)
+        .filter_map(|r| {
+            let (kind, index) = top_record(&r.pointer)?;
+            Some((kind.command(), &r.scope, r.document, index))
+        })
+        .collect();
+    let mut counts: BTreeMap<(&'static str, &Scope), usize> = BTreeMap::new();
+    for (kind, scope, _, _) in tops {
+        *counts.entry((kind, scope)).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((kind, (account, region)), records)| RecordCount {
+            kind,
+            account: account.clone(),
+            region: region.clone(),
+            records,
+        })
+        .collect()
+}
+
+/// Scope → kinds present. A file gives its kinds to every scope its records belong to; a
+/// record of a known account but no region counts for each region of that account; a file with
+/// no record placed in an account (an empty export, say) gives its kinds to every scope seen.
+/// An account without any region-known record keeps a region-less scope.
+fn kinds_by_scope(
+    files: &[FileCoverage],
+    records: &BTreeSet<ScopedRecord>,
+) -> BTreeMap<Scope, BTreeSet<&'static str>> {
+    let regional: BTreeSet<&Option<String>> = records
+        .iter()
+        .filter(|r| r.scope.1.is_some())
+        .map(|r| &r.scope.0)
+        .collect();
+    let mut present: BTreeMap<Scope, BTreeSet<&'static str>> = records
+        .iter()
+        .filter(|r| r.scope.1.is_some() || !regional.contains(&r.scope.0))
+        .map(|r| (r.scope.clone(), BTreeSet::new()))
+        .collect();
+    for f in files {
+        let owners: BTreeSet<&Scope> = records
+            .iter()
+            .filter(|r| r.file == f.file)
+            .map(|r| &r.scope)
+            .collect();
+        for (scope, kinds) in present.iter_mut() {
+            let owned = owners.contains(scope) || owners.contains(&(scope.0.clone(), None));
+            if owners.is_empty() || owned {
+                kinds.extend(f.kind.iter().copied());
+            }
+        }
+    }
+    present
+}
+
+/// One rule's coverage in one scope with `kinds` present.
+fn rule_in(meta: &RuleMeta, scope: &Scope, kinds: &BTreeSet<&'static str>) -> RuleCoverage {
+    let missing: Vec<String> = meta
+        .requires
+        .iter()
+        .filter(|k| !kinds.contains(k.as_str()))
+        .cloned()
+        .collect();
+    let status = if missing.is_empty() {
+        Status::Full
+    } else if missing.len() == meta.requires.len() {
+        Status::None
+    } else {
+        Status::Partial
+    };
+    RuleCoverage {
+        rule: meta.id.clone(),
+        account: scope.0.clone(),
+        region: scope.1.clone(),
+        status,
+        missing,
+    }
+}
+
+/// How many diagnostics of one kind the terminal shows before pointing to JSON.
+const SHOWN_PER_GROUP: usize = 3;
+
+/// The kind of a diagnostic: its message with every word holding a digit (ids, ARNs,
+/// addresses) blanked, so warnings that differ only in the resource group together.
+fn diagnostic_kind(d: &Diagnostic) -> String {
+    let words: Vec<&str> = d
+        .message
+        .split_whitespace()
+        .map(|w| {
+            if w.chars().any(|c| c.is_ascii_digit()) {
+                "…"
+            } else {
+                w
+            }
+        })
+        .collect();
+    words.join(" ")
+}
+
+/// Diagnostics grouped by kind, in order of first appearance: a group of more than
+/// [`SHOWN_PER_GROUP`] is shown as its count and its first few.
+fn write_grouped(out: &mut dyn Write, label: &str, list: &[Diagnostic]) -> Result<()> {
+    let mut groups: Vec<(String, Vec<&Diagnostic>)> = Vec::new();
+    for d in list {
+        let kind = diagnostic_kind(d);
+        match groups.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, members)) => members.push(d),
+            None => groups.push((kind, vec![d])),
+        }
+    }
+    for (_, members) in groups {
+        if members.len() > SHOWN_PER_GROUP {
+            writeln!(
+                out,
+                "  {} {label}s like these (first {SHOWN_PER_GROUP} shown; see --format json):",
+                members.len()
+            )?;
+        }
+        for d in members.iter().take(SHOWN_PER_GROUP) {
+            writeln!(out, "  {label}: {d}")?;
+        }
+    }
+    Ok(())
+}
+
+impl Coverage {
+    /// The coverage for a terminal: files, scopes, rules, then skipped files and diagnostics.
+    pub fn write_table(&self, out: &mut dyn Write) -> Result<()> {
+        writeln!(out, "Evidence files ({}):", self.files.len())?;
+        for f in &self.files {
+            writeln!(out, "  {}  sha256:{}", f.file, f.sha256)?;
+            writeln!(out, "    kinds: {}", f.kind.join(", "))?;
+            for c in &f.counts {
+                let scope = scope_label(&c.account, &c.region);
+                writeln!(out, "    {:>6}  {}  {scope}", c.records, c.kind)?;
+            }
+        }
+        writeln!(out, "\nAccounts and regions ({}):", self.scopes.len())?;
+        for s in &self.scopes {
+            let scope = scope_label(&s.account, &s.region);
+            writeln!(out, "  {scope}: {}", s.kinds.join(", "))?;
+        }
+        writeln!(out, "\nRule coverage:")?;
+        for r in &self.rules {
+            let scope = scope_label(&r.account, &r.region);
+            let status = r.status.as_str();
+            match r.need() {
+                Some(need) => writeln!(out, "  {:<10} {scope:<26} {status:<8} {need}", r.rule)?,
+                None => writeln!(out, "  {:<10} {scope:<26} {status}", r.rule)?,
+            }
+        }
+        if !self.skipped.is_empty() {
+            writeln!(out, "\nSkipped files ({}):", self.skipped.len())?;
+            for s in &self.skipped {
+                writeln!(out, "  {}: {}", s.file, s.reason)?;
+            }
+        }
+        if !self.errors.is_empty() || !self.warnings.is_empty() {
+            writeln!(out, "\nDiagnostics:")?;
+            write_grouped(out, "error", &self.errors)?;
+            write_grouped(out, "warning", &self.warnings)?;
+        }
+        Ok(())
+    }
+}
