@@ -36,9 +36,10 @@ fn statuses(coverage: &Value) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn expected(scope: &str, rows: &[(&str, &str)]) -> Vec<(String, String, String)> {
+/// Owned `(rule, account/region, status)` triples.
+fn owned(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
     rows.iter()
-        .map(|(rule, status)| (rule.to_string(), scope.to_string(), status.to_string()))
+        .map(|(rule, scope, status)| (rule.to_string(), scope.to_string(), status.to_string()))
         .collect()
 }
 
@@ -75,8 +76,9 @@ fn demo_rules(acl_rule: &str, net_rules: &str) -> Vec<(&'static str, String)> {
 }
 
 fn as_expected(rows: &[(&str, String)]) -> Vec<(String, String, String)> {
-    let borrowed: Vec<(&str, &str)> = rows.iter().map(|(r, s)| (*r, s.as_str())).collect();
-    expected(DEMO, &borrowed)
+    let borrowed: Vec<(&str, &str, &str)> =
+        rows.iter().map(|(r, s)| (*r, DEMO, s.as_str())).collect();
+    owned(&borrowed)
 }
 
 #[test]
@@ -150,11 +152,7 @@ fn two_accounts_each_with_its_own_coverage() {
         ("SA.NET.1", "222233334444/us-east-1", "full"),
         ("SA.NET.1", "555566667777/-", "partial"),
     ];
-    let want: Vec<_> = want
-        .iter()
-        .map(|(r, s, st)| (r.to_string(), s.to_string(), st.to_string()))
-        .collect();
-    assert_eq!(scopes, want);
+    assert_eq!(scopes, owned(&want));
     let b_groups = coverage["files"]
         .as_array()
         .unwrap()
