@@ -209,3 +209,28 @@ fn asff_marks_suppressed_findings_and_passes_botocore() {
         );
     }
 }
+
+#[test]
+fn html_jsonl_and_csv_keep_the_suppressed_finding() {
+    let waivers = waiver_file("waiver-other-formats", EC2_19_WAIVER);
+    let only = |format| {
+        scan_demo(
+            &waivers,
+            "2026-06-01",
+            &["--rule", "EC2.19", "--format", format],
+        )
+    };
+    let html = only("html").stdout;
+    let section = html.split_once("<h2>Suppressed by waivers</h2>").unwrap().1;
+    assert!(section.contains("Bastion, source-restricted by the network ACL"));
+    let jsonl = only("jsonl").stdout;
+    let line: Value = serde_json::from_str(jsonl.trim()).unwrap();
+    assert_eq!(line["status"], "suppressed");
+    assert_eq!(line["waiver"]["owner"], "secops@example.com");
+    let csv = only("csv").stdout;
+    let row = csv.lines().nth(1).unwrap();
+    assert!(
+        row.ends_with(",suppressed,secops@example.com,2027-03-31,\"Bastion, source-restricted by the network ACL\""),
+        "{row}"
+    );
+}
