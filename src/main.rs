@@ -19,6 +19,7 @@ use snapaudit::report::reach as reach_report;
 use snapaudit::report::reach_lb;
 use snapaudit::report::remediate as remediate_report;
 use snapaudit::report::timings::Timings;
+use snapaudit::report::waivers::{Triage, Waivers};
 use snapaudit::report::{Format, Report};
 use snapaudit::rules::{self, Severity};
 use snapaudit::tables::Tables;
@@ -80,6 +81,13 @@ struct ScanArgs {
     /// standard error.
     #[arg(long)]
     timings: bool,
+    /// A TOML file of `[[waiver]]` tables: accepted exceptions, reported as suppressed and not
+    /// counted towards `--fail-on`.
+    #[arg(long, value_name = "FILE")]
+    waivers: Option<PathBuf>,
+    /// The date waivers are checked against, `YYYY-MM-DD` (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    as_of: Option<jiff::civil::Date>,
 }
 
 /// Arguments of `tables`.
@@ -310,6 +318,7 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
     // A broken rule file is an error in the report; every other rule still runs.
     let (pack, mut errors) = rules::load(&args.rules);
     let pack = rules::configure(pack, &args.only, &args.params)?;
+    let waivers = args.waivers.as_deref().map(Waivers::load).transpose()?;
     let mut timings = Timings::default();
     let mut evidence = evidence::scan(&args.paths);
     timings.lap("read");
@@ -327,7 +336,16 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
     errors.append(&mut run_errors);
     let metas = pack.into_iter().map(|r| r.meta).collect();
     let tool = Tool::with_rules(&args.rules);
-    let report = Report::new(tool, findings, &evidence, metas, errors);
+    let triage = match &waivers {
+        Some(waivers) => waivers.apply(findings, args.as_of.unwrap_or_else(today)),
+        None => Triage::unwaived(findings),
+    };
+    // Stale waivers also go to standard error, except on the table, which lists them itself.
+    let waiver_warnings = match args.format {
+        Format::Table => Vec::new(),
+        _ => triage.warnings.clone(),
+    };
+    let report = Report::new(tool, triage, &evidence, metas, errors);
     report.write(args.format, out)?;
     out.flush()?;
     timings.lap("report");
@@ -338,13 +356,23 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
     // allocation at a time would only delay the exit (a tenth of the run on large exports).
     std::mem::forget(tables);
     std::mem::forget(evidence);
-    Ok(Outcome::status(if !report.errors.is_empty() {
-        2
-    } else if report.fails(args.fail_on) {
-        1
-    } else {
-        0
-    }))
+    Ok(Outcome {
+        warnings: waiver_warnings,
+        ..Outcome::status(if !report.errors.is_empty() {
+            2
+        } else if report.fails(args.fail_on) {
+            1
+        } else {
+            0
+        })
+    })
+}
+
+/// Today's date in UTC, the default of `--as-of`.
+fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
 }
 
 /// `remediate`: the fixes of the findings, printed for review; exit 2 when evidence or a fix

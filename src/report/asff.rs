@@ -7,6 +7,7 @@
 use serde_json::{Value, json};
 
 use super::Report;
+use super::waivers::AppliedWaiver;
 use crate::rules::{Finding, RuleMeta, Severity};
 
 /// `CreatedAt` and `UpdatedAt` of every finding: the Unix epoch, a fixed date standing for "the
@@ -23,6 +24,8 @@ const UNKNOWN_ACCOUNT: &str = "000000000000";
 const TITLE_LIMIT: usize = 256;
 const DESCRIPTION_LIMIT: usize = 1024;
 const RECOMMENDATION_LIMIT: usize = 512;
+const NOTE_LIMIT: usize = 512;
+const UPDATED_BY_LIMIT: usize = 512;
 
 /// Evidence records listed per finding in `ProductFields` (three fields each; the map holds 50).
 const EVIDENCE_FIELDS_LIMIT: usize = 15;
@@ -122,12 +125,34 @@ fn finding(f: &Finding, rule: Option<&RuleMeta>) -> Value {
     })
 }
 
-/// The report's findings as one ASFF list, in the report's order.
+/// Marks an ASFF finding as suppressed by `w`: `Workflow.Status` `SUPPRESSED`, and a note with
+/// the waiver's reason, owner and expiry.
+fn suppress(finding: &mut Value, w: &AppliedWaiver) {
+    finding["Workflow"] = json!({"Status": "SUPPRESSED"});
+    let text = format!(
+        "Waived until {} by {}: {}",
+        w.waiver.expires, w.waiver.owner, w.waiver.reason
+    );
+    finding["Note"] = json!({
+        "Text": truncate(&text, NOTE_LIMIT),
+        "UpdatedBy": truncate(&w.waiver.owner, UPDATED_BY_LIMIT),
+        "UpdatedAt": OBSERVED_AT,
+    });
+}
+
+/// The report's findings as one ASFF list, in the report's order: open findings, then suppressed.
 pub fn document(report: &Report) -> Value {
+    let rule = |f: &Finding| report.rules.iter().find(|r| r.id == f.rule_id);
+    let suppressed = report.suppressed.iter().map(|s| {
+        let mut asff = finding(&s.finding, rule(&s.finding));
+        suppress(&mut asff, &s.waiver);
+        asff
+    });
     report
         .findings
         .iter()
-        .map(|f| finding(f, report.rules.iter().find(|r| r.id == f.rule_id)))
+        .map(|f| finding(f, rule(f)))
+        .chain(suppressed)
         .collect()
 }
 

@@ -26,6 +26,7 @@ pub fn document(report: &Report) -> String {
     );
     summary(&mut h, report);
     findings(&mut h, report);
+    suppressed(&mut h, report);
     diagnostics(&mut h, report);
     files(&mut h, report);
     let _ = writeln!(
@@ -62,6 +63,13 @@ fn summary(h: &mut String, report: &Report) {
         "<p>{} findings from {} evidence files ({} skipped, {} duplicate records dropped), {} rules.</p>",
         s["findings"], s["evidence_files"], s["skipped_files"], s["duplicates_dropped"], s["rules"]
     );
+    if !report.suppressed.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>{} findings suppressed by waivers (below).</p>",
+            report.suppressed.len()
+        );
+    }
 }
 
 /// The findings table, each finding with its evidence records.
@@ -101,9 +109,37 @@ fn findings(h: &mut String, report: &Report) {
     *h += "</table>\n";
 }
 
+/// The findings waivers suppress, with each waiver's owner, expiry and reason.
+fn suppressed(h: &mut String, report: &Report) {
+    if report.suppressed.is_empty() {
+        return;
+    }
+    *h += "<h2>Suppressed by waivers</h2>\n<p>Accepted exceptions: reported, not counted as \
+          failures.</p>\n<table><tr><th>rule</th><th>resource</th><th>owner</th><th>expires</th>\
+          <th>reason</th><th>finding</th></tr>\n";
+    for s in &report.suppressed {
+        let w = &s.waiver.waiver;
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&s.finding.rule_id),
+            esc(&s.finding.resource_id),
+            esc(&w.owner),
+            w.expires,
+            esc(&w.reason),
+            esc(&s.finding.message),
+        );
+    }
+    *h += "</table>\n";
+}
+
 /// Errors and warnings, each as a list when there are any.
 fn diagnostics(h: &mut String, report: &Report) {
-    for (title, items) in [("Errors", &report.errors), ("Warnings", &report.warnings)] {
+    for (title, items) in [
+        ("Errors", &report.errors),
+        ("Warnings", &report.warnings),
+        ("Waiver warnings", &report.waiver_warnings),
+    ] {
         if !items.is_empty() {
             let _ = write!(h, "<h2>{title}</h2>\n<ul>\n");
             for d in items {

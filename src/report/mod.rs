@@ -10,6 +10,7 @@ pub mod reach_lb;
 pub mod remediate;
 pub mod sarif;
 pub mod timings;
+pub mod waivers;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -21,6 +22,7 @@ use serde_json::{Value, json};
 use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
 use crate::provenance::Tool;
 use crate::rules::{Finding, RuleMeta, Severity};
+use waivers::{AppliedWaiver, Suppressed, Triage};
 
 /// Output formats of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -46,8 +48,11 @@ pub enum Format {
 pub struct Report {
     /// The tool and rule pack that produced it.
     pub tool: Tool,
-    /// Findings, sorted.
+    /// Findings no waiver suppresses, sorted: the failures.
     pub findings: Vec<Finding>,
+    /// Findings an unexpired waiver suppresses, each with `"status": "suppressed"` and its
+    /// `waiver`; they are not failures.
+    pub suppressed: Vec<Suppressed>,
     /// Counts, and whether the result is complete.
     pub summary: Value,
     /// Files read as evidence.
@@ -58,22 +63,31 @@ pub struct Report {
     pub warnings: Vec<Diagnostic>,
     /// Unreadable evidence and failing rules.
     pub errors: Vec<Diagnostic>,
+    /// Expired waivers and waivers that match no finding; about the waiver file, not the
+    /// evidence, so they leave the report `complete`.
+    pub waiver_warnings: Vec<Diagnostic>,
     /// The rules that ran (for formats that describe them, such as SARIF).
     #[serde(skip)]
     pub rules: Vec<RuleMeta>,
 }
 
 impl Report {
-    /// Assembles a report; `errors` are evidence and rule errors together.
+    /// Assembles a report from the findings sorted by the waivers; `errors` are evidence and
+    /// rule errors together.
     pub fn new(
         tool: Tool,
-        findings: Vec<Finding>,
+        triage: Triage,
         evidence: &Evidence,
         rules: Vec<RuleMeta>,
         errors: Vec<Diagnostic>,
     ) -> Report {
         let mut by_severity = BTreeMap::new();
         let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+        let Triage {
+            open: findings,
+            suppressed,
+            warnings: waiver_warnings,
+        } = triage;
         for f in &findings {
             *by_severity.entry(f.severity.as_str()).or_insert(0usize) += 1;
             *by_rule.entry(f.rule_id.as_str()).or_default() += 1;
@@ -86,6 +100,7 @@ impl Report {
         let complete = errors.is_empty() && evidence.warnings.is_empty();
         let summary = json!({
             "findings": findings.len(),
+            "suppressed": suppressed.len(),
             "by_severity": by_severity,
             "by_rule": by_rule,
             "rules": rules.len(),
@@ -100,11 +115,13 @@ impl Report {
         Report {
             tool,
             findings,
+            suppressed,
             summary,
             evidence: evidence.files.clone(),
             skipped: evidence.skipped.clone(),
             warnings: evidence.warnings.clone(),
             errors,
+            waiver_warnings,
             rules,
         }
     }
@@ -126,6 +143,10 @@ impl Report {
                     serde_json::to_writer(&mut *out, f)?;
                     writeln!(out)?;
                 }
+                for s in &self.suppressed {
+                    serde_json::to_writer(&mut *out, s)?;
+                    writeln!(out)?;
+                }
             }
             Format::Csv => self.write_csv(out)?,
             Format::Html => out.write_all(html::document(self).as_bytes())?,
@@ -142,26 +163,43 @@ impl Report {
         Ok(())
     }
 
+    /// Every finding with the waiver that suppresses it, if any: open findings first.
+    fn all_findings(&self) -> impl Iterator<Item = (&Finding, Option<&AppliedWaiver>)> {
+        let open = self.findings.iter().map(|f| (f, None));
+        open.chain(
+            self.suppressed
+                .iter()
+                .map(|s| (&s.finding, Some(&s.waiver))),
+        )
+    }
+
     fn write_csv(&self, out: &mut dyn Write) -> Result<()> {
         use polars::prelude::*;
         use polars_io::SerWriter;
-        let f = &self.findings;
-        let text = |get: fn(&Finding) -> String| -> Column {
-            Column::new("".into(), f.iter().map(get).collect::<Vec<_>>())
+        let rows: Vec<_> = self.all_findings().collect();
+        let text = |name: &str, get: &dyn Fn(&Finding, Option<&AppliedWaiver>) -> String| {
+            let values: Vec<String> = rows.iter().map(|(f, w)| get(f, *w)).collect();
+            Column::new(name.into(), values)
         };
-        let named = |name: &str, c: Column| c.with_name(name.into());
+        let waiver = |get: fn(&AppliedWaiver) -> String| {
+            move |_: &Finding, w: Option<&AppliedWaiver>| w.map(get).unwrap_or_default()
+        };
         let mut df = DataFrame::new(
-            f.len(),
+            rows.len(),
             vec![
-                named("rule_id", text(|x| x.rule_id.clone())),
-                named("severity", text(|x| x.severity.as_str().into())),
-                named("account", text(|x| x.account.clone().unwrap_or_default())),
-                named("region", text(|x| x.region.clone().unwrap_or_default())),
-                named("resource_type", text(|x| x.resource_type.clone())),
-                named("resource_id", text(|x| x.resource_id.clone())),
-                named("title", text(|x| x.title.clone())),
-                named("message", text(|x| x.message.clone())),
-                named("evidence", text(|x| evidence_line(&x.evidence))),
+                text("rule_id", &|x, _| x.rule_id.clone()),
+                text("severity", &|x, _| x.severity.as_str().into()),
+                text("account", &|x, _| x.account.clone().unwrap_or_default()),
+                text("region", &|x, _| x.region.clone().unwrap_or_default()),
+                text("resource_type", &|x, _| x.resource_type.clone()),
+                text("resource_id", &|x, _| x.resource_id.clone()),
+                text("title", &|x, _| x.title.clone()),
+                text("message", &|x, _| x.message.clone()),
+                text("evidence", &|x, _| evidence_line(&x.evidence)),
+                text("status", &|_, w| status(w).into()),
+                text("waiver_owner", &waiver(|w| w.waiver.owner.clone())),
+                text("waiver_expires", &waiver(|w| w.waiver.expires.to_string())),
+                text("waiver_reason", &waiver(|w| w.waiver.reason.clone())),
             ],
         )?;
         polars_io::csv::write::CsvWriter::new(out)
@@ -171,39 +209,34 @@ impl Report {
     }
 
     fn write_table(&self, out: &mut dyn Write) -> Result<()> {
-        let rows: Vec<[String; 4]> = self
-            .findings
-            .iter()
-            .map(|f| {
-                [
-                    f.severity.as_str().to_uppercase(),
-                    f.rule_id.clone(),
-                    f.resource_id.clone(),
-                    f.message.clone(),
-                ]
-            })
-            .collect();
-        let header = ["SEVERITY", "RULE", "RESOURCE", "MESSAGE"].map(String::from);
-        let widths: Vec<usize> = (0..3)
-            .map(|i| {
-                rows.iter()
-                    .chain([&header])
-                    .map(|r| r[i].len())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for r in std::iter::once(&header).chain(&rows) {
+        let rows = self.findings.iter().map(|f| {
+            [
+                f.severity.as_str().to_uppercase(),
+                f.rule_id.clone(),
+                f.resource_id.clone(),
+                f.message.clone(),
+            ]
+        });
+        write_aligned(out, ["SEVERITY", "RULE", "RESOURCE", "MESSAGE"], rows)?;
+        if !self.suppressed.is_empty() {
             writeln!(
                 out,
-                "{:w0$}  {:w1$}  {:w2$}  {}",
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                w0 = widths[0],
-                w1 = widths[1],
-                w2 = widths[2]
+                "\nSUPPRESSED by waivers (accepted exceptions, not counted as failures):"
+            )?;
+            let rows = self.suppressed.iter().map(|s| {
+                let w = &s.waiver.waiver;
+                [
+                    s.finding.rule_id.clone(),
+                    s.finding.resource_id.clone(),
+                    w.owner.clone(),
+                    w.expires.to_string(),
+                    w.reason.clone(),
+                ]
+            });
+            write_aligned(
+                out,
+                ["RULE", "RESOURCE", "OWNER", "EXPIRES", "REASON"],
+                rows,
             )?;
         }
         let s = &self.summary;
@@ -216,8 +249,15 @@ impl Report {
             s["duplicates_dropped"],
             s["rules"]
         )?;
+        if !self.suppressed.is_empty() {
+            writeln!(
+                out,
+                "{} findings suppressed by waivers",
+                self.suppressed.len()
+            )?;
+        }
         writeln!(out, "{}", self.tool)?;
-        for w in &self.warnings {
+        for w in self.warnings.iter().chain(&self.waiver_warnings) {
             writeln!(out, "warning: {w}")?;
         }
         for e in &self.errors {
@@ -233,6 +273,41 @@ impl Report {
         }
         Ok(())
     }
+}
+
+/// `fail`, or `suppressed` when a waiver applies.
+fn status(waiver: Option<&AppliedWaiver>) -> &'static str {
+    if waiver.is_some() {
+        "suppressed"
+    } else {
+        "fail"
+    }
+}
+
+/// Rows in columns padded to their widest cell, the last column unpadded, under `header`.
+fn write_aligned<const N: usize>(
+    out: &mut dyn Write,
+    header: [&str; N],
+    rows: impl Iterator<Item = [String; N]>,
+) -> Result<()> {
+    let rows: Vec<[String; N]> = std::iter::once(header.map(String::from))
+        .chain(rows)
+        .collect();
+    let widths: Vec<usize> = (0..N)
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    for r in &rows {
+        let mut line = String::new();
+        for (i, cell) in r.iter().enumerate() {
+            if i + 1 < N {
+                line += &format!("{cell:w$}  ", w = widths[i]);
+            } else {
+                line += cell;
+            }
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 /// Evidence references on one line: `file#document/pointer; …`.

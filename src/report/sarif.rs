@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::Report;
+use super::waivers::AppliedWaiver;
 use crate::provenance::Tool;
 use crate::rules::{Finding, RuleMeta, Severity};
 
@@ -86,6 +87,22 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     result
 }
 
+/// An accepted suppression kept outside the code (the waiver file), with the waiver's reason as
+/// justification.
+fn suppression(w: &AppliedWaiver) -> Value {
+    json!({
+        "kind": "external",
+        "status": "accepted",
+        "justification": w.waiver.reason,
+        "properties": {
+            "owner": w.waiver.owner,
+            "expires": w.waiver.expires.to_string(),
+            "waiverFile": w.file,
+            "waiverIndex": w.index,
+        },
+    })
+}
+
 /// The driver's property bag: the commit and the rule pack digests.
 fn build_properties(tool: &Tool) -> Value {
     let mut properties = json!({"commit": tool.commit, "rules_sha256": tool.rules_sha256});
@@ -97,10 +114,17 @@ fn build_properties(tool: &Tool) -> Value {
 
 /// The report as one SARIF log.
 pub fn document(report: &Report) -> Value {
+    let rule_index = |f: &Finding| report.rules.iter().position(|r| r.id == f.rule_id);
+    let suppressed = report.suppressed.iter().map(|s| {
+        let mut result = result(&s.finding, rule_index(&s.finding));
+        result["suppressions"] = json!([suppression(&s.waiver)]);
+        result
+    });
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, report.rules.iter().position(|r| r.id == f.rule_id)))
+        .map(|f| result(f, rule_index(f)))
+        .chain(suppressed)
         .collect();
     let artifacts: Vec<Value> = report
         .evidence
@@ -112,6 +136,7 @@ pub fn document(report: &Report) -> Value {
         .iter()
         .map(|d| (d, "error"))
         .chain(report.warnings.iter().map(|d| (d, "warning")))
+        .chain(report.waiver_warnings.iter().map(|d| (d, "warning")))
         .map(|(d, lvl)| json!({"level": lvl, "message": {"text": d.to_string()}}))
         .collect();
     json!({
