@@ -26,11 +26,13 @@ pub(super) fn frames_and_network(
     let mut frames = ecs_side?;
     frames.extend(network_side?);
     let view = &frames["ecs_task_network"];
+    // Both resolve load-balancer targets to interfaces: index the interfaces once.
+    let interfaces = elb::Interfaces::new(r);
     let (targets, network) = rayon::join(
-        || elb::lb_targets(r, &scope, view),
+        || elb::lb_targets(r, &scope, view, &interfaces),
         || -> Result<exposure::Network> {
             let tasks = exposure::task_refs(view)?;
-            Ok(exposure::Network::new(r, &scope, &tasks))
+            Ok(exposure::Network::new(r, &scope, &tasks, &interfaces))
         },
     );
     frames.insert("lb_targets", targets?);

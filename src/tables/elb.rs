@@ -414,14 +414,14 @@ pub fn target_groups(records: &Records) -> Result<DataFrame> {
 /// The network interfaces targets resolve to: by private IP within an account's VPC (`ip`
 /// targets), and an instance's primary interface (the one holding the instance's private IP).
 #[derive(Default)]
-pub(crate) struct Interfaces<'a> {
+pub struct Interfaces<'a> {
     by_ip: HashMap<(&'a str, &'a str, &'a str), &'a str>,
     by_instance: HashMap<&'a str, &'a str>,
 }
 
 impl<'a> Interfaces<'a> {
     /// Indexes the interfaces and instances of the evidence.
-    pub(crate) fn new(records: &'a Records) -> Self {
+    pub fn new(records: &'a Records) -> Self {
         let mut out = Interfaces::default();
         let mut attached: HashMap<(&str, &str), &str> = HashMap::new();
         for r in &records.network_interfaces {
@@ -462,7 +462,7 @@ impl<'a> Interfaces<'a> {
 
     /// The interface a target of `target_type` resolves to; `None` when the evidence does not
     /// show it (or the type has no interface of its own: `lambda`, `alb`).
-    pub(crate) fn resolve(
+    pub fn resolve(
         &self,
         target_type: Option<&str>,
         id: &str,
@@ -499,13 +499,17 @@ struct TargetRow<'a> {
 /// port, else its group's; `network_interface_id` is null when the evidence does not show it.
 /// The ECS task, task set and service of each target come from `task_network`
 /// (`ecs_task_network`) and from the services' and task sets' `loadBalancers[]`.
-pub fn lb_targets(records: &Records, scope: &Scope, task_network: &DataFrame) -> Result<DataFrame> {
+pub fn lb_targets(
+    records: &Records,
+    scope: &Scope,
+    task_network: &DataFrame,
+    interfaces: &Interfaces,
+) -> Result<DataFrame> {
     let groups: HashMap<&str, _> = records
         .target_groups
         .iter()
         .map(|r| (r.item.target_group_arn.as_str(), r))
         .collect();
-    let interfaces = Interfaces::new(records);
     let mut rows: Vec<TargetRow> = records
         .target_health
         .iter()

@@ -102,10 +102,14 @@ fn node_description(arn: &str) -> Option<String> {
 
 impl Network {
     /// Reads the load balancers, their listeners and target groups into engine-ready form.
-    pub(super) fn read_balancers(&mut self, records: &Records, scope: &Scope) -> Balancers {
+    pub(super) fn read_balancers(
+        &mut self,
+        records: &Records,
+        scope: &Scope,
+        interfaces: &Interfaces,
+    ) -> Balancers {
         let mut out = Balancers::default();
-        let interfaces = Interfaces::new(records);
-        let groups = self.read_groups(records, &interfaces, &mut out);
+        let groups = self.read_groups(records, interfaces, &mut out);
         let index = ListenerIndex::new(records);
         let mut nodes = NodeIndex::new();
         for (i, e) in self.enis.iter().enumerate() {
@@ -121,7 +125,7 @@ impl Network {
             out.balancers.push(lb);
         }
         for r in &records.classic_load_balancers {
-            let lb = self.classic_balancer(r, &interfaces, scope, &nodes, &mut out);
+            let lb = self.classic_balancer(r, interfaces, scope, &nodes, &mut out);
             out.balancers.push(lb);
         }
         out

@@ -21,6 +21,7 @@ use crate::reach::{
     Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Protocol, RecordId, Route, RouteDest,
     RouteTable, SecurityGroup, SgPermission, SgSource,
 };
+use crate::tables::elb::Interfaces;
 use crate::tables::net::{is_main, table_subnets};
 use crate::tables::scope::{Key, Scope, key};
 use crate::tables::security_groups::{SourceKind, sg_rules};
@@ -124,7 +125,13 @@ fn parse_net(s: &str) -> Option<IpNet> {
 
 impl Network {
     /// Builds the engine inputs; `tasks` maps ENI ids to the ECS task that names them.
-    pub fn new(records: &Records, scope: &Scope, tasks: &BTreeMap<String, TaskRef>) -> Network {
+    /// `interfaces` resolves load-balancer targets to the interfaces they are.
+    pub fn new(
+        records: &Records,
+        scope: &Scope,
+        tasks: &BTreeMap<String, TaskRef>,
+        interfaces: &Interfaces,
+    ) -> Network {
         let mut n = Network::default();
         let mut lists: BTreeMap<&str, Vec<IpNet>> = BTreeMap::new();
         for e in &records.prefix_list_entries {
@@ -143,7 +150,7 @@ impl Network {
         }
         n.enis
             .sort_by(|a, b| (&a.account, &a.id).cmp(&(&b.account, &b.id)));
-        n.balancers = n.read_balancers(records, scope);
+        n.balancers = n.read_balancers(records, scope, interfaces);
         n
     }
 
