@@ -1,5 +1,6 @@
 //! Plain-data inputs and outputs of the reachability engine.
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -242,6 +243,20 @@ pub struct Hop {
     pub detail: String,
     /// Provenance records the verdict relied on.
     pub records: Vec<RecordId>,
+}
+
+impl Hop {
+    /// A hop citing each of `records` once, in first-cited order.
+    pub fn new(hop: HopKind, verdict: Verdict, detail: String, records: Vec<RecordId>) -> Hop {
+        let mut seen = BTreeSet::new();
+        let records = records.into_iter().filter(|r| seen.insert(*r)).collect();
+        Hop {
+            hop,
+            verdict,
+            detail,
+            records,
+        }
+    }
 }
 
 /// One exposed (protocol, port range) and the sources that reach it.

@@ -1,10 +1,11 @@
 //! The `internet_gateway` hop: is the gateway the route names attached to the VPC?
 
 use super::super::grid::Field;
+use super::super::model::Hop;
 use super::super::ranges::AddrSet;
 use super::super::vocab::{HopKind, RecordId};
 use super::routes::RoutedTo;
-use super::{Ctx, HopResult, judge, new_hop};
+use super::{Ctx, HopResult, judge};
 
 /// What the evidence says of one gateway a route sends running sources to.
 enum GatewayState<'a> {
@@ -128,7 +129,7 @@ pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
     let possible = ctx.broadcast(&facts.possible);
     let verdict = judge(running, &ctx.broadcast(&facts.carried), &possible);
     HopResult {
-        hop: new_hop(
+        hop: Hop::new(
             ctx.kind(HopKind::InternetGateway),
             verdict,
             parts.join("; "),

@@ -196,7 +196,7 @@ impl Ctx<'_> {
         let (definite, possible) = (self.none(), self.all());
         let verdict = judge(running, &definite, &possible);
         HopResult {
-            hop: new_hop(kind, verdict, detail.to_string(), Vec::new()),
+            hop: Hop::new(kind, verdict, detail.to_string(), Vec::new()),
             definite,
             possible,
         }
@@ -212,7 +212,7 @@ impl Ctx<'_> {
     ) -> HopResult {
         let through = if pass { self.all() } else { self.none() };
         let verdict = if pass { Verdict::Pass } else { Verdict::Fail };
-        HopResult::exact(new_hop(kind, verdict, detail, records), through)
+        HopResult::exact(Hop::new(kind, verdict, detail, records), through)
     }
 }
 
@@ -225,18 +225,6 @@ fn judge(running: &Field, definite: &Field, possible: &Field) -> Verdict {
         Verdict::Indeterminate
     } else {
         Verdict::Fail
-    }
-}
-
-/// A hop citing each of `records` once, in first-cited order.
-fn new_hop(kind: HopKind, verdict: Verdict, detail: String, records: Vec<RecordId>) -> Hop {
-    let mut seen = BTreeSet::new();
-    let records = records.into_iter().filter(|r| seen.insert(*r)).collect();
-    Hop {
-        hop: kind,
-        verdict,
-        detail,
-        records,
     }
 }
 

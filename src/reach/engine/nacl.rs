@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::super::grid::{
     Field, PortKind, domain, entry_covers, first_match, nacl_range, port_kind, segments,
 };
-use super::super::model::{Nacl, NaclEntry, PortRange, Verdict};
+use super::super::model::{Hop, Nacl, NaclEntry, PortRange, Verdict};
 use super::super::ranges::{AddrSet, IpVersion};
 use super::super::text::{describe_ports, describe_space};
 use super::super::vocab::{HopKind, Protocol};
-use super::{Ctx, HopResult, judge, new_hop};
+use super::{Ctx, HopResult, judge};
 
 /// Client ephemeral ports the reply of a tcp/udp connection goes to.
 const EPHEMERAL: PortRange = PortRange {
@@ -137,7 +137,7 @@ pub(super) fn inbound_hop(ctx: &Ctx, running: &Field) -> HopResult {
             ctx.describe_sources(&facts.partly_admitted)
         ));
     }
-    HopResult::exact(new_hop(kind, verdict, detail, records), facts.definite)
+    HopResult::exact(Hop::new(kind, verdict, detail, records), facts.definite)
 }
 
 /// "acl-…: part; part", or "nothing left to evaluate" when no entry was cited.
@@ -306,5 +306,5 @@ pub(super) fn outbound_hop(ctx: &Ctx, running: &Field) -> HopResult {
     let mut records = vec![nacl.record];
     records.extend(facts.deciding.iter().map(|i| outs[*i].record));
     let detail = acl_detail(nacl, parts);
-    HopResult::exact(new_hop(kind, verdict, detail, records), facts.definite)
+    HopResult::exact(Hop::new(kind, verdict, detail, records), facts.definite)
 }

@@ -4,11 +4,11 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use super::super::grid::Field;
-use super::super::model::{Route, RouteDest, RouteTable, Verdict};
+use super::super::model::{Hop, Route, RouteDest, RouteTable, Verdict};
 use super::super::ranges::{AddrSet, IpVersion};
 use super::super::text::describe_set;
 use super::super::vocab::{HopKind, RecordId};
-use super::{Ctx, HopResult, judge, new_hop};
+use super::{Ctx, HopResult, judge};
 
 /// Where each source's return traffic is routed.
 pub(super) struct RouteAnalysis<'a> {
@@ -258,7 +258,7 @@ pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
     let label = table_label(ra.table, ctx.iface.vpc_id);
     let detail = route_detail(ctx, &facts, verdict, &label);
     HopResult {
-        hop: new_hop(kind, verdict, detail, facts.records),
+        hop: Hop::new(kind, verdict, detail, facts.records),
         definite,
         possible,
     }

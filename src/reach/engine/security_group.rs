@@ -5,12 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::grid::{Field, contains_range, sg_range};
-use super::super::model::{PortRange, SecurityGroup, SgSource, Verdict};
+use super::super::model::{Hop, PortRange, SecurityGroup, SgSource, Verdict};
 use super::super::ranges::{AddrSet, IpVersion};
 use super::super::text::describe_space;
 use super::super::vocab::{HopKind, Protocol, RecordId};
 use super::leg::Leg;
-use super::{Ctx, HopResult, judge, new_hop, present_groups};
+use super::{Ctx, HopResult, judge, present_groups};
 
 /// A permission: (index of its group among the present ones, index within the group).
 type PermKey = (usize, usize);
@@ -232,7 +232,7 @@ pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
         let detail = "the load balancer has no security group: all client traffic can reach \
                       its listeners"
             .to_string();
-        return HopResult::exact(new_hop(kind, verdict, detail, Vec::new()), ctx.all());
+        return HopResult::exact(Hop::new(kind, verdict, detail, Vec::new()), ctx.all());
     }
     if ctx.iface.groups.is_empty() {
         let detail = "the interface has no security group".to_string();
@@ -264,7 +264,7 @@ pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
     };
     let records = cited_records(&groups, &facts);
     HopResult {
-        hop: new_hop(kind, verdict, detail, records),
+        hop: Hop::new(kind, verdict, detail, records),
         definite: facts.definite,
         possible: facts.possible,
     }

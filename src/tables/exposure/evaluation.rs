@@ -20,13 +20,13 @@ pub struct EniEvaluation {
 
 /// The hop that says a NAT gateway accepts no inbound connection.
 fn interface_type_hop(record: RecordId) -> Hop {
-    Hop {
-        hop: HopKind::InterfaceType,
-        verdict: Verdict::Fail,
-        detail: "a NAT gateway interface never accepts connections initiated from the internet"
-            .to_string(),
-        records: vec![record],
-    }
+    let detail = "a NAT gateway interface never accepts connections initiated from the internet";
+    Hop::new(
+        HopKind::InterfaceType,
+        Verdict::Fail,
+        detail.to_string(),
+        vec![record],
+    )
 }
 
 impl EniEvaluation {

@@ -16,7 +16,7 @@ use super::balancer::{Balancer, BalancerGroup, BalancerKind, BalancerTarget, Lis
 use super::network::{ConfigKey, Network};
 use crate::reach::{
     self, AddrSet, Evaluation, Exposure, Hop, HopKind, IpVersion, Protocol, Query, Reachable,
-    RecordId, Sources, Verdict,
+    Sources, Verdict,
 };
 
 /// One path through a load balancer to a registered target, evaluated.
@@ -65,19 +65,9 @@ fn preserves_client_ip(lb: &Balancer, group: &BalancerGroup) -> bool {
         .unwrap_or(group.target_type == "instance" || udp)
 }
 
-/// A caller-decided hop.
-fn fact(kind: HopKind, verdict: Verdict, detail: String, records: Vec<RecordId>) -> Hop {
-    Hop {
-        hop: kind,
-        verdict,
-        detail,
-        records,
-    }
-}
-
 /// The hops of a leg whose evidence is missing, each indeterminate with the same reason.
 fn unknown_leg(kinds: &[HopKind], detail: &str) -> Vec<Hop> {
-    let hop = |k: &HopKind| fact(*k, Verdict::Indeterminate, detail.to_string(), Vec::new());
+    let hop = |k: &HopKind| Hop::new(*k, Verdict::Indeterminate, detail.to_string(), Vec::new());
     kinds.iter().map(hop).collect()
 }
 
@@ -396,7 +386,7 @@ pub fn scheme_hop(lb: &Balancer) -> Hop {
         );
         (Verdict::Fail, what)
     };
-    fact(HopKind::LbScheme, verdict, detail, vec![lb.record])
+    Hop::new(HopKind::LbScheme, verdict, detail, vec![lb.record])
 }
 
 /// `listener`: a listener route forwards to the group with a weight above zero.
@@ -424,7 +414,7 @@ fn listener_hop(
         } else {
             Verdict::Indeterminate
         };
-        return fact(HopKind::Listener, verdict, detail, vec![lb.record]);
+        return Hop::new(HopKind::Listener, verdict, detail, vec![lb.record]);
     };
     let at = if r.priority == "default" {
         "default action".to_string()
@@ -435,11 +425,11 @@ fn listener_hop(
     let records = vec![listener.record, r.record];
     if r.weight_to(gi).is_none() {
         let detail = format!("{head}: {}; nothing forwards to {name}", r.describe());
-        return fact(HopKind::Listener, Verdict::Fail, detail, records);
+        return Hop::new(HopKind::Listener, Verdict::Fail, detail, records);
     }
     if r.weight_to(gi) == Some(Some(0)) {
         let detail = format!("{head} forwards to {name} with weight 0: it gets no traffic");
-        return fact(HopKind::Listener, Verdict::Fail, detail, records);
+        return Hop::new(HopKind::Listener, Verdict::Fail, detail, records);
     }
     let mut detail = format!("{head} forwards to {name}");
     if !r.authenticated.is_empty() {
@@ -452,7 +442,7 @@ fn listener_hop(
         let cidrs: Vec<String> = r.source_ips.iter().map(ToString::to_string).collect();
         detail += &format!(" for sources in {}", cidrs.join(", "));
     }
-    fact(HopKind::Listener, Verdict::Pass, detail, records)
+    Hop::new(HopKind::Listener, Verdict::Pass, detail, records)
 }
 
 /// `target_group`: the target is registered and takes traffic.
@@ -489,7 +479,7 @@ fn target_group_hop(group: &BalancerGroup, target: &BalancerTarget) -> Hop {
             format!("target {}{port} is registered ({state})", target.id),
         ),
     };
-    fact(HopKind::TargetGroup, verdict, detail, records)
+    Hop::new(HopKind::TargetGroup, verdict, detail, records)
 }
 
 /// The back leg: from the load balancer to the target's interface on the target port; what is
