@@ -11,7 +11,7 @@ use super::path::{exposure_json, hops_json, lb_path_json, reachable_json};
 use super::reach::{verdict_text, write_hops};
 use crate::reach::{IpVersion, Query};
 use crate::tables::Tables;
-use crate::tables::exposure::{Balancer, Eni, listener_front, node_hops, scheme_hop};
+use crate::tables::exposure::{Balancer, Eni, listener_front, node_hops, scheme_hop, short_arn};
 
 /// Every path through a load balancer to `eni`, hop by hop; with `--port`, only the paths whose
 /// target port it is.
@@ -88,7 +88,7 @@ fn path_title(p: &Value) -> String {
     };
     let group = p["target_group_arn"]
         .as_str()
-        .map_or("instances", |a| a.splitn(6, ':').nth(5).unwrap_or(a));
+        .map_or("instances", short_arn);
     format!(
         "{} {listener} → {group} port {}",
         p["load_balancer_name"].as_str().unwrap_or_default(),

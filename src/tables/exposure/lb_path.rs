@@ -12,7 +12,9 @@ use std::collections::{BTreeSet, HashMap};
 use ipnet::IpNet;
 use rayon::prelude::*;
 
-use super::balancer::{Balancer, BalancerGroup, BalancerKind, BalancerTarget, ListenerRoute};
+use super::balancer::{
+    Balancer, BalancerGroup, BalancerKind, BalancerTarget, ListenerRoute, short_arn,
+};
 use super::network::{ConfigKey, Network};
 use crate::reach::{
     self, AddrSet, Evaluation, Exposure, Hop, HopKind, IpVersion, Protocol, Query, Reachable,
@@ -396,10 +398,7 @@ fn listener_hop(
     gi: usize,
     group: &BalancerGroup,
 ) -> Hop {
-    let name = group
-        .arn
-        .as_deref()
-        .map_or("its instances", super::balancer::short_arn);
+    let name = group.arn.as_deref().map_or("its instances", short_arn);
     let Some((listener, r)) = route else {
         let detail = if lb.listeners_exported {
             format!("{} has no listener: nothing forwards to {name}", lb.name)

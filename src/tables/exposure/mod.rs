@@ -26,7 +26,7 @@ use serde_json::Value;
 
 pub use balancer::{
     Balancer, BalancerGroup, BalancerKind, BalancerListener, BalancerTarget, Balancers,
-    ListenerRoute, RouteAction,
+    ListenerRoute, RouteAction, short_arn,
 };
 pub use evaluation::EniEvaluation;
 pub use lb_path::{LbAnswers, LbPath, lb_answers, listener_front, node_hops, scheme_hop};
