@@ -316,7 +316,8 @@ fn load(paths: &[PathBuf]) -> Result<(Evidence, Tables)> {
 /// or above `--fail-on`. An unknown `--rule` or a bad `--param` stops before any evidence is read.
 fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
     // A broken rule file is an error in the report; every other rule still runs.
-    let (pack, mut errors) = rules::load(&args.rules);
+    let rule_files = rules::read_folders(&args.rules);
+    let (pack, mut errors) = rules::load(&rule_files);
     let pack = rules::configure(pack, &args.only, &args.params)?;
     let waivers = args.waivers.as_deref().map(Waivers::load).transpose()?;
     let mut timings = Timings::default();
@@ -335,7 +336,7 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
     errors.extend(evidence.errors.iter().cloned());
     errors.append(&mut run_errors);
     let metas = pack.into_iter().map(|r| r.meta).collect();
-    let tool = Tool::with_rules(&args.rules);
+    let tool = Tool::with_rules(&rule_files);
     let triage = match &waivers {
         Some(waivers) => waivers.apply(findings, args.as_of.unwrap_or_else(today)),
         None => Triage::unwaived(findings),
@@ -378,8 +379,8 @@ fn today() -> jiff::civil::Date {
 /// `remediate`: the fixes of the findings, printed for review; exit 2 when evidence or a fix
 /// could not be used.
 fn remediate(args: RemediateArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let pack = rules::configure(load_pack(&[])?, &args.only, &[])?;
-    let tool = Tool::builtin();
+    let (pack, tool) = load_pack(&[])?;
+    let pack = rules::configure(pack, &args.only, &[])?;
     let (evidence, tables) = load(&args.paths)?;
     let (actions, errors) = rules::fix::actions(&pack, &tables);
     match args.format {
@@ -398,7 +399,7 @@ fn remediate(args: RemediateArgs, out: &mut dyn Write) -> Result<Outcome> {
 /// `evidence`: the coverage of the built-in rules over the evidence; diagnostics are part of
 /// the output, so only the status (2 when some evidence could not be read) is left to finish.
 fn evidence_coverage(args: EvidenceArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let pack = load_pack(&[])?;
+    let (pack, _) = load_pack(&[])?;
     let (evidence, tables) = load(&args.paths)?;
     let metas: Vec<_> = pack.into_iter().map(|r| r.meta).collect();
     let coverage = Coverage::new(&evidence, &tables, &metas)?;
@@ -479,20 +480,21 @@ fn write_json(out: &mut dyn Write, value: &serde_json::Value) -> Result<()> {
 /// `diff`: both sides read with the same rule pack, compared, rendered; exit 2 when a side
 /// cannot be read, 1 when something new reaches `--fail-on-new`.
 fn diff(args: DiffArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let pack = rules::configure(load_pack(&args.rules)?, &[], &args.params)?;
+    let (pack, tool) = load_pack(&args.rules)?;
+    let pack = rules::configure(pack, &[], &args.params)?;
     let old = Side::load(&args.old, &pack)?;
     let new = Side::load(&args.new, &pack)?;
     let diff = Diff::compare(&old, &new, &pack);
-    let tool = Tool::with_rules(&args.rules);
     snapaudit::diff::render::write(&diff, &tool, args.format, out)?;
     Ok(Outcome::status(u8::from(diff.fails(args.fail_on_new))))
 }
 
-/// The rule pack; its load errors, one per line, as one error.
-fn load_pack(folders: &[PathBuf]) -> Result<Vec<rules::Rule>> {
-    let (pack, errors) = rules::load(folders);
+/// The rule pack and the tool it makes (its load errors, one per line, as one error).
+fn load_pack(folders: &[PathBuf]) -> Result<(Vec<rules::Rule>, Tool)> {
+    let files = rules::read_folders(folders);
+    let (pack, errors) = rules::load(&files);
     if errors.is_empty() {
-        Ok(pack)
+        Ok((pack, Tool::with_rules(&files)))
     } else {
         let lines: Vec<String> = errors.iter().map(Diagnostic::to_string).collect();
         Err(anyhow!(lines.join("\n")))
@@ -501,7 +503,7 @@ fn load_pack(folders: &[PathBuf]) -> Result<Vec<rules::Rule>> {
 
 /// `rules`: the rule pack as a table, JSON or the Markdown catalog.
 fn list_rules(args: RulesArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let pack = load_pack(&args.rules)?;
+    let (pack, _) = load_pack(&args.rules)?;
     match args.format {
         RulesFormat::Json => {
             let metas: Vec<_> = pack.iter().map(|r| &r.meta).collect();

@@ -10,6 +10,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::rules::RuleFiles;
+
 /// The git commit the binary was built from (`-dirty` when the tree had changes; `unknown`, or
 /// `SNAPAUDIT_COMMIT` at build time, outside git).
 pub const COMMIT: &str = env!("SNAPAUDIT_BUILD_COMMIT");
@@ -56,15 +58,14 @@ impl Tool {
         }
     }
 
-    /// This binary with the built-in pack plus the rule files of `extra_dirs` (none: the
-    /// built-in pack). A file that cannot be read is left out; loading the pack reports it.
-    pub fn with_rules(extra_dirs: &[impl AsRef<Path>]) -> Tool {
+    /// This binary with the built-in pack plus the `--rules` files, as read for the pack (none
+    /// given: the built-in pack). A file that could not be read is left out; loading the pack
+    /// reports it.
+    pub fn with_rules(extra: &RuleFiles) -> Tool {
         let mut tool = Tool::builtin();
-        if !extra_dirs.is_empty() {
-            let (sources, _) = crate::rules::read_folders(extra_dirs);
-            let named: Vec<(String, String)> = sources
-                .into_iter()
-                .map(|(path, contents)| (file_name(&path), contents))
+        if extra.given {
+            let named: Vec<(String, String)> = (extra.sources.iter())
+                .map(|(path, contents)| (file_name(path), contents.clone()))
                 .collect();
             tool.extra_rules_sha256 = Some(digest::rules_sha256(&named));
         }

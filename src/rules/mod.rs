@@ -211,9 +211,20 @@ fn query_line(text: &str, query: &toml::Spanned<String>) -> usize {
     }
 }
 
-/// The rule files of `extra_dirs` as (path, contents): each folder's `*.toml` files in name
-/// order, folders in the order given. A folder or file that cannot be read is an error naming it.
-pub fn read_folders(extra_dirs: &[impl AsRef<Path>]) -> (Vec<(String, String)>, Vec<Diagnostic>) {
+/// The rule files of `--rules` folders, read once: loading the pack and naming it in reports
+/// ([`crate::provenance::Tool::with_rules`]) both use this one reading.
+#[derive(Debug, Default)]
+pub struct RuleFiles {
+    /// Whether any folder was given (the built-in pack alone otherwise).
+    pub given: bool,
+    /// (path, contents): each folder's `*.toml` files in name order, folders in the order given.
+    pub sources: Vec<(String, String)>,
+    /// A folder or file that could not be read, named.
+    pub errors: Vec<Diagnostic>,
+}
+
+/// Reads the rule files of `extra_dirs` (see [`RuleFiles`]).
+pub fn read_folders(extra_dirs: &[impl AsRef<Path>]) -> RuleFiles {
     let mut sources = Vec::new();
     let mut errors = Vec::new();
     for dir in extra_dirs {
@@ -241,18 +252,22 @@ pub fn read_folders(extra_dirs: &[impl AsRef<Path>]) -> (Vec<(String, String)>, 
             )),
         }
     }
-    (sources, errors)
+    RuleFiles {
+        given: !extra_dirs.is_empty(),
+        sources,
+        errors,
+    }
 }
 
-/// The rule pack: built-in rules plus those in `extra_dirs`, loaded one by one. A rule file that
+/// The rule pack: built-in rules plus the `--rules` files, loaded one by one. A rule file that
 /// cannot be read, compiled or checked (or repeats an id) is an error naming it; every other rule
 /// is still returned.
-pub fn load(extra_dirs: &[impl AsRef<Path>]) -> (Vec<Rule>, Vec<Diagnostic>) {
-    let (extra, mut errors) = read_folders(extra_dirs);
+pub fn load(extra: &RuleFiles) -> (Vec<Rule>, Vec<Diagnostic>) {
+    let mut errors = extra.errors.clone();
     let sources: Vec<(String, String)> = BUILTIN_RULES
         .iter()
         .map(|(p, t)| (p.to_string(), t.to_string()))
-        .chain(extra)
+        .chain(extra.sources.iter().cloned())
         .collect();
     let mut rules: Vec<Rule> = Vec::new();
     let schemas = match check::Schemas::of_tables() {
