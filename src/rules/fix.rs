@@ -3,11 +3,14 @@
 //! change as data: shell commands, Terraform, preflight warnings and verification commands.
 //! Nothing here runs a command; `snapaudit remediate` only prints them.
 
+use std::collections::HashMap;
+
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::rows::RowFilter;
 use super::{Finding, Rule, jq, rule_on_row};
 use crate::evidence::Diagnostic;
 use crate::tables::Tables;
@@ -101,16 +104,27 @@ pub fn actions(rules: &[Rule], tables: &Tables) -> (Vec<Action>, Vec<Diagnostic>
             let message = format!("rule {} [fix]: {e:#}", rule.meta.id);
             Diagnostic::file(&rule.path, message)
         };
-        let height = match tables.get(&rule.meta.table) {
-            Ok(df) => df.height(),
+        let (df, index) = match tables
+            .get(&rule.meta.table)
+            .and_then(|df| Ok((df, LookupIndex::new(rule, tables)?)))
+        {
+            Ok(found) => found,
             Err(e) => {
                 errors.push(failed(e));
                 continue;
             }
         };
-        let results: Vec<Result<Vec<Action>>> = (0..height)
+        // The rows the rule can fire on ([where]); no other row can have a finding to fix.
+        let filter = RowFilter::new(&rule.meta.rows_where);
+        let results: Vec<Result<Vec<Action>>> = (0..df.height())
             .into_par_iter()
-            .map(|i| row_actions(rule, fix, tables, i))
+            .map_init(
+                || rule.params(),
+                |params, i| match filter.wants(df, i)? {
+                    true => row_actions(rule, fix, tables, &index, params, i),
+                    false => Ok(Vec::new()),
+                },
+            )
             .collect();
         for result in results {
             match result {
@@ -125,15 +139,21 @@ pub fn actions(rules: &[Rule], tables: &Tables) -> (Vec<Action>, Vec<Diagnostic>
 }
 
 /// The actions for the findings `rule` emits on row `i` of its table.
-fn row_actions(rule: &Rule, fix: &jq::Filter, tables: &Tables, i: usize) -> Result<Vec<Action>> {
+fn row_actions(
+    rule: &Rule,
+    fix: &jq::Filter,
+    tables: &Tables,
+    index: &LookupIndex,
+    params: &jaq_json::Val,
+    i: usize,
+) -> Result<Vec<Action>> {
     let row = tables.row(&rule.meta.table, i)?;
     let input = jq::to_val(&row)?;
-    let params = rule.params();
-    let findings = rule_on_row(rule, &row, input.clone(), &params)?;
+    let findings = rule_on_row(rule, &row, input.clone(), params)?;
     if findings.is_empty() {
         return Ok(Vec::new());
     }
-    let lookup = jq::to_val(&lookup_rows(rule, tables, &row)?)?;
+    let lookup = jq::to_val(&index.rows(tables, &row)?)?;
     let mut actions = Vec::new();
     for finding in findings {
         let globals = [
@@ -167,34 +187,57 @@ fn action(finding: &Finding, emitted: Emitted) -> Action {
     }
 }
 
-/// `$lookup`: for each lookup of the rule's fix, the rows of its table that match the row.
-fn lookup_rows(rule: &Rule, tables: &Tables, row: &Value) -> Result<Value> {
-    let mut found = Map::new();
-    let lookups = rule.meta.fix.iter().flat_map(|f| &f.lookup);
-    for lookup in lookups {
-        let wanted: Vec<&str> = match row.get(&lookup.on) {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(values)) => values.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
+/// The rows of a fix's lookup tables by their key column, indexed once per rule (a scan of the
+/// lookup table per finding grows with findings × rows).
+struct LookupIndex<'a> {
+    lookups: Vec<(&'a Lookup, HashMap<&'a str, Vec<usize>>)>,
+}
+
+impl<'a> LookupIndex<'a> {
+    fn new(rule: &'a Rule, tables: &'a Tables) -> Result<Self> {
+        let mut lookups = Vec::new();
+        for lookup in rule.meta.fix.iter().flat_map(|f| &f.lookup) {
+            let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+            let keys = tables.get(&lookup.table)?.column(&lookup.key)?.str()?;
+            for (i, key) in keys.iter().enumerate() {
+                if let Some(key) = key {
+                    by_key.entry(key).or_default().push(i);
+                }
+            }
+            lookups.push((lookup, by_key));
+        }
+        Ok(LookupIndex { lookups })
+    }
+
+    /// `{TABLE: [rows]}`: each lookup table's rows whose key is the row's `on` value (or one of
+    /// its values), in the row's account (or any, for a row without one).
+    fn rows(&self, tables: &Tables, row: &Value) -> Result<Value> {
         let account = row.get("account").and_then(Value::as_str);
-        let df = tables.get(&lookup.table)?;
-        let keys = df.column(&lookup.key)?.str()?;
-        let accounts = df.column("account")?.str()?;
-        let mut rows = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            let same_account = account.is_none() || accounts.get(i) == account;
-            if same_account && key.is_some_and(|k| wanted.contains(&k)) {
-                rows.push(tables.row(&lookup.table, i)?);
+        let mut found = Map::new();
+        for (lookup, by_key) in &self.lookups {
+            let wanted: Vec<&str> = match row.get(&lookup.on) {
+                Some(Value::String(s)) => vec![s.as_str()],
+                Some(Value::Array(values)) => values.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let accounts = tables.get(&lookup.table)?.column("account")?.str()?;
+            let mut hits: Vec<usize> = (wanted.iter())
+                .flat_map(|k| by_key.get(k).into_iter().flatten().copied())
+                .filter(|&i| account.is_none() || accounts.get(i) == account)
+                .collect();
+            hits.sort_unstable();
+            hits.dedup();
+            let mut rows = (hits.into_iter())
+                .map(|i| tables.row(&lookup.table, i))
+                .collect::<Result<Vec<_>>>()?;
+            match found
+                .entry(lookup.table.clone())
+                .or_insert(Value::Array(Vec::new()))
+            {
+                Value::Array(list) => list.append(&mut rows),
+                _ => bail!("lookup {} is not a list", lookup.table),
             }
         }
-        match found
-            .entry(lookup.table.clone())
-            .or_insert(Value::Array(Vec::new()))
-        {
-            Value::Array(list) => list.append(&mut rows),
-            _ => bail!("lookup {} is not a list", lookup.table),
-        }
+        Ok(Value::Object(found))
     }
-    Ok(Value::Object(found))
 }
