@@ -18,40 +18,59 @@ use snapaudit::report::coverage::Coverage;
 use snapaudit::report::reach as reach_report;
 use snapaudit::report::reach_lb;
 use snapaudit::report::remediate as remediate_report;
+use snapaudit::report::terminal::{ColorWhen, Terminal};
 use snapaudit::report::timings::Timings;
 use snapaudit::report::waivers::{Triage, Waivers};
 use snapaudit::report::{Format, Report};
 use snapaudit::rules::{self, Severity};
 use snapaudit::tables::Tables;
 
+mod examples;
+
 /// Offline audit of AWS network exposure from exported evidence (AWS CLI JSON).
 #[derive(Parser)]
-#[command(name = "snapaudit", version = provenance::VERSION, about)]
+#[command(name = "snapaudit", version = provenance::VERSION, about, after_help = examples::MAIN)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour the scan table by severity: auto (only when stdout is a terminal and NO_COLOR is
+    /// not set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
+    /// Print only the summary line and errors; warnings are counted, not printed.
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Read the evidence, run the rules, report findings.
+    #[command(after_help = examples::SCAN)]
     Scan(ScanArgs),
     /// List the tables built from the evidence, with row counts and columns.
+    #[command(after_help = examples::TABLES)]
     Tables(TablesArgs),
     /// Run a jq filter over the rows of one table; prints one JSON value per line.
+    #[command(after_help = examples::QUERY)]
     Query(QueryArgs),
     /// Explain, hop by hop, whether the internet can reach a network interface, instance or ECS task.
+    #[command(after_help = examples::REACH)]
     Reach(ReachArgs),
-    /// List the rules (built-in plus `--rules` folders).
+    /// List the rules (built-in plus `--rules` folders); `show`, `new` and `test` are the rule
+    /// author's loop.
+    #[command(after_help = examples::RULES)]
     Rules(RulesArgs),
     /// What changed between two audits: new, resolved, changed, unchanged and not comparable
     /// findings of two evidence paths or saved `scan --format json` reports.
+    #[command(after_help = examples::DIFF)]
     Diff(DiffArgs),
     /// Print the exact fix of every finding that has one (a script, Terraform or JSON); runs
     /// nothing.
+    #[command(after_help = examples::REMEDIATE)]
     Remediate(RemediateArgs),
     /// What evidence was examined (files, kinds, record counts, SHA-256, skipped files,
     /// diagnostics) and, per rule and account/region, whether its evidence was all there.
+    #[command(after_help = examples::EVIDENCE)]
     Evidence(EvidenceArgs),
 }
 
@@ -142,9 +161,12 @@ enum ReachFormat {
     Json,
 }
 
-/// Arguments of `rules`.
+/// Arguments of `rules`: the list, or one of the rule author's subcommands.
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 struct RulesArgs {
+    #[command(subcommand)]
+    action: Option<rules::author::Action>,
     /// A folder of extra rule files (repeatable).
     #[arg(long = "rules")]
     rules: Vec<PathBuf>,
@@ -237,10 +259,12 @@ enum EvidenceFormat {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let term = Terminal::of_stdout(cli.color, cli.quiet);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let outcome = match Cli::parse().command {
-        Command::Scan(args) => scan(args, &mut out),
+    let outcome = match cli.command {
+        Command::Scan(args) => scan(args, &term, &mut out),
         Command::Tables(args) => tables(args, &mut out),
         Command::Query(args) => query(args, &mut out),
         Command::Reach(args) => reach(args, &mut out),
@@ -249,7 +273,7 @@ fn main() -> ExitCode {
         Command::Remediate(args) => remediate(args, &mut out),
         Command::Evidence(args) => evidence_coverage(args, &mut out),
     };
-    match outcome.and_then(|outcome| finish(&mut out, outcome)) {
+    match outcome.and_then(|outcome| finish(&mut out, outcome, term.quiet)) {
         Ok(code) => code,
         Err(e) => {
             let _ = out.flush();
@@ -287,11 +311,16 @@ impl Outcome {
     }
 }
 
-/// The one finish step of every command: flush the output, print diagnostics, give the status.
-fn finish(out: &mut dyn Write, outcome: Outcome) -> Result<ExitCode> {
+/// The one finish step of every command: flush the output, print diagnostics (warnings only
+/// counted when `quiet`), give the status.
+fn finish(out: &mut dyn Write, outcome: Outcome, quiet: bool) -> Result<ExitCode> {
     out.flush()?;
-    for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+    if quiet && !outcome.warnings.is_empty() {
+        eprintln!("{} warnings not shown (--quiet)", outcome.warnings.len());
+    } else {
+        for w in &outcome.warnings {
+            eprintln!("warning: {w}");
+        }
     }
     for e in &outcome.errors {
         eprintln!("error: {e}");
@@ -314,7 +343,7 @@ fn load(paths: &[PathBuf]) -> Result<(Evidence, Tables)> {
 
 /// `scan`: the report goes to stdout, diagnostics included; exit 2 on errors, 1 on findings at
 /// or above `--fail-on`. An unknown `--rule` or a bad `--param` stops before any evidence is read.
-fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
+fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome> {
     // A broken rule file is an error in the report; every other rule still runs.
     let rule_files = rules::read_folders(&args.rules);
     let (pack, mut errors) = rules::load(&rule_files);
@@ -347,7 +376,7 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
         _ => triage.warnings.clone(),
     };
     let report = Report::new(tool, triage, &evidence, metas, errors);
-    report.write(args.format, out)?;
+    report.write(args.format, out, term)?;
     out.flush()?;
     timings.lap("report");
     if args.timings {
@@ -501,8 +530,11 @@ fn load_pack(folders: &[PathBuf]) -> Result<(Vec<rules::Rule>, Tool)> {
     }
 }
 
-/// `rules`: the rule pack as a table, JSON or the Markdown catalog.
+/// `rules`: the rule pack as a table, JSON or the Markdown catalog; or a subcommand's work.
 fn list_rules(args: RulesArgs, out: &mut dyn Write) -> Result<Outcome> {
+    if let Some(action) = args.action {
+        return Ok(Outcome::status(action.run(out)?));
+    }
     let (pack, _) = load_pack(&args.rules)?;
     match args.format {
         RulesFormat::Json => {

@@ -9,6 +9,7 @@ pub mod reach;
 pub mod reach_lb;
 pub mod remediate;
 pub mod sarif;
+pub mod terminal;
 pub mod timings;
 pub mod waivers;
 
@@ -22,6 +23,7 @@ use serde_json::{Value, json};
 use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
 use crate::provenance::Tool;
 use crate::rules::{Finding, RuleMeta, Severity};
+use terminal::{Line, Row, Terminal};
 use waivers::{AppliedWaiver, Suppressed, Triage};
 
 /// Output formats of `scan`.
@@ -131,8 +133,8 @@ impl Report {
         self.findings.iter().any(|f| f.severity <= threshold)
     }
 
-    /// Writes the report in `format`.
-    pub fn write(&self, format: Format, out: &mut dyn Write) -> Result<()> {
+    /// Writes the report in `format`; the table is shaped for `term`.
+    pub fn write(&self, format: Format, out: &mut dyn Write, term: &Terminal) -> Result<()> {
         match format {
             Format::Json => {
                 serde_json::to_writer_pretty(&mut *out, self)?;
@@ -158,7 +160,7 @@ impl Report {
                 serde_json::to_writer_pretty(&mut *out, &asff::document(self))?;
                 writeln!(out)?;
             }
-            Format::Table => self.write_table(out)?,
+            Format::Table => self.write_table(out, term)?,
         }
         Ok(())
     }
@@ -208,41 +210,83 @@ impl Report {
         Ok(())
     }
 
-    fn write_table(&self, out: &mut dyn Write) -> Result<()> {
-        let rows = self.findings.iter().map(|f| {
-            [
-                f.severity.as_str().to_uppercase(),
-                f.rule_id.clone(),
-                f.resource_id.clone(),
-                f.message.clone(),
-            ]
-        });
-        write_aligned(out, ["SEVERITY", "RULE", "RESOURCE", "MESSAGE"], rows)?;
+    /// The findings as rows, under a heading per account and region when there are several.
+    fn finding_lines(&self) -> Vec<Line<4>> {
+        let mut groups: BTreeMap<(&str, &str), Vec<&Finding>> = BTreeMap::new();
+        for f in &self.findings {
+            let scope = (
+                f.account.as_deref().unwrap_or("-"),
+                f.region.as_deref().unwrap_or("-"),
+            );
+            groups.entry(scope).or_default().push(f);
+        }
+        let headed = groups.len() > 1;
+        let mut lines = Vec::new();
+        for ((account, region), findings) in groups {
+            if headed {
+                lines.push(Line::Heading(format!("account {account}, region {region}")));
+            }
+            lines.extend(findings.into_iter().map(|f| {
+                Line::Row(Row {
+                    cells: [
+                        f.severity.as_str().to_uppercase(),
+                        f.rule_id.clone(),
+                        terminal::short_resource(&f.resource_id).to_string(),
+                        f.message.clone(),
+                    ],
+                    style: Some(terminal::severity_style(f.severity)),
+                })
+            }));
+        }
+        lines
+    }
+
+    fn write_table(&self, out: &mut dyn Write, term: &Terminal) -> Result<()> {
+        if !term.quiet {
+            self.write_table_rows(out, term)?;
+        }
+        self.write_table_summary(out, term)
+    }
+
+    /// The findings and the suppressed findings, in aligned columns.
+    fn write_table_rows(&self, out: &mut dyn Write, term: &Terminal) -> Result<()> {
+        let header = ["SEVERITY", "RULE", "RESOURCE", "MESSAGE"];
+        terminal::write_rows(out, term, header, &self.finding_lines())?;
         if !self.suppressed.is_empty() {
             writeln!(
                 out,
                 "\nSUPPRESSED by waivers (accepted exceptions, not counted as failures):"
             )?;
-            let rows = self.suppressed.iter().map(|s| {
-                let w = &s.waiver.waiver;
-                [
-                    s.finding.rule_id.clone(),
-                    s.finding.resource_id.clone(),
-                    w.owner.clone(),
-                    w.expires.to_string(),
-                    w.reason.clone(),
-                ]
-            });
-            write_aligned(
-                out,
-                ["RULE", "RESOURCE", "OWNER", "EXPIRES", "REASON"],
-                rows,
-            )?;
+            let rows: Vec<Line<5>> = self
+                .suppressed
+                .iter()
+                .map(|s| {
+                    let w = &s.waiver.waiver;
+                    Line::Row(Row::plain([
+                        s.finding.rule_id.clone(),
+                        terminal::short_resource(&s.finding.resource_id).to_string(),
+                        w.owner.clone(),
+                        w.expires.to_string(),
+                        w.reason.clone(),
+                    ]))
+                })
+                .collect();
+            let header = ["RULE", "RESOURCE", "OWNER", "EXPIRES", "REASON"];
+            terminal::write_rows(out, term, header, &rows)?;
         }
+        Ok(())
+    }
+
+    /// The summary, the tool, the diagnostics (warnings only counted under `--quiet`) and
+    /// whether the result is complete.
+    fn write_table_summary(&self, out: &mut dyn Write, term: &Terminal) -> Result<()> {
         let s = &self.summary;
+        if !term.quiet {
+            writeln!(out)?;
+        }
         writeln!(
             out,
-            "\n{} findings from {} evidence files ({} skipped, {} duplicate records dropped), {} rules",
+            "{} findings from {} evidence files ({} skipped, {} duplicate records dropped), {} rules",
             s["findings"],
             s["evidence_files"],
             s["skipped_files"],
@@ -256,9 +300,17 @@ impl Report {
                 self.suppressed.len()
             )?;
         }
-        writeln!(out, "{}", self.tool)?;
-        for w in self.warnings.iter().chain(&self.waiver_warnings) {
-            writeln!(out, "warning: {w}")?;
+        let warnings = self.warnings.iter().chain(&self.waiver_warnings);
+        if term.quiet {
+            let count = warnings.count();
+            if count > 0 {
+                writeln!(out, "{count} warnings not shown (--quiet)")?;
+            }
+        } else {
+            writeln!(out, "{}", self.tool)?;
+            for w in warnings {
+                writeln!(out, "warning: {w}")?;
+            }
         }
         for e in &self.errors {
             writeln!(out, "error: {e}")?;
@@ -282,32 +334,6 @@ fn status(waiver: Option<&AppliedWaiver>) -> &'static str {
     } else {
         "fail"
     }
-}
-
-/// Rows in columns padded to their widest cell, the last column unpadded, under `header`.
-fn write_aligned<const N: usize>(
-    out: &mut dyn Write,
-    header: [&str; N],
-    rows: impl Iterator<Item = [String; N]>,
-) -> Result<()> {
-    let rows: Vec<[String; N]> = std::iter::once(header.map(String::from))
-        .chain(rows)
-        .collect();
-    let widths: Vec<usize> = (0..N)
-        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
-        .collect();
-    for r in &rows {
-        let mut line = String::new();
-        for (i, cell) in r.iter().enumerate() {
-            if i + 1 < N {
-                line += &format!("{cell:w$}  ", w = widths[i]);
-            } else {
-                line += cell;
-            }
-        }
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
 }
 
 /// Evidence references on one line: `file#document/pointer; …`.

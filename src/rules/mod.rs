@@ -1,6 +1,7 @@
 //! Rules: one TOML file per rule (metadata plus a jq query over one table), compiled once,
 //! run over every row of that table. The built-in pack is `queries/`, embedded at build time.
 
+pub mod author;
 pub mod check;
 pub mod fix;
 pub mod jq;
