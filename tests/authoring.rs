@@ -1,0 +1,193 @@
+//! The rule author's loop from the command line, on a scratch folder: `rules new` scaffolds a
+//! rule whose fixture passes `rules test`; an edited query fails it with a readable diff;
+//! `rules show` describes a rule and its fixture.
+
+mod common;
+
+use std::path::Path;
+
+use common::{scratch, snapaudit};
+
+/// `rules ARGS...` with `--rules`/`--dir` pointing at `dir` where the subcommand takes it.
+fn rules(args: &[&str]) -> common::Run {
+    let mut all = vec!["rules"];
+    all.extend(args);
+    snapaudit(&all)
+}
+
+fn path(dir: &Path) -> &str {
+    dir.to_str().unwrap()
+}
+
+#[test]
+fn a_new_rule_passes_its_test_until_its_query_changes() {
+    let dir = scratch("author-loop");
+    let new = rules(&["new", "SA.ORG.1", "--table", "subnets", "--dir", path(&dir)]);
+    assert_eq!(new.code, 0, "{}", new.stderr);
+    let fixture = dir.join("fixtures/SA.ORG.1");
+    for file in ["describe-subnets.json", "expected.json", "README.md"] {
+        assert!(fixture.join(file).is_file(), "{file} scaffolded");
+    }
+    let rule = std::fs::read_to_string(dir.join("SA.ORG.1.toml")).unwrap();
+    assert!(
+        rule.contains("requires = [\"ec2 describe-subnets\"]"),
+        "{rule}"
+    );
+    assert!(rule.contains("resource = \"subnet_id\""), "{rule}");
+
+    let passed = rules(&["test", "--rules", path(&dir)]);
+    assert_eq!(passed.code, 0, "{}{}", passed.stdout, passed.stderr);
+    assert!(
+        passed.stdout.starts_with("ok      SA.ORG.1"),
+        "{}",
+        passed.stdout
+    );
+
+    let edited = rule.replace(
+        "select(.map_public_ip_on_launch)",
+        "select(.map_public_ip_on_launch | not)",
+    );
+    assert_ne!(
+        edited, rule,
+        "the scaffold's query reads map_public_ip_on_launch"
+    );
+    std::fs::write(dir.join("SA.ORG.1.toml"), edited).unwrap();
+    let failed = rules(&["test", "--rules", path(&dir), "SA.ORG.1"]);
+    assert_eq!(failed.code, 1, "{}", failed.stdout);
+    let out = &failed.stdout;
+    assert!(out.starts_with("FAILED  SA.ORG.1"), "{out}");
+    assert!(
+        out.contains("missing: subnet-0fa11000000000001 (medium) was expected, not reported"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "unexpected: subnet-0ca5e000000000002 (medium): Subnet subnet-0ca5e000000000002"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("passing: subnet-0ca5e000000000002 was expected to pass, but was reported"),
+        "{out}"
+    );
+    assert!(out.contains("1 rules tested: 0 ok, 1 failed"), "{out}");
+}
+
+#[test]
+fn every_scaffolded_table_passes_its_own_fixture() {
+    let dir = scratch("author-tables");
+    for (id, table) in [
+        ("SA.ORG.2", "ecs_services"),
+        ("SA.ORG.3", "instances"),
+        ("SA.ORG.4", "subnets"),
+    ] {
+        let new = rules(&["new", id, "--table", table, "--dir", path(&dir)]);
+        assert_eq!(new.code, 0, "{table}: {}", new.stderr);
+    }
+    let run = rules(&["test", "--rules", path(&dir)]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("3 rules tested: 3 ok, 0 failed"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn new_refuses_a_taken_reserved_or_malformed_id_and_an_unsupported_table() {
+    let dir = scratch("author-refuse");
+    let refused = |args: &[&str], says: &str| {
+        let run = rules(args);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    };
+    let d = path(&dir);
+    refused(
+        &["new", "SA.NET.1", "--table", "subnets", "--dir", d],
+        "already exists",
+    );
+    refused(
+        &["new", "EC2.99", "--table", "subnets", "--dir", d],
+        "e.g. SA.EC2.99",
+    );
+    refused(
+        &["new", "SA/1", "--table", "subnets", "--dir", d],
+        "is not a rule id",
+    );
+    refused(
+        &["new", "SA.ORG.5", "--table", "eni_exposure", "--dir", d],
+        "rules show ID",
+    );
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "nothing written"
+    );
+    let first = rules(&["new", "SA.ORG.5", "--table", "subnets", "--dir", d]);
+    assert_eq!(first.code, 0);
+    refused(
+        &["new", "SA.ORG.5", "--table", "subnets", "--dir", d],
+        "already exists",
+    );
+}
+
+#[test]
+fn show_describes_a_rule_its_columns_and_its_fixture() {
+    let run = rules(&["show", "EC2.15"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = &run.stdout;
+    for part in [
+        "EC2.15  Amazon EC2 subnets should not automatically assign public IP addresses",
+        "requires   ec2 describe-subnets",
+        "fix        yes",
+        "Columns of table subnets",
+        "  map_public_ip_on_launch          bool",
+        "Fixture snapshots/EC2.15",
+        "  describe-subnets.json",
+        "expects 3 failing",
+    ] {
+        assert!(out.contains(part), "missing {part:?} in\n{out}");
+    }
+    let dir = scratch("author-show");
+    rules(&[
+        "new",
+        "SA.ORG.6",
+        "--table",
+        "ecs_services",
+        "--dir",
+        path(&dir),
+    ]);
+    let user = rules(&["show", "SA.ORG.6", "--rules", path(&dir)]);
+    let fixture = format!("Fixture {}", dir.join("fixtures/SA.ORG.6").display());
+    assert!(user.stdout.contains(&fixture), "{}", user.stdout);
+    assert!(
+        user.stdout.contains("expects 1 failing, 1 passing"),
+        "{}",
+        user.stdout
+    );
+}
+
+#[test]
+fn built_in_rules_are_tested_on_their_snapshots() {
+    let run = rules(&["test", "EC2.15", "ECS.2"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("ok      EC2.15       snapshots/EC2.15"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("2 rules tested: 2 ok, 0 failed"));
+}
+
+#[test]
+fn the_rule_list_and_its_formats_are_unchanged_by_the_subcommands() {
+    let table = rules(&[]);
+    assert_eq!(table.code, 0);
+    assert!(
+        table
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("EC2.15     medium"))
+    );
+    let json = rules(&["--format", "json"]);
+    assert!(json.json().as_array().is_some_and(|a| !a.is_empty()));
+}
