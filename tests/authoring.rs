@@ -19,11 +19,26 @@ fn path(dir: &Path) -> &str {
     dir.to_str().unwrap()
 }
 
+/// `rules new ID --table TABLE --dir DIR`, which must succeed.
+fn scaffold(dir: &Path, id: &str, table: &str) {
+    let new = rules(&["new", id, "--table", table, "--dir", path(dir)]);
+    assert_eq!(new.code, 0, "{id} over {table}: {}", new.stderr);
+}
+
+/// `rules test ARGS...` ran with `code` and its output ends with `summary`.
+fn tested(args: &[&str], code: i32, summary: &str) -> String {
+    let mut all = vec!["test"];
+    all.extend(args);
+    let run = rules(&all);
+    assert_eq!(run.code, code, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.trim_end().ends_with(summary), "{}", run.stdout);
+    run.stdout
+}
+
 #[test]
 fn a_new_rule_passes_its_test_until_its_query_changes() {
     let dir = scratch("author-loop");
-    let new = rules(&["new", "SA.ORG.1", "--table", "subnets", "--dir", path(&dir)]);
-    assert_eq!(new.code, 0, "{}", new.stderr);
+    scaffold(&dir, "SA.ORG.1", "subnets");
     let fixture = dir.join("fixtures/SA.ORG.1");
     for file in ["describe-subnets.json", "expected.json", "README.md"] {
         assert!(fixture.join(file).is_file(), "{file} scaffolded");
@@ -35,13 +50,12 @@ fn a_new_rule_passes_its_test_until_its_query_changes() {
     );
     assert!(rule.contains("resource = \"subnet_id\""), "{rule}");
 
-    let passed = rules(&["test", "--rules", path(&dir)]);
-    assert_eq!(passed.code, 0, "{}{}", passed.stdout, passed.stderr);
-    assert!(
-        passed.stdout.starts_with("ok      SA.ORG.1"),
-        "{}",
-        passed.stdout
+    let passed = tested(
+        &["--rules", path(&dir)],
+        0,
+        "1 rules tested: 1 ok, 0 failed",
     );
+    assert!(passed.starts_with("ok      SA.ORG.1"), "{passed}");
 
     let edited = rule.replace(
         "select(.map_public_ip_on_launch)",
@@ -52,9 +66,8 @@ fn a_new_rule_passes_its_test_until_its_query_changes() {
         "the scaffold's query reads map_public_ip_on_launch"
     );
     std::fs::write(dir.join("SA.ORG.1.toml"), edited).unwrap();
-    let failed = rules(&["test", "--rules", path(&dir), "SA.ORG.1"]);
-    assert_eq!(failed.code, 1, "{}", failed.stdout);
-    let out = &failed.stdout;
+    let args = ["--rules", path(&dir), "SA.ORG.1"];
+    let out = &tested(&args, 1, "1 rules tested: 0 ok, 1 failed");
     assert!(out.starts_with("FAILED  SA.ORG.1"), "{out}");
     assert!(
         out.contains("missing: subnet-0fa11000000000001 (medium) was expected, not reported"),
@@ -70,7 +83,6 @@ fn a_new_rule_passes_its_test_until_its_query_changes() {
         out.contains("passing: subnet-0ca5e000000000002 was expected to pass, but was reported"),
         "{out}"
     );
-    assert!(out.contains("1 rules tested: 0 ok, 1 failed"), "{out}");
 }
 
 #[test]
@@ -81,53 +93,37 @@ fn every_scaffolded_table_passes_its_own_fixture() {
         ("SA.ORG.3", "instances"),
         ("SA.ORG.4", "subnets"),
     ] {
-        let new = rules(&["new", id, "--table", table, "--dir", path(&dir)]);
-        assert_eq!(new.code, 0, "{table}: {}", new.stderr);
+        scaffold(&dir, id, table);
     }
-    let run = rules(&["test", "--rules", path(&dir)]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
-    assert!(
-        run.stdout.contains("3 rules tested: 3 ok, 0 failed"),
-        "{}",
-        run.stdout
+    tested(
+        &["--rules", path(&dir)],
+        0,
+        "3 rules tested: 3 ok, 0 failed",
     );
 }
 
 #[test]
 fn new_refuses_a_taken_reserved_or_malformed_id_and_an_unsupported_table() {
     let dir = scratch("author-refuse");
-    let refused = |args: &[&str], says: &str| {
-        let run = rules(args);
-        assert_eq!(run.code, 2, "{args:?}");
-        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    let refused = |id: &str, table: &str, says: &str| {
+        let run = rules(&["new", id, "--table", table, "--dir", path(&dir)]);
+        assert_eq!(run.code, 2, "{id} over {table}");
+        assert!(run.stderr.contains(says), "{id}: {}", run.stderr);
     };
-    let d = path(&dir);
-    refused(
-        &["new", "SA.NET.1", "--table", "subnets", "--dir", d],
-        "already exists",
-    );
-    refused(
-        &["new", "EC2.99", "--table", "subnets", "--dir", d],
-        "e.g. SA.EC2.99",
-    );
-    refused(
-        &["new", "SA/1", "--table", "subnets", "--dir", d],
-        "is not a rule id",
-    );
-    refused(
-        &["new", "SA.ORG.5", "--table", "eni_exposure", "--dir", d],
-        "rules show ID",
-    );
+    for (id, table, says) in [
+        ("SA.NET.1", "subnets", "already exists"),
+        ("EC2.99", "subnets", "e.g. SA.EC2.99"),
+        ("SA/1", "subnets", "is not a rule id"),
+        ("SA.ORG.5", "eni_exposure", "rules show ID"),
+    ] {
+        refused(id, table, says);
+    }
     assert!(
         std::fs::read_dir(&dir).unwrap().next().is_none(),
         "nothing written"
     );
-    let first = rules(&["new", "SA.ORG.5", "--table", "subnets", "--dir", d]);
-    assert_eq!(first.code, 0);
-    refused(
-        &["new", "SA.ORG.5", "--table", "subnets", "--dir", d],
-        "already exists",
-    );
+    scaffold(&dir, "SA.ORG.5", "subnets");
+    refused("SA.ORG.5", "subnets", "already exists");
 }
 
 #[test]
@@ -148,14 +144,7 @@ fn show_describes_a_rule_its_columns_and_its_fixture() {
         assert!(out.contains(part), "missing {part:?} in\n{out}");
     }
     let dir = scratch("author-show");
-    rules(&[
-        "new",
-        "SA.ORG.6",
-        "--table",
-        "ecs_services",
-        "--dir",
-        path(&dir),
-    ]);
+    scaffold(&dir, "SA.ORG.6", "ecs_services");
     let user = rules(&["show", "SA.ORG.6", "--rules", path(&dir)]);
     let fixture = format!("Fixture {}", dir.join("fixtures/SA.ORG.6").display());
     assert!(user.stdout.contains(&fixture), "{}", user.stdout);
@@ -168,14 +157,11 @@ fn show_describes_a_rule_its_columns_and_its_fixture() {
 
 #[test]
 fn built_in_rules_are_tested_on_their_snapshots() {
-    let run = rules(&["test", "EC2.15", "ECS.2"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    let out = tested(&["EC2.15", "ECS.2"], 0, "2 rules tested: 2 ok, 0 failed");
     assert!(
-        run.stdout.contains("ok      EC2.15       snapshots/EC2.15"),
-        "{}",
-        run.stdout
+        out.contains("ok      EC2.15       snapshots/EC2.15"),
+        "{out}"
     );
-    assert!(run.stdout.contains("2 rules tested: 2 ok, 0 failed"));
 }
 
 #[test]
@@ -190,4 +176,20 @@ fn the_rule_list_and_its_formats_are_unchanged_by_the_subcommands() {
     );
     let json = rules(&["--format", "json"]);
     assert!(json.json().as_array().is_some_and(|a| !a.is_empty()));
+}
+
+#[test]
+fn outside_the_source_tree_the_built_in_rules_point_to_rules_dir() {
+    let dir = scratch("author-outside");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_snapaudit"))
+        .args(["rules", "test"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("test your own rules with --rules DIR"),
+        "{stderr}"
+    );
 }

@@ -47,6 +47,12 @@ pub fn test(args: &TestArgs, out: &mut dyn Write) -> Result<u8> {
     if selected.is_empty() {
         bail!("the --rules folders hold no rule to test");
     }
+    if args.rules.is_empty() && !Path::new("snapshots").is_dir() {
+        bail!(
+            "the built-in rules' fixtures are in snapshots/ of snapaudit's source tree: run \
+             `rules test` from there, or test your own rules with --rules DIR"
+        );
+    }
     let mut failed = 0;
     for rule in &selected {
         let fixture = fixture_dir(rule);
