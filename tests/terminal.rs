@@ -152,3 +152,37 @@ fn help_shows_examples_for_every_command() {
         );
     }
 }
+
+/// Runs `snapaudit ARGS` on a pseudo-terminal 70 columns wide (`script`, from util-linux); its
+/// output with carriage returns removed.
+fn on_a_terminal(args: &str, no_color: bool) -> String {
+    let bin = env!("CARGO_BIN_EXE_snapaudit");
+    let mut cmd = Command::new("script");
+    cmd.args([
+        "-qec",
+        &format!("stty cols 70 rows 20; {bin} {args}"),
+        "/dev/null",
+    ]);
+    cmd.env_remove("COLUMNS").env_remove("NO_COLOR");
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    }
+    let out = cmd
+        .output()
+        .expect("`script` (util-linux) runs a command on a pseudo-terminal");
+    String::from_utf8(out.stdout).unwrap().replace('\r', "")
+}
+
+#[test]
+fn on_a_terminal_auto_colours_unless_no_color_and_takes_its_width() {
+    let args = format!("scan {}", snapshot("EC2.15").display());
+    let coloured = on_a_terminal(&args, false);
+    assert!(coloured.contains("\u{1b}[33mMEDIUM"), "{coloured}");
+    let plain = on_a_terminal(&args, true);
+    assert!(!plain.contains('\u{1b}'), "{plain}");
+    let rows: Vec<&str> = plain.lines().take_while(|l| !l.is_empty()).collect();
+    assert!(rows.len() > 1, "{plain}");
+    for row in rows {
+        assert!(row.chars().count() <= 70, "{row}");
+    }
+}
