@@ -3,6 +3,8 @@
 
 #![warn(clippy::too_many_lines)]
 
+mod cmd_collect;
+
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +55,26 @@ enum Command {
     /// What evidence was examined (files, kinds, record counts, SHA-256, skipped files,
     /// diagnostics) and, per rule and account/region, whether its evidence was all there.
     Evidence(EvidenceArgs),
+    /// Print the read-only bash script that exports, per account and region, exactly the
+    /// evidence the rule pack reads, with a manifest of every call.
+    CollectScript(CollectArgs),
+}
+
+/// Arguments of `collect-script`.
+#[derive(Args)]
+struct CollectArgs {
+    /// Regions to export, comma-separated (default: the profile's configured region).
+    #[arg(long, value_delimiter = ',')]
+    regions: Vec<String>,
+    /// The AWS CLI profile the script uses.
+    #[arg(long)]
+    profile: Option<String>,
+    /// The folder the script writes to when not given one as its argument.
+    #[arg(long, default_value = "snapaudit-evidence")]
+    out: String,
+    /// A folder of extra rule files whose evidence the script also exports (repeatable).
+    #[arg(long = "rules")]
+    rules: Vec<PathBuf>,
 }
 
 /// Arguments of `scan`.
@@ -248,6 +270,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff(args, &mut out),
         Command::Remediate(args) => remediate(args, &mut out),
         Command::Evidence(args) => evidence_coverage(args, &mut out),
+        Command::CollectScript(args) => cmd_collect::run(args, &mut out),
     };
     match outcome.and_then(|outcome| finish(&mut out, outcome)) {
         Ok(code) => code,

@@ -90,3 +90,25 @@ pub fn scan_json(paths: &[&Path], extra: &[&str]) -> (i32, Value) {
     let run = snapaudit(&args);
     (run.code, run.json())
 }
+
+/// Writes the script to a scratch file and checks it with `bash -n` and shellcheck (required
+/// under `CI=true`, skipped with a reason otherwise).
+pub fn check_script(test: &str, script: &str) {
+    let path = scratch(test).join("script.sh");
+    std::fs::write(&path, script).unwrap();
+    let bash = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(bash.status.success(), "bash -n: {bash:?}\n{script}");
+    match Command::new("shellcheck").arg(&path).output() {
+        Ok(out) => assert!(
+            out.status.success(),
+            "shellcheck:\n{}\n{script}",
+            String::from_utf8_lossy(&out.stdout)
+        ),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("shellcheck is required under CI=true (.ci/run installs it)")
+        }
+        Err(e) => {
+            eprintln!("skipping shellcheck: it cannot be run ({e}); install it to check the script")
+        }
+    }
+}
