@@ -4,6 +4,7 @@
 #![warn(clippy::too_many_lines)]
 
 mod cmd_collect;
+mod cmd_export;
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -58,6 +59,8 @@ enum Command {
     /// Print the read-only bash script that exports, per account and region, exactly the
     /// evidence the rule pack reads, with a manifest of every call.
     CollectScript(CollectArgs),
+    /// Write tables as CSV or JSON Lines (for spreadsheets and pandas) or Parquet (Hive layout).
+    Export(ExportArgs),
 }
 
 /// Arguments of `collect-script`.
@@ -75,6 +78,23 @@ struct CollectArgs {
     /// A folder of extra rule files whose evidence the script also exports (repeatable).
     #[arg(long = "rules")]
     rules: Vec<PathBuf>,
+}
+
+/// Arguments of `export`.
+#[derive(Args)]
+struct ExportArgs {
+    /// Evidence files or folders (read recursively).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The table to write, or `all` (then `--out` is a folder: one file per table).
+    #[arg(long)]
+    table: String,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: snapaudit::export::ExportFormat,
+    /// The output file (a folder with `--table all` or `--format parquet`; default: stdout).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Arguments of `scan`.
@@ -271,6 +291,7 @@ fn main() -> ExitCode {
         Command::Remediate(args) => remediate(args, &mut out),
         Command::Evidence(args) => evidence_coverage(args, &mut out),
         Command::CollectScript(args) => cmd_collect::run(args, &mut out),
+        Command::Export(args) => cmd_export::run(args, &mut out),
     };
     match outcome.and_then(|outcome| finish(&mut out, outcome)) {
         Ok(code) => code,
