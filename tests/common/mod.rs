@@ -104,11 +104,17 @@ pub fn check_script(test: &str, script: &str) {
             "shellcheck:\n{}\n{script}",
             String::from_utf8_lossy(&out.stdout)
         ),
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("shellcheck is required under CI=true (.ci/run installs it)")
-        }
-        Err(e) => {
-            eprintln!("skipping shellcheck: it cannot be run ({e}); install it to check the script")
-        }
+        Err(e) => skip_without(&format!("shellcheck ({e})"), "apt-get install shellcheck"),
     }
+}
+
+/// Notes that a check is skipped because `tool` is missing; under `CI=true` a missing tool fails
+/// the test instead (.ci/run installs it with `install`).
+pub fn skip_without(tool: &str, install: &str) {
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "{tool} is required under CI=true (.ci/run installs it: {install})"
+    );
+    eprintln!("skipped: {tool} is missing; install it to run this check ({install})");
 }
