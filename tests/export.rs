@@ -219,3 +219,70 @@ fn duckdb_reads_the_parquet_export_and_reproduces_the_ecs2_count() {
         "the account stays text (hive_types_autocast = false)"
     );
 }
+
+/// The generator's tiny preset in a scratch folder, or `None` when the generator (beside this
+/// repository in `../shared/bench`) is absent outside CI.
+fn tiny_preset(test: &str) -> Option<std::path::PathBuf> {
+    let generator = common::root().join("../shared/bench/gen_evidence.py");
+    if !generator.is_file() {
+        skip_without("../shared/bench/gen_evidence.py", "the shared folder");
+        return None;
+    }
+    let dir = scratch(test).join("evidence");
+    let status = Command::new("python3")
+        .arg(&generator)
+        .args(["--preset", "tiny"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "the generator failed");
+    Some(dir)
+}
+
+#[test]
+fn duckdb_reproduces_the_ecs2_count_of_the_generated_tiny_preset() {
+    let Some(evidence) = tiny_preset("export-tiny") else {
+        return;
+    };
+    let out = evidence.parent().unwrap().join("parquet");
+    let run = snapaudit(&[
+        "export",
+        evidence.to_str().unwrap(),
+        "--table",
+        "ecs_services",
+        "--format",
+        "parquet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let Some(counts) = duckdb_counts(&out) else {
+        return;
+    };
+    let text = std::fs::read_to_string(evidence.join("MANIFEST.json")).unwrap();
+    let manifest: Value = serde_json::from_str(&text).unwrap();
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for arn in manifest["expected"]["ECS.2"]["ids"].as_array().unwrap() {
+        let parts: Vec<&str> = arn.as_str().unwrap().split(':').collect();
+        *expected
+            .entry(format!("{}/{}", parts[4], parts[3]))
+            .or_default() += 1;
+    }
+    let found: BTreeMap<String, u64> = counts["ecs2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                format!("{}/{}", g[0].as_str().unwrap(), g[1].as_str().unwrap()),
+                g[2].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(
+        found, expected,
+        "ECS.2 per account/region, DuckDB against the manifest"
+    );
+}
