@@ -25,14 +25,18 @@ fn table_rows() -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// `export` of the demo with `args`; it must succeed. Returns stdout.
-fn export(args: &[&str]) -> String {
-    let demo = snapshot("demo");
-    let mut all = vec!["export", demo.to_str().unwrap()];
+/// `export` of `evidence` with `args`; it must succeed. Returns stdout.
+fn export_of(evidence: &Path, args: &[&str]) -> String {
+    let mut all = vec!["export", evidence.to_str().unwrap()];
     all.extend(args);
     let run = snapaudit(&all);
     assert_eq!(run.code, 0, "export failed: {}", run.stderr);
     run.stdout
+}
+
+/// `export` of the demo with `args`.
+fn export(args: &[&str]) -> String {
+    export_of(&snapshot("demo"), args)
 }
 
 /// Runs a Python program with `args`; its standard output parsed as JSON.
@@ -246,17 +250,11 @@ fn duckdb_reproduces_the_ecs2_count_of_the_generated_tiny_preset() {
         return;
     };
     let out = evidence.parent().unwrap().join("parquet");
-    let run = snapaudit(&[
-        "export",
-        evidence.to_str().unwrap(),
-        "--table",
-        "ecs_services",
-        "--format",
-        "parquet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let table = ["--table", "ecs_services", "--format", "parquet"];
+    export_of(
+        &evidence,
+        &[&table[..], &["--out", out.to_str().unwrap()]].concat(),
+    );
     let Some(counts) = duckdb_counts(&out) else {
         return;
     };
