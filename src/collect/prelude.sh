@@ -48,11 +48,13 @@ export_json() {
 
 # Sets `found` to the values QUERY selects from `aws ARGS...`; fails when the call fails.
 ids() {
-  local query=$1 text word
+  local query=$1 text word words=()
   shift
   found=()
   text=$(aws_call - --output text --query "$query" "$@") || return 1
-  for word in $text; do
+  # Split on blanks, tabs and newlines (one line per page), never expanding a glob.
+  read -r -d '' -a words <<<"$text" || true
+  for word in "${words[@]}"; do
     if [ "$word" != None ]; then found+=("$word"); fi
   done
 }
