@@ -14,7 +14,7 @@ use snapaudit::diff::{Diff, Side};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
 use snapaudit::provenance::{self, Tool};
 use snapaudit::reach::{Protocol, Query};
-use snapaudit::report::coverage::Coverage;
+use snapaudit::report::coverage::{Coverage, ScopeCoverage};
 use snapaudit::report::reach as reach_report;
 use snapaudit::report::reach_lb;
 use snapaudit::report::remediate as remediate_report;
@@ -335,7 +335,7 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
     timings.lap("rules");
     errors.extend(evidence.errors.iter().cloned());
     errors.append(&mut run_errors);
-    let metas = pack.into_iter().map(|r| r.meta).collect();
+    let metas: Vec<_> = pack.into_iter().map(|r| r.meta).collect();
     let tool = Tool::with_rules(&rule_files);
     let triage = match &waivers {
         Some(waivers) => waivers.apply(findings, args.as_of.unwrap_or_else(today)),
@@ -346,8 +346,10 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
         Format::Table => Vec::new(),
         _ => triage.warnings.clone(),
     };
-    let report = Report::new(tool, triage, &evidence, metas, errors);
-    report.write(args.format, out)?;
+    let coverage = ScopeCoverage::new(&evidence, &tables, &metas)?;
+    timings.lap("coverage");
+    let report = Report::new(tool, triage, &evidence, metas, errors).with_coverage(coverage);
+    report.write(args.format, &tables, out)?;
     out.flush()?;
     timings.lap("report");
     if args.timings {

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Run, copy_set, root, scratch, snapaudit, snapshot};
+use common::{Run, copy_set, root, scan_json, scratch, snapaudit, snapshot};
 use serde_json::Value;
 
 fn evidence(path: &Path, extra: &[&str]) -> Run {
@@ -171,5 +171,43 @@ fn repeated_warnings_are_grouped_on_the_terminal_and_all_kept_in_json() {
     assert_eq!(warnings, 6);
     let table = evidence(&dir, &[]).stdout;
     assert!(table.contains("6 warnings like these (first 3 shown; see --format json)"));
+    assert_eq!(table.matches("warning: ").count(), 3, "{table}");
+}
+
+#[test]
+fn every_scan_report_carries_the_coverage_and_the_table_names_each_gap() {
+    let dir = scratch("coverage-scan-no-acls");
+    copy_set(&snapshot("demo"), &dir);
+    std::fs::remove_file(dir.join("ec2/describe-network-acls.json")).unwrap();
+    let (_, report) = scan_json(&[&dir], &[]);
+    let coverage = coverage_json(&dir);
+    assert_eq!(report["coverage"]["rules"], coverage["rules"]);
+    assert_eq!(report["coverage"]["scopes"], coverage["scopes"]);
+    assert_eq!(
+        statuses(&report["coverage"]),
+        as_expected(&demo_rules("none", "partial"))
+    );
+
+    let table = snapaudit(&["scan", dir.to_str().unwrap()]).stdout;
+    let acls = "needs ec2 describe-network-acls";
+    for line in [
+        format!("EC2.21 could not run for {DEMO}: {acls}\n"),
+        format!("SA.NET.1, SA.NET.2 could not run fully for {DEMO}: {acls}\n"),
+    ] {
+        assert!(table.contains(&line), "{line} not in:\n{table}");
+    }
+    let full = snapaudit(&["scan", snapshot("demo").to_str().unwrap()]).stdout;
+    assert!(!full.contains("EC2.21 could not run"), "{full}");
+}
+
+#[test]
+fn repeated_scan_warnings_are_grouped_on_the_terminal_and_all_kept_in_json() {
+    let dir = scratch("coverage-scan-no-enis");
+    copy_set(&snapshot("demo"), &dir);
+    std::fs::remove_file(dir.join("ec2/describe-network-interfaces.json")).unwrap();
+    let (_, report) = scan_json(&[&dir], &[]);
+    assert_eq!(report["warnings"].as_array().unwrap().len(), 6);
+    let table = snapaudit(&["scan", dir.to_str().unwrap()]).stdout;
+    assert!(table.contains("\n6 warnings like these (first 3 shown; see --format json):\n"));
     assert_eq!(table.matches("warning: ").count(), 3, "{table}");
 }

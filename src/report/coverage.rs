@@ -8,7 +8,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::evidence::{Diagnostic, Evidence, Kind, Skipped};
+use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
 use crate::rules::RuleMeta;
 use crate::tables::Tables;
 
@@ -103,7 +103,7 @@ pub struct ScopeKinds {
 }
 
 /// Whether a rule could run for one account/region.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every kind the rule requires is present.
@@ -172,6 +172,15 @@ pub struct Coverage {
     pub errors: Vec<Diagnostic>,
     /// Warnings, every one.
     pub warnings: Vec<Diagnostic>,
+    /// The kinds present and each rule's coverage, per account/region.
+    #[serde(flatten)]
+    pub by_scope: ScopeCoverage,
+}
+
+/// Per account/region, the kinds present and each rule's coverage: the part of [`Coverage`] a
+/// scan report carries (its files, skipped files and diagnostics are the report's own).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScopeCoverage {
     /// Per account/region, the kinds present.
     pub scopes: Vec<ScopeKinds>,
     /// Per rule and account/region, full, partial or none; by rule id, then scope.
@@ -193,7 +202,30 @@ impl Coverage {
                 counts: counts_in(&f.file, &records),
             })
             .collect();
-        let present = kinds_by_scope(&files, &records);
+        Ok(Coverage {
+            files,
+            skipped: evidence.skipped.clone(),
+            errors: evidence.errors.clone(),
+            warnings: evidence.warnings.clone(),
+            by_scope: ScopeCoverage::of_records(&evidence.files, &records, rules),
+        })
+    }
+}
+
+impl ScopeCoverage {
+    /// The coverage of `rules` per account/region of `evidence`, whose tables are `tables`.
+    pub fn new(evidence: &Evidence, tables: &Tables, rules: &[RuleMeta]) -> Result<ScopeCoverage> {
+        let records = scoped_records(tables)?;
+        Ok(ScopeCoverage::of_records(&evidence.files, &records, rules))
+    }
+
+    /// The coverage of `rules` given the files and the records the tables place in a scope.
+    fn of_records(
+        files: &[EvidenceFile],
+        records: &BTreeSet<ScopedRecord>,
+        rules: &[RuleMeta],
+    ) -> ScopeCoverage {
+        let present = kinds_by_scope(files, records);
         let scopes = present
             .iter()
             .map(|((account, region), kinds)| ScopeKinds {
@@ -208,14 +240,12 @@ impl Coverage {
             .into_iter()
             .flat_map(|meta| present.iter().map(move |(s, k)| rule_in(meta, s, k)))
             .collect();
-        Ok(Coverage {
-            files,
-            skipped: evidence.skipped.clone(),
-            errors: evidence.errors.clone(),
-            warnings: evidence.warnings.clone(),
-            scopes,
-            rules,
-        })
+        ScopeCoverage { scopes, rules }
+    }
+
+    /// The rules that could not run fully somewhere, in rule and scope order.
+    pub fn gaps(&self) -> impl Iterator<Item = &RuleCoverage> {
+        self.rules.iter().filter(|r| r.status != Status::Full)
     }
 }
 
@@ -249,7 +279,7 @@ fn counts_in(file: &str, records: &BTreeSet<ScopedRecord>) -> Vec<RecordCount> {
 /// no record placed in an account (an empty export, say) gives its kinds to every scope seen.
 /// An account without any region-known record keeps a region-less scope.
 fn kinds_by_scope(
-    files: &[FileCoverage],
+    files: &[EvidenceFile],
     records: &BTreeSet<ScopedRecord>,
 ) -> BTreeMap<Scope, BTreeSet<&'static str>> {
     let regional: BTreeSet<&Option<String>> = records
@@ -302,6 +332,50 @@ fn rule_in(meta: &RuleMeta, scope: &Scope, kinds: &BTreeSet<&'static str>) -> Ru
     }
 }
 
+/// How many lines of coverage gaps a scan's terminal table shows before pointing to JSON.
+const SHOWN_GAPS: usize = 10;
+
+impl ScopeCoverage {
+    /// The gaps for a terminal, one line per scope and missing exports naming the rules they
+    /// stop: "EC2.21 could not run fully for 111122223333/us-east-1: needs ec2
+    /// describe-network-acls". Nothing when every rule could run fully.
+    pub fn write_gaps(&self, out: &mut dyn Write) -> Result<()> {
+        let mut lines: BTreeMap<(String, &[String], Status), Vec<&str>> = BTreeMap::new();
+        for r in self.gaps() {
+            let scope = scope_label(&r.account, &r.region);
+            let key = (scope, r.missing.as_slice(), r.status);
+            lines.entry(key).or_default().push(&r.rule);
+        }
+        if lines.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "\nCOVERAGE GAPS: these rules could not run fully; no finding from them there is not a pass:"
+        )?;
+        for ((scope, missing, status), rules) in lines.iter().take(SHOWN_GAPS) {
+            let fully = if *status == Status::Partial {
+                " fully"
+            } else {
+                ""
+            };
+            let (rules, missing) = (rules.join(", "), missing.join(", "));
+            writeln!(
+                out,
+                "{rules} could not run{fully} for {scope}: needs {missing}"
+            )?;
+        }
+        if lines.len() > SHOWN_GAPS {
+            writeln!(
+                out,
+                "… and {} more gaps (see --format json)",
+                lines.len() - SHOWN_GAPS
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// How many diagnostics of one kind the terminal shows before pointing to JSON.
 const SHOWN_PER_GROUP: usize = 3;
 
@@ -322,9 +396,14 @@ fn diagnostic_kind(d: &Diagnostic) -> String {
     words.join(" ")
 }
 
-/// Diagnostics grouped by kind, in order of first appearance: a group of more than
-/// [`SHOWN_PER_GROUP`] is shown as its count and its first few.
-fn write_grouped(out: &mut dyn Write, label: &str, list: &[Diagnostic]) -> Result<()> {
+/// Diagnostics grouped by kind, in order of first appearance, each line under `indent`: a
+/// group of more than [`SHOWN_PER_GROUP`] is shown as its count and its first few.
+pub fn write_grouped(
+    out: &mut dyn Write,
+    indent: &str,
+    label: &str,
+    list: &[Diagnostic],
+) -> Result<()> {
     let mut groups: Vec<(String, Vec<&Diagnostic>)> = Vec::new();
     for d in list {
         let kind = diagnostic_kind(d);
@@ -337,12 +416,12 @@ fn write_grouped(out: &mut dyn Write, label: &str, list: &[Diagnostic]) -> Resul
         if members.len() > SHOWN_PER_GROUP {
             writeln!(
                 out,
-                "  {} {label}s like these (first {SHOWN_PER_GROUP} shown; see --format json):",
+                "{indent}{} {label}s like these (first {SHOWN_PER_GROUP} shown; see --format json):",
                 members.len()
             )?;
         }
         for d in members.iter().take(SHOWN_PER_GROUP) {
-            writeln!(out, "  {label}: {d}")?;
+            writeln!(out, "{indent}{label}: {d}")?;
         }
     }
     Ok(())
@@ -360,13 +439,17 @@ impl Coverage {
                 writeln!(out, "    {:>6}  {}  {scope}", c.records, c.kind)?;
             }
         }
-        writeln!(out, "\nAccounts and regions ({}):", self.scopes.len())?;
-        for s in &self.scopes {
+        writeln!(
+            out,
+            "\nAccounts and regions ({}):",
+            self.by_scope.scopes.len()
+        )?;
+        for s in &self.by_scope.scopes {
             let scope = scope_label(&s.account, &s.region);
             writeln!(out, "  {scope}: {}", s.kinds.join(", "))?;
         }
         writeln!(out, "\nRule coverage:")?;
-        for r in &self.rules {
+        for r in &self.by_scope.rules {
             let scope = scope_label(&r.account, &r.region);
             let status = r.status.as_str();
             match r.need() {
@@ -382,8 +465,8 @@ impl Coverage {
         }
         if !self.errors.is_empty() || !self.warnings.is_empty() {
             writeln!(out, "\nDiagnostics:")?;
-            write_grouped(out, "error", &self.errors)?;
-            write_grouped(out, "warning", &self.warnings)?;
+            write_grouped(out, "  ", "error", &self.errors)?;
+            write_grouped(out, "  ", "warning", &self.warnings)?;
         }
         Ok(())
     }

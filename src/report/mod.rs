@@ -22,6 +22,8 @@ use serde_json::{Value, json};
 use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
 use crate::provenance::Tool;
 use crate::rules::{Finding, RuleMeta, Severity};
+use crate::tables::Tables;
+use coverage::{ScopeCoverage, write_grouped};
 use waivers::{AppliedWaiver, Suppressed, Triage};
 
 /// Output formats of `scan`.
@@ -66,6 +68,9 @@ pub struct Report {
     /// Expired waivers and waivers that match no finding; about the waiver file, not the
     /// evidence, so they leave the report `complete`.
     pub waiver_warnings: Vec<Diagnostic>,
+    /// Per account/region, the kinds present and whether each rule could run fully, partly or
+    /// not at all (with the missing exports named), so a clean report cannot hide a gap.
+    pub coverage: ScopeCoverage,
     /// The rules that ran (for formats that describe them, such as SARIF).
     #[serde(skip)]
     pub rules: Vec<RuleMeta>,
@@ -122,8 +127,14 @@ impl Report {
             warnings: evidence.warnings.clone(),
             errors,
             waiver_warnings,
+            coverage: ScopeCoverage::default(),
             rules,
         }
+    }
+
+    /// The report with the rules' coverage of its evidence.
+    pub fn with_coverage(self, coverage: ScopeCoverage) -> Report {
+        Report { coverage, ..self }
     }
 
     /// Whether any finding is at or above `threshold`.
@@ -131,8 +142,9 @@ impl Report {
         self.findings.iter().any(|f| f.severity <= threshold)
     }
 
-    /// Writes the report in `format`.
-    pub fn write(&self, format: Format, out: &mut dyn Write) -> Result<()> {
+    /// Writes the report in `format`; `tables` are those of its evidence, from which the HTML
+    /// page draws the path of each interface a finding is about.
+    pub fn write(&self, format: Format, tables: &Tables, out: &mut dyn Write) -> Result<()> {
         match format {
             Format::Json => {
                 serde_json::to_writer_pretty(&mut *out, self)?;
@@ -149,7 +161,7 @@ impl Report {
                 }
             }
             Format::Csv => self.write_csv(out)?,
-            Format::Html => out.write_all(html::document(self).as_bytes())?,
+            Format::Html => out.write_all(html::document(self, tables)?.as_bytes())?,
             Format::Sarif => {
                 serde_json::to_writer_pretty(&mut *out, &sarif::document(self))?;
                 writeln!(out)?;
@@ -257,12 +269,10 @@ impl Report {
             )?;
         }
         writeln!(out, "{}", self.tool)?;
-        for w in self.warnings.iter().chain(&self.waiver_warnings) {
-            writeln!(out, "warning: {w}")?;
-        }
-        for e in &self.errors {
-            writeln!(out, "error: {e}")?;
-        }
+        self.coverage.write_gaps(out)?;
+        write_grouped(out, "", "warning", &self.warnings)?;
+        write_grouped(out, "", "warning", &self.waiver_warnings)?;
+        write_grouped(out, "", "error", &self.errors)?;
         if s["complete"] != json!(true) {
             writeln!(
                 out,
