@@ -341,9 +341,9 @@ fn scan(args: ScanArgs, out: &mut dyn Write) -> Result<Outcome> {
         Some(waivers) => waivers.apply(findings, args.as_of.unwrap_or_else(today)),
         None => Triage::unwaived(findings),
     };
-    // Stale waivers also go to standard error, except on the table, which lists them itself.
+    // Stale waivers also go to standard error, except on the table and Markdown, which list them.
     let waiver_warnings = match args.format {
-        Format::Table => Vec::new(),
+        Format::Table | Format::Markdown => Vec::new(),
         _ => triage.warnings.clone(),
     };
     let coverage = ScopeCoverage::new(&evidence, &tables, &metas)?;

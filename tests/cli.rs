@@ -69,7 +69,7 @@ fn scan_json_follows_the_contract() {
 
 #[test]
 fn the_same_evidence_gives_byte_identical_output() {
-    for format in ["json", "csv", "jsonl", "table", "sarif", "html"] {
+    for format in ["json", "csv", "jsonl", "table", "sarif", "html", "markdown"] {
         let a = snapaudit(&[
             "scan",
             "--format",

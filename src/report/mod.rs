@@ -1,9 +1,10 @@
-//! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines, CSV, SARIF, ASFF
-//! or HTML.
+//! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines, CSV, SARIF, ASFF,
+//! HTML or Markdown.
 
 pub mod asff;
 pub mod coverage;
 pub mod html;
+pub mod markdown;
 pub mod path;
 pub mod reach;
 pub mod reach_lb;
@@ -43,6 +44,8 @@ pub enum Format {
     Html,
     /// AWS Security Finding Format: the list `aws securityhub batch-import-findings` takes.
     Asff,
+    /// Markdown, for a pull-request comment or a work paper.
+    Markdown,
 }
 
 /// Everything a report shows.
@@ -170,6 +173,7 @@ impl Report {
                 serde_json::to_writer_pretty(&mut *out, &asff::document(self))?;
                 writeln!(out)?;
             }
+            Format::Markdown => out.write_all(markdown::document(self).as_bytes())?,
             Format::Table => self.write_table(out)?,
         }
         Ok(())
