@@ -28,26 +28,30 @@ pub struct ScopedRecord {
     pub scope: Scope,
 }
 
-/// Every record cited as `record` by a table row that names an account, each once.
+/// Every record cited as `record` by a table row that names an account, each once. Reads only
+/// the `account`, `region` and `record_ref` columns: a scan pays for this on every table.
 pub fn scoped_records(tables: &Tables) -> Result<BTreeSet<ScopedRecord>> {
     let mut out = BTreeSet::new();
     for name in tables.names() {
-        for i in 0..tables.get(name)?.height() {
-            let row = tables.row(name, i)?;
-            let Some(account) = row["account"].as_str() else {
+        let df = tables.get(name)?;
+        let text = |column: &str| df.column(column).ok().and_then(|c| c.str().ok());
+        let (Some(accounts), Some(records)) = (text("account"), text("record_ref")) else {
+            continue;
+        };
+        let regions = text("region");
+        for i in 0..df.height() {
+            let (Some(account), Some(reference)) = (accounts.get(i), records.get(i)) else {
                 continue;
             };
-            let region = row["region"].as_str().map(str::to_string);
-            let cited = row["evidence"].as_array().into_iter().flatten();
-            for e in cited.filter(|e| e["role"] == "record") {
-                if let (Some(file), Some(pointer)) = (e["file"].as_str(), e["pointer"].as_str()) {
-                    out.insert(ScopedRecord {
-                        file: file.to_string(),
-                        document: e["document"].as_u64().unwrap_or_default(),
-                        pointer: pointer.to_string(),
-                        scope: (Some(account.to_string()), region.clone()),
-                    });
-                }
+            let region = regions.and_then(|r| r.get(i)).map(str::to_string);
+            let e = tables.resolve("record", reference)?;
+            if let (Some(file), Some(pointer)) = (e["file"].as_str(), e["pointer"].as_str()) {
+                out.insert(ScopedRecord {
+                    file: file.to_string(),
+                    document: e["document"].as_u64().unwrap_or_default(),
+                    pointer: pointer.to_string(),
+                    scope: (Some(account.to_string()), region),
+                });
             }
         }
     }
