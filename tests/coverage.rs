@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Run, copy_set, root, scan_json, scratch, snapaudit, snapshot};
+use common::{Run, demo_without, root, scan_json, snapaudit, snapshot};
 use serde_json::Value;
 
 fn evidence(path: &Path, extra: &[&str]) -> Run {
@@ -119,9 +119,7 @@ fn demo_files_scopes_and_every_rule() {
 
 #[test]
 fn without_the_acl_export_the_acl_rules_name_it() {
-    let dir = scratch("coverage-no-acls");
-    copy_set(&snapshot("demo"), &dir);
-    std::fs::remove_file(dir.join("ec2/describe-network-acls.json")).unwrap();
+    let dir = demo_without("coverage-no-acls", "ec2/describe-network-acls.json");
     let coverage = coverage_json(&dir);
     assert_eq!(
         statuses(&coverage),
@@ -164,9 +162,7 @@ fn two_accounts_each_with_its_own_coverage() {
 
 #[test]
 fn repeated_warnings_are_grouped_on_the_terminal_and_all_kept_in_json() {
-    let dir = scratch("coverage-no-enis");
-    copy_set(&snapshot("demo"), &dir);
-    std::fs::remove_file(dir.join("ec2/describe-network-interfaces.json")).unwrap();
+    let dir = demo_without("coverage-no-enis", "ec2/describe-network-interfaces.json");
     let warnings = coverage_json(&dir)["warnings"].as_array().unwrap().len();
     assert_eq!(warnings, 6);
     let table = evidence(&dir, &[]).stdout;
@@ -176,9 +172,7 @@ fn repeated_warnings_are_grouped_on_the_terminal_and_all_kept_in_json() {
 
 #[test]
 fn every_scan_report_carries_the_coverage_and_the_table_names_each_gap() {
-    let dir = scratch("coverage-scan-no-acls");
-    copy_set(&snapshot("demo"), &dir);
-    std::fs::remove_file(dir.join("ec2/describe-network-acls.json")).unwrap();
+    let dir = demo_without("coverage-scan-no-acls", "ec2/describe-network-acls.json");
     let (_, report) = scan_json(&[&dir], &[]);
     let coverage = coverage_json(&dir);
     assert_eq!(report["coverage"]["rules"], coverage["rules"]);
@@ -202,9 +196,10 @@ fn every_scan_report_carries_the_coverage_and_the_table_names_each_gap() {
 
 #[test]
 fn repeated_scan_warnings_are_grouped_on_the_terminal_and_all_kept_in_json() {
-    let dir = scratch("coverage-scan-no-enis");
-    copy_set(&snapshot("demo"), &dir);
-    std::fs::remove_file(dir.join("ec2/describe-network-interfaces.json")).unwrap();
+    let dir = demo_without(
+        "coverage-scan-no-enis",
+        "ec2/describe-network-interfaces.json",
+    );
     let (_, report) = scan_json(&[&dir], &[]);
     assert_eq!(report["warnings"].as_array().unwrap().len(), 6);
     let table = snapaudit(&["scan", dir.to_str().unwrap()]).stdout;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{copy_set, scan_json, scratch, snapaudit, snapshot};
+use common::{demo_without, scan_json, scratch, snapaudit, snapshot};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 /// What the parser saw: each table's rows of cell texts (header first), and every event that is
@@ -164,9 +164,7 @@ query = '''
 
 #[test]
 fn a_missing_export_is_a_coverage_gap_row() {
-    let dir = scratch("markdown-gaps");
-    copy_set(&snapshot("demo"), &dir);
-    std::fs::remove_file(dir.join("ec2/describe-network-acls.json")).unwrap();
+    let dir = demo_without("markdown-gaps", "ec2/describe-network-acls.json");
     let rendered = render(&markdown(&[dir.to_str().unwrap()]));
     let gaps = rendered
         .tables
