@@ -1,7 +1,8 @@
 //! The HTML report in its real consumer, headless Chromium: the page renders with its rows,
 //! the script filters them from the URL fragment, every row shows with JavaScript off, and the
 //! page fetches nothing. Also takes the README's screenshot. Chromium is Debian's `chromium`
-//! (installed by `.ci/run`); under `CI=true` a missing browser fails, elsewhere the tests skip.
+//! (installed by `.ci/run`); under `CI=true` a missing browser fails, elsewhere those tests
+//! skip. The path pictures are checked in the page's text.
 
 mod common;
 
@@ -182,4 +183,75 @@ fn the_readme_shows_the_browser_screenshot_of_the_demo_report() {
         readme.contains("](docs/report.png)"),
         "README shows the screenshot"
     );
+}
+
+/// The labels and verdict classes of the boxes of one drawn path, in order.
+fn boxes(svg: &str) -> Vec<(String, String)> {
+    svg.split("<rect class=\"v-")
+        .skip(1)
+        .map(|rest| {
+            let class = rest[..rest.find('"').unwrap()].to_string();
+            let label = rest.split("y=\"27\">").nth(1).unwrap();
+            (label[..label.find('<').unwrap()].to_string(), class)
+        })
+        .collect()
+}
+
+#[test]
+fn each_interface_finding_links_to_its_path_drawn_hop_by_hop() {
+    let net3 = snapshot("SA.NET.3");
+    let html = snapaudit(&["scan", "--format", "html", net3.to_str().unwrap()]).stdout;
+    let (_, json) = common::scan_json(&[&net3], &[]);
+    let interfaces = json["findings"].as_array().unwrap().iter();
+    let interfaces = interfaces.filter(|f| f["resource_type"] == "AwsEc2NetworkInterface");
+    let mut count = 0;
+    for f in interfaces {
+        let id = format!(
+            "path-{}-{}",
+            f["account"].as_str().unwrap(),
+            f["resource_id"].as_str().unwrap()
+        );
+        assert!(
+            html.contains(&format!("<a href=\"#{id}\">path</a>")),
+            "{id}"
+        );
+        assert!(html.contains(&format!("<figure id=\"{id}\">")), "{id}");
+        count += 1;
+    }
+    assert!(count > 0);
+
+    let figure = html
+        .split("<figure id=\"path-333344445555-eni-287c8f58e9dabd767\">")
+        .nth(1)
+        .unwrap();
+    let figure = &figure[..figure.find("</figure>").unwrap()];
+    let (direct, through) = figure
+        .split_once("<p>through network sa3-k-nlb-ip TCP 5432</p>")
+        .unwrap();
+    let pair = |label: &str, class: &str| (label.to_string(), class.to_string());
+    assert_eq!(
+        boxes(direct),
+        [
+            pair("internet", "end"),
+            pair("public IP", "fail"),
+            pair("route", "fail"),
+            pair("IGW", "fail"),
+            pair("NACL in", "pass"),
+            pair("NACL out", "pass"),
+            pair("SG", "fail"),
+            pair("interface", "end"),
+        ]
+    );
+    let legs: Vec<String> = boxes(through).into_iter().map(|(label, _)| label).collect();
+    assert_eq!(legs.first().map(String::as_str), Some("internet"));
+    for leg in [
+        "LB scheme",
+        "LB IGW",
+        "LB SG",
+        "listener",
+        "target group",
+        "target SG",
+    ] {
+        assert!(legs.iter().any(|l| l == leg), "{leg} not in {legs:?}");
+    }
 }

@@ -154,13 +154,18 @@ const GAP: usize = 22;
 
 /// The path as boxes left to right: the internet, each hop coloured by verdict, the interface.
 fn svg(h: &mut String, hops: &[Value]) {
-    let mut boxes: Vec<(String, String, String)> =
-        vec![("internet".into(), String::new(), "end".into())];
-    boxes.extend(hops.iter().map(|hop| {
-        let verdict = text(&hop["verdict"]);
-        (short_name(&text(&hop["hop"])), verdict.clone(), verdict)
+    let end = |name: &str| HopBox {
+        label: name.to_string(),
+        verdict: String::new(),
+        detail: name.to_string(),
+    };
+    let mut boxes = vec![end("internet")];
+    boxes.extend(hops.iter().map(|hop| HopBox {
+        label: short_name(&text(&hop["hop"])),
+        verdict: text(&hop["verdict"]),
+        detail: text(&hop["detail"]),
     }));
-    boxes.push(("interface".into(), String::new(), "end".into()));
+    boxes.push(end("interface"));
     let width = 2 * 10 + boxes.len() * BOX_W + (boxes.len() - 1) * GAP;
     let _ = write!(
         h,
@@ -168,18 +173,18 @@ fn svg(h: &mut String, hops: &[Value]) {
         BOX_H + 20,
         BOX_H + 20
     );
-    for (i, (label, verdict, class)) in boxes.iter().enumerate() {
+    for (i, b) in boxes.iter().enumerate() {
         let x = 10 + i * (BOX_W + GAP);
-        let class: String = class.chars().filter(char::is_ascii_alphanumeric).collect();
+        let class = verdict_class(&b.verdict);
         let _ = write!(
             h,
             "<g><title>{title}</title><rect class=\"v-{class}\" x=\"{x}\" y=\"10\" width=\"{BOX_W}\" \
              height=\"{BOX_H}\" rx=\"5\"></rect><text x=\"{cx}\" y=\"27\">{label}</text>\
              <text x=\"{cx}\" y=\"42\">{verdict}</text></g>",
-            title = esc(label),
+            title = esc(&b.detail),
             cx = x + BOX_W / 2,
-            label = esc(label),
-            verdict = esc(verdict),
+            label = esc(&b.label),
+            verdict = esc(&b.verdict),
         );
         if i + 1 < boxes.len() {
             let (x1, x2, y) = (x + BOX_W, x + BOX_W + GAP, 10 + BOX_H / 2);
@@ -198,8 +203,34 @@ fn svg(h: &mut String, hops: &[Value]) {
     *h += "</svg>\n";
 }
 
-/// A hop's name short enough for its box.
+/// One box of the picture: the hop's short name, its verdict, and its explanation (the box's
+/// tooltip).
+struct HopBox {
+    label: String,
+    verdict: String,
+    detail: String,
+}
+
+/// The CSS class of a verdict (`v-pass`, `v-fail`, `v-indeterminate`; `v-end` for the two
+/// ends, which have none), letters only whatever the value.
+fn verdict_class(verdict: &str) -> String {
+    if verdict.is_empty() {
+        return "end".to_string();
+    }
+    verdict
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
+}
+
+/// A hop's name short enough for its box; a load-balancer path's legs keep their prefix
+/// (`lb_internet_gateway` → "LB IGW", `target_security_group` → "target SG").
 fn short_name(hop: &str) -> String {
+    for (prefix, shown) in [("lb_", "LB "), ("target_", "target ")] {
+        if let Some(rest) = hop.strip_prefix(prefix) {
+            return format!("{shown}{}", short_name(rest));
+        }
+    }
     match hop {
         "public_ip" => "public IP".into(),
         "internet_gateway" => "IGW".into(),
