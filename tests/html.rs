@@ -1,6 +1,6 @@
 //! The HTML report in its real consumer, headless Chromium: the page renders with its rows,
-//! the script filters them from the URL fragment, every row shows with JavaScript off, and the
-//! page fetches nothing. Also takes the README's screenshot. Chromium is Debian's `chromium`
+//! the script filters and sorts them from the URL fragment, every row shows with JavaScript
+//! off, and the page fetches nothing. Also takes the README's screenshot. Chromium is Debian's `chromium`
 //! (installed by `.ci/run`); under `CI=true` a missing browser fails, elsewhere those tests
 //! skip. The path pictures are checked in the page's text.
 
@@ -80,7 +80,7 @@ fn rows(dom: &str) -> Vec<&str> {
 }
 
 #[test]
-fn the_page_renders_and_filters_from_the_url_fragment() {
+fn the_page_renders_filters_and_sorts_from_the_url_fragment() {
     let Some(browser) = chromium() else { return };
     let dir = scratch("html-filter");
     let (report, findings) = demo_report(&dir);
@@ -106,6 +106,19 @@ fn the_page_renders_and_filters_from_the_url_fragment() {
     assert!(shown[0].contains("data-rule=\"ECS.2\""));
     assert_eq!(hidden.len(), findings - 1);
     assert!(filtered.contains(&format!("1 of {findings} shown")));
+
+    let severities = |dom: &str| -> Vec<usize> {
+        let order = ["critical", "high", "medium", "low", "info"];
+        let severity = |row: &str| row.split('"').nth(1).unwrap().to_string();
+        let rank = |s: String| order.iter().position(|o| *o == s).unwrap();
+        rows(dom).into_iter().map(|r| rank(severity(r))).collect()
+    };
+    let as_written = severities(&all);
+    assert!(as_written.is_sorted(), "critical first as written");
+    let sorted = run_chromium(&browser, &dir, &format!("{url}#sort=-0"), &["--dump-dom"]);
+    let least_first = severities(&sorted);
+    assert!(least_first.is_sorted_by(|a, b| a >= b), "{least_first:?}");
+    assert_ne!(least_first, as_written);
 
     // --dump-dom needs JavaScript itself, so the page without JavaScript is the page without
     // its script element.
