@@ -28,10 +28,50 @@ pub struct ScopedRecord {
     pub scope: Scope,
 }
 
-/// Every record cited as `record` by a table row that names an account, each once. Reads only
-/// the `account`, `region` and `record_ref` columns: a scan pays for this on every table.
+/// Every record cited as `record` by a table row that names an account, each once.
 pub fn scoped_records(tables: &Tables) -> Result<BTreeSet<ScopedRecord>> {
     let mut out = BTreeSet::new();
+    for_each_scoped_record(tables, |file, document, pointer, scope| {
+        out.insert(ScopedRecord {
+            file: file.to_string(),
+            document,
+            pointer: pointer.to_string(),
+            scope,
+        });
+    })?;
+    Ok(out)
+}
+
+/// The scopes whose records each file holds, by file.
+type FileScopes = BTreeMap<String, BTreeSet<Scope>>;
+
+/// [`FileScopes`] straight from the tables, without keeping every record: what a scan needs.
+fn file_scopes(tables: &Tables) -> Result<FileScopes> {
+    let mut out = FileScopes::new();
+    for_each_scoped_record(tables, |file, _, _, scope| {
+        out.entry(file.to_string()).or_default().insert(scope);
+    })?;
+    Ok(out)
+}
+
+/// [`FileScopes`] of records already gathered.
+fn file_scopes_of(records: &BTreeSet<ScopedRecord>) -> FileScopes {
+    let mut out = FileScopes::new();
+    for r in records {
+        out.entry(r.file.clone())
+            .or_default()
+            .insert(r.scope.clone());
+    }
+    out
+}
+
+/// Calls `visit(file, document, pointer, scope)` for the `record` of every table row that names
+/// an account. Reads only the `account`, `region` and `record_ref` columns: a scan pays for
+/// this on every table.
+fn for_each_scoped_record(
+    tables: &Tables,
+    mut visit: impl FnMut(&str, u64, &str, Scope),
+) -> Result<()> {
     for name in tables.names() {
         let df = tables.get(name)?;
         let text = |column: &str| df.column(column).ok().and_then(|c| c.str().ok());
@@ -46,16 +86,12 @@ pub fn scoped_records(tables: &Tables) -> Result<BTreeSet<ScopedRecord>> {
             let region = regions.and_then(|r| r.get(i)).map(str::to_string);
             let e = tables.resolve("record", reference)?;
             if let (Some(file), Some(pointer)) = (e["file"].as_str(), e["pointer"].as_str()) {
-                out.insert(ScopedRecord {
-                    file: file.to_string(),
-                    document: e["document"].as_u64().unwrap_or_default(),
-                    pointer: pointer.to_string(),
-                    scope: (Some(account.to_string()), region),
-                });
+                let document = e["document"].as_u64().unwrap_or_default();
+                visit(file, document, pointer, (Some(account.to_string()), region));
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The evidence kind whose array a pointer starts in, and the pointer's element of that array
@@ -211,7 +247,7 @@ impl Coverage {
             skipped: evidence.skipped.clone(),
             errors: evidence.errors.clone(),
             warnings: evidence.warnings.clone(),
-            by_scope: ScopeCoverage::of_records(&evidence.files, &records, rules),
+            by_scope: ScopeCoverage::of(&evidence.files, &file_scopes_of(&records), rules),
         })
     }
 }
@@ -219,17 +255,13 @@ impl Coverage {
 impl ScopeCoverage {
     /// The coverage of `rules` per account/region of `evidence`, whose tables are `tables`.
     pub fn new(evidence: &Evidence, tables: &Tables, rules: &[RuleMeta]) -> Result<ScopeCoverage> {
-        let records = scoped_records(tables)?;
-        Ok(ScopeCoverage::of_records(&evidence.files, &records, rules))
+        let owners = file_scopes(tables)?;
+        Ok(ScopeCoverage::of(&evidence.files, &owners, rules))
     }
 
-    /// The coverage of `rules` given the files and the records the tables place in a scope.
-    fn of_records(
-        files: &[EvidenceFile],
-        records: &BTreeSet<ScopedRecord>,
-        rules: &[RuleMeta],
-    ) -> ScopeCoverage {
-        let present = kinds_by_scope(files, records);
+    /// The coverage of `rules` given the files and the scopes of each file's records.
+    fn of(files: &[EvidenceFile], owners: &FileScopes, rules: &[RuleMeta]) -> ScopeCoverage {
+        let present = kinds_by_scope(files, owners);
         let scopes = present
             .iter()
             .map(|((account, region), kinds)| ScopeKinds {
@@ -284,24 +316,22 @@ fn counts_in(file: &str, records: &BTreeSet<ScopedRecord>) -> Vec<RecordCount> {
 /// An account without any region-known record keeps a region-less scope.
 fn kinds_by_scope(
     files: &[EvidenceFile],
-    records: &BTreeSet<ScopedRecord>,
+    owners: &FileScopes,
 ) -> BTreeMap<Scope, BTreeSet<&'static str>> {
-    let regional: BTreeSet<&Option<String>> = records
+    let seen: BTreeSet<&Scope> = owners.values().flatten().collect();
+    let regional: BTreeSet<&Option<String>> = seen
         .iter()
-        .filter(|r| r.scope.1.is_some())
-        .map(|r| &r.scope.0)
+        .filter(|s| s.1.is_some())
+        .map(|s| &s.0)
         .collect();
-    let mut present: BTreeMap<Scope, BTreeSet<&'static str>> = records
-        .iter()
-        .filter(|r| r.scope.1.is_some() || !regional.contains(&r.scope.0))
-        .map(|r| (r.scope.clone(), BTreeSet::new()))
+    let mut present: BTreeMap<Scope, BTreeSet<&'static str>> = seen
+        .into_iter()
+        .filter(|s| s.1.is_some() || !regional.contains(&s.0))
+        .map(|s| (s.clone(), BTreeSet::new()))
         .collect();
+    let none = BTreeSet::new();
     for f in files {
-        let owners: BTreeSet<&Scope> = records
-            .iter()
-            .filter(|r| r.file == f.file)
-            .map(|r| &r.scope)
-            .collect();
+        let owners = owners.get(&f.file).unwrap_or(&none);
         for (scope, kinds) in present.iter_mut() {
             let owned = owners.contains(scope) || owners.contains(&(scope.0.clone(), None));
             if owners.is_empty() || owned {
