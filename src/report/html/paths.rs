@@ -132,9 +132,12 @@ fn matching_rows(
     wanted: &BTreeSet<(String, String)>,
 ) -> Result<Vec<((String, String), Value)>> {
     let df = tables.get(view)?;
-    let accounts = df.column("account")?.str()?;
-    let interfaces = df.column("network_interface_id")?.str()?;
+    let text = |column: &str| df.column(column).ok().and_then(|c| c.str().ok());
     let mut out = Vec::new();
+    // An empty view may have untyped (null) columns: it has no rows to draw either.
+    let (Some(accounts), Some(interfaces)) = (text("account"), text("network_interface_id")) else {
+        return Ok(out);
+    };
     for i in 0..df.height() {
         let key = (
             accounts.get(i).unwrap_or_default().to_string(),
