@@ -17,7 +17,7 @@ use snapaudit::diff::{Diff, Side};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
 use snapaudit::provenance::{self, Tool};
 use snapaudit::reach::{Protocol, Query};
-use snapaudit::report::coverage::Coverage;
+use snapaudit::report::coverage::{Coverage, ScopeCoverage};
 use snapaudit::report::reach as reach_report;
 use snapaudit::report::reach_lb;
 use snapaudit::report::remediate as remediate_report;
@@ -408,19 +408,21 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
     timings.lap("rules");
     errors.extend(evidence.errors.iter().cloned());
     errors.append(&mut run_errors);
-    let metas = pack.into_iter().map(|r| r.meta).collect();
+    let metas: Vec<_> = pack.into_iter().map(|r| r.meta).collect();
     let tool = Tool::with_rules(&rule_files);
     let triage = match &waivers {
         Some(waivers) => waivers.apply(findings, args.as_of.unwrap_or_else(today)),
         None => Triage::unwaived(findings),
     };
-    // Stale waivers also go to standard error, except on the table, which lists them itself.
+    // Stale waivers also go to standard error, except on the table and Markdown, which list them.
     let waiver_warnings = match args.format {
-        Format::Table => Vec::new(),
+        Format::Table | Format::Markdown => Vec::new(),
         _ => triage.warnings.clone(),
     };
-    let report = Report::new(tool, triage, &evidence, metas, errors);
-    report.write(args.format, out, term)?;
+    let coverage = ScopeCoverage::new(&evidence, &tables, &metas)?;
+    timings.lap("coverage");
+    let report = Report::new(tool, triage, &evidence, metas, errors).with_coverage(coverage);
+    report.write(args.format, &tables, out, term)?;
     out.flush()?;
     timings.lap("report");
     if args.timings {

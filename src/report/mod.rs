@@ -1,9 +1,10 @@
-//! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines, CSV, SARIF, ASFF
-//! or HTML.
+//! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines, CSV, SARIF, ASFF,
+//! HTML or Markdown.
 
 pub mod asff;
 pub mod coverage;
 pub mod html;
+pub mod markdown;
 pub mod path;
 pub mod reach;
 pub mod reach_lb;
@@ -23,6 +24,8 @@ use serde_json::{Value, json};
 use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
 use crate::provenance::Tool;
 use crate::rules::{Finding, RuleMeta, Severity};
+use crate::tables::Tables;
+use coverage::{ScopeCoverage, write_grouped};
 use terminal::{Line, Row, Terminal};
 use waivers::{AppliedWaiver, Suppressed, Triage};
 
@@ -43,6 +46,8 @@ pub enum Format {
     Html,
     /// AWS Security Finding Format: the list `aws securityhub batch-import-findings` takes.
     Asff,
+    /// Markdown, for a pull-request comment or a work paper.
+    Markdown,
 }
 
 /// Everything a report shows.
@@ -68,6 +73,9 @@ pub struct Report {
     /// Expired waivers and waivers that match no finding; about the waiver file, not the
     /// evidence, so they leave the report `complete`.
     pub waiver_warnings: Vec<Diagnostic>,
+    /// Per account/region, the kinds present and whether each rule could run fully, partly or
+    /// not at all (with the missing exports named), so a clean report cannot hide a gap.
+    pub coverage: ScopeCoverage,
     /// The rules that ran (for formats that describe them, such as SARIF).
     #[serde(skip)]
     pub rules: Vec<RuleMeta>,
@@ -124,8 +132,14 @@ impl Report {
             warnings: evidence.warnings.clone(),
             errors,
             waiver_warnings,
+            coverage: ScopeCoverage::default(),
             rules,
         }
+    }
+
+    /// The report with the rules' coverage of its evidence.
+    pub fn with_coverage(self, coverage: ScopeCoverage) -> Report {
+        Report { coverage, ..self }
     }
 
     /// Whether any finding is at or above `threshold`.
@@ -133,8 +147,15 @@ impl Report {
         self.findings.iter().any(|f| f.severity <= threshold)
     }
 
-    /// Writes the report in `format`; the table is shaped for `term`.
-    pub fn write(&self, format: Format, out: &mut dyn Write, term: &Terminal) -> Result<()> {
+    /// Writes the report in `format`; `tables` are those of its evidence, from which the HTML
+    /// page draws the path of each interface a finding is about; the table is shaped for `term`.
+    pub fn write(
+        &self,
+        format: Format,
+        tables: &Tables,
+        out: &mut dyn Write,
+        term: &Terminal,
+    ) -> Result<()> {
         match format {
             Format::Json => {
                 serde_json::to_writer_pretty(&mut *out, self)?;
@@ -151,7 +172,7 @@ impl Report {
                 }
             }
             Format::Csv => self.write_csv(out)?,
-            Format::Html => out.write_all(html::document(self).as_bytes())?,
+            Format::Html => out.write_all(html::document(self, tables)?.as_bytes())?,
             Format::Sarif => {
                 serde_json::to_writer_pretty(&mut *out, &sarif::document(self))?;
                 writeln!(out)?;
@@ -160,6 +181,7 @@ impl Report {
                 serde_json::to_writer_pretty(&mut *out, &asff::document(self))?;
                 writeln!(out)?;
             }
+            Format::Markdown => out.write_all(markdown::document(self).as_bytes())?,
             Format::Table => self.write_table(out, term)?,
         }
         Ok(())
@@ -300,21 +322,21 @@ impl Report {
                 self.suppressed.len()
             )?;
         }
-        let warnings = self.warnings.iter().chain(&self.waiver_warnings);
         if term.quiet {
-            let count = warnings.count();
+            let count = self.warnings.len() + self.waiver_warnings.len();
             if count > 0 {
                 writeln!(out, "{count} warnings not shown (--quiet)")?;
             }
         } else {
             writeln!(out, "{}", self.tool)?;
-            for w in warnings {
-                writeln!(out, "warning: {w}")?;
-            }
         }
-        for e in &self.errors {
-            writeln!(out, "error: {e}")?;
+        // Coverage gaps show even with --quiet: a quiet report must not hide a missing export.
+        self.coverage.write_gaps(out)?;
+        if !term.quiet {
+            write_grouped(out, "", "warning", &self.warnings)?;
+            write_grouped(out, "", "warning", &self.waiver_warnings)?;
         }
+        write_grouped(out, "", "error", &self.errors)?;
         if s["complete"] != json!(true) {
             writeln!(
                 out,
