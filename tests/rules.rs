@@ -1,6 +1,7 @@
 //! Every rule in `queries/` against its own fixture set `snapshots/<ID>/`, one test per rule
 //! (`cargo test ECS_2`): the rule must report exactly the findings `snapshots/<ID>/expected.json`
-//! lists, and its findings are snapshot-tested.
+//! lists (`findings`), and exactly its passing and indeterminate resources (`passing`,
+//! `indeterminate`: resource ids); its findings are snapshot-tested.
 
 mod common;
 
@@ -32,6 +33,27 @@ fn expected(id: &str) -> Expected {
     expected
 }
 
+/// The resource ids `expected.json` lists under `key` (none when absent), sorted.
+fn expected_ids(id: &str, key: &str) -> Vec<String> {
+    let path = snapshot(id).join("expected.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ids = doc.get(key).map_or(&[][..], |v| v.as_array().expect("a list of ids"));
+    let mut ids: Vec<String> = ids.iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    ids.sort();
+    ids
+}
+
+/// The resource ids of the report's `key` list, sorted.
+fn reported_ids(report: &Value, key: &str) -> Vec<String> {
+    let list = report[key].as_array().unwrap_or_else(|| panic!("no `{key}` list"));
+    let mut ids: Vec<String> = list
+        .iter()
+        .map(|r| r["resource_id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// (resource id, severity) of a finding.
 fn key(finding: &Value) -> (String, String) {
     let text = |k: &str| finding[k].as_str().unwrap_or_default().to_string();
@@ -46,7 +68,7 @@ fn rule_fires_as_its_fixture_expects(id: &str) {
         fixture.is_dir(),
         "rule {id} has no fixture set at snapshots/{id}/"
     );
-    let (_, report) = scan_json(&[&fixture], &["--rule", id]);
+    let (_, report) = scan_json(&[&fixture], &["--rule", id, "--show-pass"]);
     assert_eq!(report["errors"], serde_json::json!([]), "{id}");
     let findings = report["findings"].as_array().unwrap();
     assert!(findings.iter().all(|f| f["rule_id"] == id));
@@ -67,8 +89,15 @@ fn rule_fires_as_its_fixture_expects(id: &str) {
             assert_eq!(&f["details"][field], value, "{id}: {} {field}", key(f).0);
         }
     }
+    let passing = expected_ids(id, "passing");
+    assert!(!passing.is_empty(), "{id}: the fixture must have a resource that passes");
+    assert_eq!(reported_ids(&report, "passed"), passing, "{id}: passing");
+    let indeterminate = expected_ids(id, "indeterminate");
+    assert_eq!(reported_ids(&report, "indeterminate"), indeterminate, "{id}: indeterminate");
+    // Failures, then indeterminate results (each carries its status).
+    let results: Vec<&Value> = findings.iter().chain(report["indeterminate"].as_array().unwrap()).collect();
     insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_json_snapshot!(id, findings);
+        insta::assert_json_snapshot!(id, results);
     });
 }
 
