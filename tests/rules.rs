@@ -37,15 +37,22 @@ fn expected(id: &str) -> Expected {
 fn expected_ids(id: &str, key: &str) -> Vec<String> {
     let path = snapshot(id).join("expected.json");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let ids = doc.get(key).map_or(&[][..], |v| v.as_array().expect("a list of ids"));
-    let mut ids: Vec<String> = ids.iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let ids = doc
+        .get(key)
+        .map_or(&[][..], |v| v.as_array().expect("a list of ids"));
+    let mut ids: Vec<String> = ids
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
     ids.sort();
     ids
 }
 
 /// The resource ids of the report's `key` list, sorted.
 fn reported_ids(report: &Value, key: &str) -> Vec<String> {
-    let list = report[key].as_array().unwrap_or_else(|| panic!("no `{key}` list"));
+    let list = report[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `{key}` list"));
     let mut ids: Vec<String> = list
         .iter()
         .map(|r| r["resource_id"].as_str().unwrap().to_string())
@@ -90,12 +97,22 @@ fn rule_fires_as_its_fixture_expects(id: &str) {
         }
     }
     let passing = expected_ids(id, "passing");
-    assert!(!passing.is_empty(), "{id}: the fixture must have a resource that passes");
+    assert!(
+        !passing.is_empty(),
+        "{id}: the fixture must have a resource that passes"
+    );
     assert_eq!(reported_ids(&report, "passed"), passing, "{id}: passing");
     let indeterminate = expected_ids(id, "indeterminate");
-    assert_eq!(reported_ids(&report, "indeterminate"), indeterminate, "{id}: indeterminate");
+    assert_eq!(
+        reported_ids(&report, "indeterminate"),
+        indeterminate,
+        "{id}: indeterminate"
+    );
     // Failures, then indeterminate results (each carries its status).
-    let results: Vec<&Value> = findings.iter().chain(report["indeterminate"].as_array().unwrap()).collect();
+    let results: Vec<&Value> = findings
+        .iter()
+        .chain(report["indeterminate"].as_array().unwrap())
+        .collect();
     insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
         insta::assert_json_snapshot!(id, results);
     });

@@ -143,8 +143,12 @@ impl Report {
     ) -> Report {
         let mut by_severity = BTreeMap::new();
         let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
-        let rules_status =
-            RuleStatus::of_rules(&rules, &evaluation.tallies, &triage, &evaluation.indeterminate);
+        let rules_status = RuleStatus::of_rules(
+            &rules,
+            &evaluation.tallies,
+            &triage,
+            &evaluation.indeterminate,
+        );
         let Triage {
             open: findings,
             suppressed,
@@ -247,7 +251,10 @@ impl Report {
     /// ones, then indeterminate results.
     fn all_findings(&self) -> impl Iterator<Item = (&Finding, Option<&AppliedWaiver>)> {
         let open = self.findings.iter().map(|f| (f, None));
-        let suppressed = self.suppressed.iter().map(|s| (&s.finding, Some(&s.waiver)));
+        let suppressed = self
+            .suppressed
+            .iter()
+            .map(|s| (&s.finding, Some(&s.waiver)));
         open.chain(suppressed)
             .chain(self.indeterminate.iter().map(|f| (f, None)))
     }

@@ -29,7 +29,8 @@ impl Report {
         if !self.passed().is_empty() {
             writeln!(out, "\nPASSED:")?;
             let rows = self.passed().iter().map(|p| {
-                let scope = [p.account.as_deref(), p.region.as_deref()].map(Option::unwrap_or_default);
+                let scope =
+                    [p.account.as_deref(), p.region.as_deref()].map(Option::unwrap_or_default);
                 [p.rule_id.clone(), scope.join("/"), p.resource_id.clone()]
             });
             write_aligned(out, ["RULE", "ACCOUNT/REGION", "RESOURCE"], rows)?;
@@ -165,4 +166,3 @@ fn write_aligned<const N: usize>(
     }
     Ok(())
 }
-

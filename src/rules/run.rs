@@ -77,7 +77,7 @@ impl Outcomes {
             std::mem::swap(&mut self.tallies, &mut other.tallies);
         }
         for (mine, theirs) in self.tallies.iter_mut().zip(other.tallies) {
-            *mine = mine.add(theirs);
+            *mine += theirs;
         }
         self
     }
@@ -126,7 +126,13 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool) -> Evaluatio
         let outcomes = (0..height)
             .into_par_iter()
             .map_init(
-                || of_table.rules.iter().map(|r| r.params()).collect::<Vec<_>>(),
+                || {
+                    of_table
+                        .rules
+                        .iter()
+                        .map(|r| r.params())
+                        .collect::<Vec<_>>()
+                },
                 |params, i| rules_on_row(tables, &of_table, i, params),
             )
             .reduce(Outcomes::default, Outcomes::merge);
@@ -190,7 +196,9 @@ fn rules_on_row(
     };
     if list_passing {
         let rules = passing.iter().map(|&k| of_table.rules[k]);
-        outcomes.passed.extend(rules.filter_map(|rule| passing_resource(rule, &row)));
+        outcomes
+            .passed
+            .extend(rules.filter_map(|rule| passing_resource(rule, &row)));
     }
     if wanted.is_empty() {
         return outcomes;
@@ -205,7 +213,10 @@ fn rules_on_row(
             Ok(found) => found,
             Err(e) => {
                 let resource = row.get(&rule.meta.resource).unwrap_or(&Value::Null);
-                let message = format!("rule {} failed on {table} row {resource}: {e:#}", rule.meta.id);
+                let message = format!(
+                    "rule {} failed on {table} row {resource}: {e:#}",
+                    rule.meta.id
+                );
                 outcomes.errors.push(Diagnostic::file(&rule.path, message));
                 continue;
             }
@@ -220,7 +231,9 @@ fn rules_on_row(
             Status::NotApplicable => outcomes.tallies[k].not_applicable = 1,
             _ => {}
         }
-        let findings = found.into_iter().filter(|f| f.status != Status::NotApplicable);
+        let findings = found
+            .into_iter()
+            .filter(|f| f.status != Status::NotApplicable);
         outcomes.findings.extend(findings);
     }
     outcomes
@@ -276,7 +289,10 @@ pub(crate) fn rule_on_row(
                     bail!("the query emitted {other}; emit a string or an object with `message`")
                 }
             };
-            let resource_id = match emitted.resource_id.or_else(|| text(row, &rule.meta.resource)) {
+            let resource_id = match emitted
+                .resource_id
+                .or_else(|| text(row, &rule.meta.resource))
+            {
                 Some(id) => id,
                 None => bail!("row has no `{}` to name the resource", rule.meta.resource),
             };

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// How one evaluation of a rule on a resource ended.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// The resource fails the rule: a finding.
@@ -69,7 +71,12 @@ pub struct Passed {
 impl Passed {
     /// The order passing resources are reported in.
     pub fn sort_key(&self) -> impl Ord + '_ {
-        (&self.rule_id, &self.account, &self.region, &self.resource_id)
+        (
+            &self.rule_id,
+            &self.account,
+            &self.region,
+            &self.resource_id,
+        )
     }
 }
 
@@ -85,13 +92,10 @@ pub struct RowTally {
     pub not_applicable: usize,
 }
 
-impl RowTally {
-    /// Both tallies added up.
-    pub fn add(self, other: RowTally) -> RowTally {
-        RowTally {
-            examined: self.examined + other.examined,
-            passed: self.passed + other.passed,
-            not_applicable: self.not_applicable + other.not_applicable,
-        }
+impl std::ops::AddAssign for RowTally {
+    fn add_assign(&mut self, other: RowTally) {
+        self.examined += other.examined;
+        self.passed += other.passed;
+        self.not_applicable += other.not_applicable;
     }
 }
