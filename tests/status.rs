@@ -291,3 +291,31 @@ fn a_query_may_call_a_row_not_applicable_but_not_invent_a_status() {
         r["errors"]
     );
 }
+
+#[test]
+fn a_load_balancer_path_the_evidence_cannot_settle_is_indeterminate() {
+    // The SA.NET.3 fixture without its load balancers' security groups (nor the targets' groups
+    // that admit them): no path is open or closed for sure any more.
+    let dir = scratch("sa-net-3-without-lb-groups");
+    common::copy_set(&snapshot("SA.NET.3"), &dir);
+    let groups_file = dir.join("ec2/describe-security-groups.json");
+    let mut groups: Value =
+        serde_json::from_str(&std::fs::read_to_string(&groups_file).unwrap()).unwrap();
+    groups["SecurityGroups"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|g| !g["GroupName"].as_str().unwrap().contains("alb"));
+    std::fs::write(&groups_file, groups.to_string()).unwrap();
+    let (_, r) = scan_json(&[&dir], &["--rule", "SA.NET.3", "--fail-on-indeterminate"]);
+    let indeterminate = r["indeterminate"].as_array().unwrap();
+    assert!(!indeterminate.is_empty(), "{}", r["findings"]);
+    for result in indeterminate {
+        let message = result["message"].as_str().unwrap();
+        assert!(
+            message.contains("may be reachable from the internet through"),
+            "{message}"
+        );
+        assert!(message.contains("is not in the evidence"), "{message}");
+        assert!(!result["details"]["paths"].as_array().unwrap().is_empty());
+    }
+}
