@@ -125,9 +125,17 @@ struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Exit with 1 when a finding is at or above this severity.
+    /// Exit with 1 when a failure is at or above this severity (indeterminate results never
+    /// count).
     #[arg(long, default_value = "low")]
     fail_on: Severity,
+    /// Exit with 1 when the evidence cannot settle some result (any indeterminate result).
+    #[arg(long)]
+    fail_on_indeterminate: bool,
+    /// List the resources that passed each rule (`passed` in JSON, status `pass` in the other
+    /// formats).
+    #[arg(long)]
+    show_pass: bool,
     /// A folder of extra rule files, added to the built-in pack (repeatable).
     #[arg(long = "rules")]
     rules: Vec<PathBuf>,
@@ -385,8 +393,9 @@ fn load(paths: &[PathBuf]) -> Result<(Evidence, Tables)> {
     Ok((evidence, tables))
 }
 
-/// `scan`: the report goes to stdout, diagnostics included; exit 2 on errors, 1 on findings at
-/// or above `--fail-on`. An unknown `--rule` or a bad `--param` stops before any evidence is read.
+/// `scan`: the report goes to stdout, diagnostics included; exit 2 on errors, 1 on failures at
+/// or above `--fail-on` (or any indeterminate result with `--fail-on-indeterminate`). An unknown
+/// `--rule` or a bad `--param` stops before any evidence is read.
 fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome> {
     // A broken rule file is an error in the report; every other rule still runs.
     let rule_files = rules::read_folders(&args.rules);
@@ -404,10 +413,11 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
         let _ = tables.get(&rule.meta.table);
     }
     timings.lap("views");
-    let (findings, mut run_errors) = rules::run(&pack, &tables);
+    let mut evaluation = rules::evaluate(&pack, &tables, args.show_pass);
     timings.lap("rules");
     errors.extend(evidence.errors.iter().cloned());
-    errors.append(&mut run_errors);
+    errors.append(&mut evaluation.errors);
+    let findings = std::mem::take(&mut evaluation.failed);
     let metas: Vec<_> = pack.into_iter().map(|r| r.meta).collect();
     let tool = Tool::with_rules(&rule_files);
     let triage = match &waivers {
@@ -421,7 +431,8 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
     };
     let coverage = ScopeCoverage::new(&evidence, &tables, &metas)?;
     timings.lap("coverage");
-    let report = Report::new(tool, triage, &evidence, metas, errors).with_coverage(coverage);
+    let report =
+        Report::new(tool, triage, evaluation, &evidence, metas, errors).with_coverage(coverage);
     report.write(args.format, &tables, out, term)?;
     out.flush()?;
     timings.lap("report");
@@ -436,7 +447,9 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
         warnings: waiver_warnings,
         ..Outcome::status(if !report.errors.is_empty() {
             2
-        } else if report.fails(args.fail_on) {
+        } else if report.fails(args.fail_on)
+            || (args.fail_on_indeterminate && !report.indeterminate.is_empty())
+        {
             1
         } else {
             0

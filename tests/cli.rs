@@ -10,7 +10,13 @@ fn scan_json_follows_the_contract() {
     let (code, r) = scan_json(&[&snapshot("demo")], &[]);
     assert_eq!(code, 1, "findings at or above low exit 1");
     for key in [
-        "findings", "summary", "evidence", "skipped", "warnings", "errors",
+        "findings",
+        "indeterminate",
+        "summary",
+        "evidence",
+        "skipped",
+        "warnings",
+        "errors",
     ] {
         assert!(r.get(key).is_some(), "missing {key}");
     }
@@ -27,6 +33,7 @@ fn scan_json_follows_the_contract() {
         ] {
             assert!(f[key].is_string(), "finding field {key}: {f}");
         }
+        assert_eq!(f["status"], "fail", "`findings` holds the failures: {f}");
         let ev = f["evidence"].as_array().unwrap();
         assert!(!ev.is_empty());
         for e in ev {

@@ -154,7 +154,11 @@ query = '''
         "{:?}\n{md}",
         rendered.markup_in_cells
     );
-    let table = rendered.tables.last().unwrap();
+    let table = rendered
+        .tables
+        .iter()
+        .find(|t| t[0] == ["resource", "account/region", "message", "evidence"])
+        .expect("a findings table");
     assert!(table.len() > 1, "{md}");
     for row in &table[1..] {
         assert_eq!(row.len(), 4, "{row:?}");

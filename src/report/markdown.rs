@@ -18,10 +18,12 @@ use crate::rules::Finding;
 type Section = fn(&Report, &mut String);
 
 /// The sections, in order.
-const SECTIONS: [Section; 6] = [
+const SECTIONS: [Section; 8] = [
     summary,
     findings,
+    indeterminate,
     suppressed,
+    results_by_rule,
     coverage_gaps,
     diagnostics,
     tool,
@@ -70,8 +72,10 @@ fn summary(report: &Report, md: &mut String) {
     let s = &report.summary;
     let _ = writeln!(
         md,
-        "\n{} findings from {} evidence files ({} skipped), {} rules; {} suppressed by waivers.",
+        "\n{} findings and {} indeterminate results from {} evidence files ({} skipped), {} rules; \
+         {} suppressed by waivers.",
         s["findings"],
+        s["indeterminate"],
         s["evidence_files"],
         s["skipped_files"],
         s["rules"],
@@ -113,13 +117,26 @@ fn by_rule(findings: &[Finding]) -> BTreeMap<&str, Vec<&Finding>> {
     out
 }
 
-/// Each rule's findings as a table: resource, account/region, message, evidence.
+/// Each rule's failures as a table.
 fn findings(report: &Report, md: &mut String) {
-    if report.findings.is_empty() {
+    rule_tables(md, "Findings", "", &report.findings);
+}
+
+/// Each rule's indeterminate results, which are not failures.
+fn indeterminate(report: &Report, md: &mut String) {
+    let intro = "\nThe evidence cannot settle these; they are not counted as failures. Each message \
+                 names what is missing.\n";
+    rule_tables(md, "Indeterminate", intro, &report.indeterminate);
+}
+
+/// Under `heading`, each rule's `findings` as a table: resource, account/region, message,
+/// evidence.
+fn rule_tables(md: &mut String, heading: &str, intro: &str, findings: &[Finding]) {
+    if findings.is_empty() {
         return;
     }
-    md.push_str("\n## Findings\n");
-    for (rule, findings) in by_rule(&report.findings) {
+    let _ = writeln!(md, "\n## {heading}\n{intro}");
+    for (rule, findings) in by_rule(findings) {
         let first = findings[0];
         let _ = writeln!(
             md,
@@ -139,6 +156,41 @@ fn findings(report: &Report, md: &mut String) {
             ];
             row(md, &cells.each_ref().map(String::as_str));
         }
+    }
+}
+
+/// How each rule's evaluations ended: examined, failed, indeterminate, suppressed, not
+/// applicable, passed.
+fn results_by_rule(report: &Report, md: &mut String) {
+    if report.rules_status.is_empty() {
+        return;
+    }
+    md.push_str("\n## Results by rule\n\n");
+    header(
+        md,
+        &[
+            "rule",
+            "examined",
+            "failed",
+            "indeterminate",
+            "suppressed",
+            "not applicable",
+            "passed",
+        ],
+    );
+    for (id, s) in &report.rules_status {
+        let counts = [
+            s.examined,
+            s.failed,
+            s.indeterminate,
+            s.suppressed,
+            s.not_applicable,
+            s.passed,
+        ]
+        .map(|n| n.to_string());
+        let mut cells = vec![escape(id)];
+        cells.extend(counts);
+        row(md, &cells.iter().map(String::as_str).collect::<Vec<_>>());
     }
 }
 

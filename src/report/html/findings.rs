@@ -1,4 +1,4 @@
-//! The findings table: one row per finding (open and suppressed), each carrying the values the
+//! The findings table: one row per finding (open, suppressed and indeterminate), each carrying the values the
 //! page's script filters on, with a link to the drawn path of the interface it is about.
 
 use std::collections::BTreeSet;
@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 
+use super::super::Report;
 use super::super::coverage::scope_label;
-use super::super::{Report, status};
 use super::paths::PathIndex;
 use super::sections::severity_rank;
 
@@ -33,7 +33,7 @@ pub fn table(h: &mut String, report: &Report, paths: &PathIndex) {
     };
     let rules = distinct(&|i| rows[i].0.rule_id.clone());
     let accounts = distinct(&|i| rows[i].0.account.clone().unwrap_or_default());
-    let statuses = distinct(&|i| status(rows[i].1).to_string());
+    let statuses = distinct(&|i| rows[i].0.status.as_str().to_string());
     *h += "<h2>Findings</h2>\n<form id=\"filters\" hidden>\
           <input name=\"q\" type=\"search\" placeholder=\"filter text\" aria-label=\"filter text\">";
     let severities: Vec<String> = severities.into_iter().map(String::from).collect();
@@ -53,7 +53,7 @@ pub fn table(h: &mut String, report: &Report, paths: &PathIndex) {
         );
     }
     *h += "</tr></thead><tbody>\n";
-    for (f, waiver) in rows {
+    for (f, _) in rows {
         let evidence: String = f
             .evidence
             .iter()
@@ -84,7 +84,7 @@ pub fn table(h: &mut String, report: &Report, paths: &PathIndex) {
             rank = severity_rank(f.severity.as_str()),
             rule_attr = attr(&f.rule_id),
             account_attr = attr(account),
-            status = status(waiver),
+            status = f.status.as_str(),
             rule = esc(&f.rule_id),
             title = esc(&f.title),
             scope = esc(&scope_label(&f.account, &f.region)),
