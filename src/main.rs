@@ -3,12 +3,14 @@
 
 #![warn(clippy::too_many_lines)]
 
+mod cmd_docs;
+
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use snapaudit::diff::render::DiffFormat;
 use snapaudit::diff::{Diff, Side};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
@@ -53,6 +55,10 @@ enum Command {
     /// What evidence was examined (files, kinds, record counts, SHA-256, skipped files,
     /// diagnostics) and, per rule and account/region, whether its evidence was all there.
     Evidence(EvidenceArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
+    Completions(cmd_docs::CompletionsArgs),
+    /// Print the man page, or write every page (one per subcommand) with `--out DIR`.
+    Man(cmd_docs::ManArgs),
 }
 
 /// Arguments of `scan`.
@@ -248,6 +254,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff(args, &mut out),
         Command::Remediate(args) => remediate(args, &mut out),
         Command::Evidence(args) => evidence_coverage(args, &mut out),
+        Command::Completions(args) => cmd_docs::completions(args, Cli::command(), &mut out),
+        Command::Man(args) => cmd_docs::man(args, Cli::command(), &mut out),
     };
     match outcome.and_then(|outcome| finish(&mut out, outcome)) {
         Ok(code) => code,
