@@ -30,6 +30,13 @@ fn subcommands() -> Vec<String> {
     names
 }
 
+/// Asserts that `text` holds every subcommand, each as `spelled` writes its name.
+fn assert_names_every_subcommand(text: &str, what: &str, spelled: impl Fn(&str) -> String) {
+    for name in subcommands() {
+        assert!(text.contains(&spelled(&name)), "{what} misses {name}");
+    }
+}
+
 /// Whether a program can be started on this machine.
 fn installed(program: &str) -> bool {
     Command::new(program).arg("--version").output().is_ok()
@@ -51,23 +58,17 @@ fn bash_completions_parse_and_name_every_subcommand() {
         "bash -n: {}",
         String::from_utf8_lossy(&check.stderr)
     );
-    for name in subcommands() {
-        assert!(
-            run.stdout.contains(&format!("snapaudit__subcmd__{name}")),
-            "bash completions miss {name}"
-        );
-    }
+    assert_names_every_subcommand(&run.stdout, "bash completions", |name| {
+        format!("snapaudit__subcmd__{name}")
+    });
 }
 
 #[test]
 fn every_shell_gets_completions_naming_every_subcommand() {
-    let names = subcommands();
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let run = snapaudit(&["completions", shell]);
         assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
-        for name in &names {
-            assert!(run.stdout.contains(name.as_str()), "{shell} misses {name}");
-        }
+        assert_names_every_subcommand(&run.stdout, shell, str::to_string);
     }
     let unknown = snapaudit(&["completions", "tcsh"]);
     assert_eq!(unknown.code, 2);
@@ -125,12 +126,9 @@ fn man_prints_the_main_page_listing_every_subcommand() {
         run.stdout.contains(".SH VERSION"),
         "the version names commit and rules"
     );
-    for name in subcommands() {
-        assert!(
-            run.stdout.contains(&format!("snapaudit\\-{name}(1)")),
-            "main page misses {name}"
-        );
-    }
+    assert_names_every_subcommand(&run.stdout, "the main page", |name| {
+        format!("snapaudit\\-{name}(1)")
+    });
 }
 
 #[test]
