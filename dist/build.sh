@@ -41,10 +41,12 @@ offline() {
   fi
 }
 
-# A reproducible gzipped tar of FOLDER (inside PARENT) at PATH: sorted, fixed owner and time.
+# A reproducible gzipped tar of FOLDER (inside PARENT) at PATH: sorted, fixed owner, time and
+# modes (whatever the umask).
 pack() {
   local parent=$1 folder=$2 path=$3
   tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=gnu \
+    --mode=u+rwX,go+rX,go-w \
     -C "$parent" -cf - "$folder" | gzip -n -9 >"$path"
 }
 
