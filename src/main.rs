@@ -4,6 +4,7 @@
 #![warn(clippy::too_many_lines)]
 
 mod cmd_collect;
+mod cmd_docs;
 mod cmd_export;
 
 use std::io::{BufWriter, Write};
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use snapaudit::diff::render::DiffFormat;
 use snapaudit::diff::{Diff, Side};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
@@ -77,43 +78,13 @@ enum Command {
     Evidence(EvidenceArgs),
     /// Print the read-only bash script that exports, per account and region, exactly the
     /// evidence the rule pack reads, with a manifest of every call.
-    CollectScript(CollectArgs),
+    CollectScript(cmd_collect::CollectArgs),
     /// Write tables as CSV or JSON Lines (for spreadsheets and pandas) or Parquet (Hive layout).
-    Export(ExportArgs),
-}
-
-/// Arguments of `collect-script`.
-#[derive(Args)]
-struct CollectArgs {
-    /// Regions to export, comma-separated (default: the profile's configured region).
-    #[arg(long, value_delimiter = ',')]
-    regions: Vec<String>,
-    /// The AWS CLI profile the script uses.
-    #[arg(long)]
-    profile: Option<String>,
-    /// The folder the script writes to when not given one as its argument.
-    #[arg(long, default_value = "snapaudit-evidence")]
-    out: String,
-    /// A folder of extra rule files whose evidence the script also exports (repeatable).
-    #[arg(long = "rules")]
-    rules: Vec<PathBuf>,
-}
-
-/// Arguments of `export`.
-#[derive(Args)]
-struct ExportArgs {
-    /// Evidence files or folders (read recursively).
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
-    /// The table to write, or `all` (then `--out` is a folder: one file per table).
-    #[arg(long)]
-    table: String,
-    /// Output format.
-    #[arg(long, value_enum)]
-    format: snapaudit::export::ExportFormat,
-    /// The output file (a folder with `--table all` or `--format parquet`; default: stdout).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    Export(cmd_export::ExportArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
+    Completions(cmd_docs::CompletionsArgs),
+    /// Print the man page, or write every page (one per subcommand) with `--out DIR`.
+    Man(cmd_docs::ManArgs),
 }
 
 /// Arguments of `scan`.
@@ -324,6 +295,8 @@ fn main() -> ExitCode {
         Command::Evidence(args) => evidence_coverage(args, &mut out),
         Command::CollectScript(args) => cmd_collect::run(args, &mut out),
         Command::Export(args) => cmd_export::run(args, &mut out),
+        Command::Completions(args) => cmd_docs::completions(args, Cli::command(), &mut out),
+        Command::Man(args) => cmd_docs::man(args, Cli::command(), &mut out),
     };
     match outcome.and_then(|outcome| finish(&mut out, outcome, term.quiet)) {
         Ok(code) => code,
