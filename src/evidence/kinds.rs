@@ -176,6 +176,7 @@ kinds! {
     subnets: "Subnets" => Subnet, Subnets, "ec2 describe-subnets";
     vpcs: "Vpcs" => Vpc, Vpcs, "ec2 describe-vpcs";
     reservations: "Reservations" => Reservation, Reservations, "ec2 describe-instances";
+    instance_statuses: "InstanceStatuses" => InstanceStatus, InstanceStatuses, "ec2 describe-instance-status";
     addresses: "Addresses" => Address, Addresses, "ec2 describe-addresses";
     prefix_lists: "PrefixLists" => ManagedPrefixList, PrefixLists, "ec2 describe-managed-prefix-lists";
     prefix_list_entries: "Entries" => PrefixListEntry, PrefixListEntries, "ec2 get-managed-prefix-list-entries";
@@ -256,6 +257,7 @@ record_keys! {
     Subnet => |r| r.subnet_id.clone();
     Vpc => |r| r.vpc_id.clone();
     Reservation => |r| r.instances.iter().map(|i| i.instance_id.as_str()).collect::<Vec<_>>().join(",");
+    InstanceStatus => |r| r.instance_id.clone();
     Address => |r| format!("{:?}/{:?}", r.allocation_id, r.public_ip);
     ManagedPrefixList => |r| r.prefix_list_id.clone();
     PrefixListEntry => |r| format!("{}/{}", r.list_id, r.cidr);

@@ -7,6 +7,7 @@ pub mod html;
 pub mod path;
 pub mod reach;
 pub mod reach_lb;
+pub mod reach_status;
 pub mod remediate;
 pub mod sarif;
 pub mod timings;

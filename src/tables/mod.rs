@@ -12,6 +12,7 @@ pub mod net;
 pub mod remediation;
 pub mod scope;
 pub mod security_groups;
+pub mod status;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
