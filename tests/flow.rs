@@ -72,3 +72,116 @@ fn an_instance_missing_from_the_status_export_is_unknown_not_failing() {
     assert_eq!(v["status_checks"]["known"], false);
     assert!(v["status_checks"].get("failing").is_none());
 }
+
+/// The demo instance's interface.
+const DEMO_ENI: &str = "eni-0dc98e24f3cf61d00";
+
+/// A delivery file with a custom field order: two internet sources on tcp 22 (one of them
+/// twice), a private one, a NODATA record and two IPv6 rejects on 443.
+fn delivery_file() -> String {
+    let records = [
+        "interface-id dstport srcaddr action log-status protocol packets bytes start end flow-direction",
+        "ENI 22 198.51.100.7 ACCEPT OK 6 10 840 1764230400 1764230460 ingress",
+        "ENI 22 198.51.100.7 ACCEPT OK 6 2 120 1764230460 1764230520 ingress",
+        "ENI 22 198.51.100.8 ACCEPT OK 6 3 180 1764230460 1764230520 ingress",
+        "ENI 22 10.20.0.5 ACCEPT OK 6 3 180 1764230460 1764230520 ingress",
+        "ENI - - - NODATA - - - 1764230400 1764230460 -",
+        "ENI 443 2600:1f18::1 REJECT OK 6 1 60 1764230400 1764230460 ingress",
+        "ENI 443 2600:1f18::2 REJECT OK 6 1 60 1764230400 1764230460 ingress",
+    ];
+    records.join("\n").replace("ENI", DEMO_ENI) + "\n"
+}
+
+/// Writes `text` gzip-compressed to `path`.
+fn write_gzip(path: &Path, text: &str) {
+    use std::io::Write;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    std::fs::write(path, gz.finish().unwrap()).unwrap();
+}
+
+/// Every row of `flow_records`, keyed `port/action/source_class/log_status`, and the run.
+fn flow_rows(dir: &Path) -> (std::collections::BTreeMap<String, Value>, common::Run) {
+    let dir = dir.display().to_string();
+    let run = common::snapaudit(&["query", "--table", "flow_records", &dir, "."]);
+    let rows = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| {
+            let key = format!(
+                "{}/{}/{}/{}",
+                v["port"], v["action"], v["source_class"], v["log_status"]
+            );
+            (key, v)
+        })
+        .collect();
+    (rows, run)
+}
+
+#[test]
+fn a_gzip_delivery_file_in_a_custom_field_order_is_aggregated() {
+    let dir = demo_copy("flow-s3");
+    write_gzip(&dir.join("flow/eni.log.gz"), &delivery_file());
+    let (rows, run) = flow_rows(&dir);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ssh = &rows["22/\"ACCEPT\"/\"internet\"/\"OK\""];
+    assert_eq!(
+        (
+            &ssh["sources"],
+            &ssh["records"],
+            &ssh["packets"],
+            &ssh["bytes"]
+        ),
+        (&json!(2), &json!(3), &json!(15), &json!(1140))
+    );
+    assert_eq!(ssh["direction"], "ingress");
+    assert_eq!(ssh["first_seen"], "2025-11-27T08:00:00Z");
+    assert_eq!(ssh["last_seen"], "2025-11-27T08:02:00Z");
+    assert_eq!(ssh["evidence"][0]["file"], "flow/eni.log.gz");
+    assert_eq!(ssh["evidence"][0]["pointer"], "line 2");
+    assert_eq!(rows["22/\"ACCEPT\"/\"private\"/\"OK\""]["sources"], 1);
+    let nodata = &rows["null/null/null/\"NODATA\""];
+    assert_eq!(
+        (&nodata["records"], &nodata["sources"]),
+        (&json!(1), &json!(0))
+    );
+    let v6 = &rows["443/\"REJECT\"/\"internet\"/\"OK\""];
+    assert_eq!(
+        (&v6["sources"], &v6["protocol"]),
+        (&json!(2), &json!("tcp"))
+    );
+}
+
+#[test]
+fn cloudwatch_events_read_with_the_flow_logs_format_and_bad_ones_named() {
+    let dir = demo_copy("flow-cloudwatch");
+    let message = format!("{DEMO_ENI} 3389 203.0.113.50 REJECT");
+    let events = json!({"events": [
+        {"logStreamName": format!("{DEMO_ENI}-all"), "timestamp": 1764230460000_i64, "message": message},
+        {"logStreamName": format!("{DEMO_ENI}-all"), "timestamp": 1764230460000_i64, "message": "not a record"}
+    ], "searchedLogStreams": []});
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    std::fs::write(dir.join("logs/filter-log-events.json"), events.to_string()).unwrap();
+    let flow_logs = json!({"FlowLogs": [{
+        "FlowLogId": "fl-0cw", "ResourceId": "vpc-086c3510a698ca14e", "FlowLogStatus": "ACTIVE",
+        "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs", "LogGroupName": "vpc-flow",
+        "LogFormat": "${interface-id} ${dstport} ${srcaddr} ${action}"
+    }]});
+    std::fs::write(
+        dir.join("ec2/describe-flow-logs.json"),
+        flow_logs.to_string(),
+    )
+    .unwrap();
+    let (rows, run) = flow_rows(&dir);
+    let rdp = &rows["3389/\"REJECT\"/\"internet\"/\"OK\""];
+    assert_eq!(rdp["evidence"][0]["pointer"], "/events/0");
+    assert_eq!(run.code, 2, "an unreadable event is an error");
+    assert!(
+        run.stderr
+            .contains("logs/filter-log-events.json at /events/1: log event skipped"),
+        "{}",
+        run.stderr
+    );
+}

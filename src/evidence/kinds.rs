@@ -181,6 +181,7 @@ kinds! {
     prefix_lists: "PrefixLists" => ManagedPrefixList, PrefixLists, "ec2 describe-managed-prefix-lists";
     prefix_list_entries: "Entries" => PrefixListEntry, PrefixListEntries, "ec2 get-managed-prefix-list-entries";
     flow_logs: "FlowLogs" => FlowLog, FlowLogs, "ec2 describe-flow-logs";
+    log_events: "events" => LogEvent, LogEvents, "logs filter-log-events or get-log-events";
     nat_gateways: "NatGateways" => NatGateway, NatGateways, "ec2 describe-nat-gateways";
     vpc_endpoints: "VpcEndpoints" => VpcEndpoint, VpcEndpoints, "ec2 describe-vpc-endpoints";
     load_balancers: "LoadBalancers" => LoadBalancer, ElbLoadBalancers, "elbv2 describe-load-balancers";
@@ -262,6 +263,7 @@ record_keys! {
     ManagedPrefixList => |r| r.prefix_list_id.clone();
     PrefixListEntry => |r| format!("{}/{}", r.list_id, r.cidr);
     FlowLog => |r| format!("{:?}/{:?}", r.flow_log_id, r.resource_id);
+    LogEvent => |r| format!("{:?}/{:?}/{}", r.log_stream_name, r.timestamp, r.message);
     NatGateway => |r| r.nat_gateway_id.clone();
     VpcEndpoint => |r| r.vpc_endpoint_id.clone();
     LoadBalancer => |r| r.load_balancer_arn.clone();

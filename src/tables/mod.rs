@@ -7,6 +7,7 @@ pub mod ecs;
 pub mod egress;
 pub mod elb;
 pub mod exposure;
+pub mod flow;
 pub mod frame;
 pub mod net;
 pub mod remediation;
@@ -54,7 +55,13 @@ impl Tables {
     /// Builds every table and view; warns (into `evidence.warnings`) about running tasks whose ENI
     /// is missing from the evidence.
     pub fn build(evidence: &mut Evidence) -> Result<Tables> {
-        let (frames, network) = build::frames_and_network(&evidence.records, &evidence.files)?;
+        let (mut frames, network) = build::frames_and_network(&evidence.records, &evidence.files)?;
+        // Flow records are aggregated once; the per-record columns are not kept.
+        let delivered = std::mem::take(&mut evidence.flow);
+        let (flow_records, unread) =
+            flow::flow_records(&delivered, &evidence.records, &evidence.files)?;
+        evidence.errors.extend(unread);
+        frames.insert("flow_records", flow_records);
         let tables = Tables {
             frames,
             files: evidence.files.clone(),
