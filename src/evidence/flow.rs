@@ -64,6 +64,7 @@ pub const DEFAULT_FORMAT: &str = "version account-id interface-id srcaddr dstadd
 enum Field {
     InterfaceId,
     SrcAddr,
+    SrcPort,
     DstPort,
     Protocol,
     Packets,
@@ -81,6 +82,7 @@ impl Field {
         match name {
             "interface-id" => Field::InterfaceId,
             "srcaddr" => Field::SrcAddr,
+            "srcport" => Field::SrcPort,
             "dstport" => Field::DstPort,
             "protocol" => Field::Protocol,
             "packets" => Field::Packets,
@@ -157,6 +159,10 @@ pub struct FlowColumns {
     pub direction: Vec<Option<u32>>,
     /// Destination port.
     pub port: Vec<Option<u32>>,
+    /// Whether the record looks like the reply side of a connection the interface opened: from
+    /// a well-known source port (below 1024) to an ephemeral one (1024 and above). Unknown
+    /// without `srcport`.
+    pub reply: Vec<Option<bool>>,
     /// IANA protocol number.
     pub protocol: Vec<Option<u32>>,
     /// Index into [`ACTIONS`].
@@ -186,6 +192,7 @@ pub struct FlowColumns {
 struct Row<'a> {
     interface: Option<&'a str>,
     direction: Option<u32>,
+    source_port: Option<u32>,
     port: Option<u32>,
     protocol: Option<u32>,
     action: Option<u32>,
@@ -231,6 +238,8 @@ impl FlowColumns {
         self.interface.push(number);
         self.direction.push(row.direction);
         self.port.push(row.port);
+        self.reply
+            .push((row.source_port.zip(row.port)).map(|(from, to)| from < 1024 && to >= 1024));
         self.protocol.push(row.protocol);
         self.action.push(row.action);
         self.status.push(row.status);
@@ -264,6 +273,7 @@ fn parse<'a>(format: &FlowFormat, record: &'a str) -> Result<Row<'a>, String> {
         match field {
             Field::InterfaceId => row.interface = Some(value),
             Field::SrcAddr => row.source = Some(value.parse().map_err(|_| bad("srcaddr", value))?),
+            Field::SrcPort => row.source_port = Some(number("srcport", value)?),
             Field::DstPort => row.port = Some(number("dstport", value)?),
             Field::Protocol => row.protocol = Some(number::<u8>("protocol", value)?.into()),
             Field::Packets => row.packets = Some(number("packets", value)?),

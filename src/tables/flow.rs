@@ -18,10 +18,11 @@ use crate::reach::Protocol;
 const EVENT: u64 = 1 << 63;
 
 /// The grouping keys, in output order.
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
     "interface",
     "direction",
     "port",
+    "reply",
     "protocol",
     "action",
     "status",
@@ -59,6 +60,7 @@ pub fn flow_records(
 fn append(all: &mut FlowColumns, batch: &FlowColumns) {
     all.direction.extend(&batch.direction);
     all.port.extend(&batch.port);
+    all.reply.extend(&batch.reply);
     all.protocol.extend(&batch.protocol);
     all.action.extend(&batch.action);
     all.status.extend(&batch.status);
@@ -118,6 +120,7 @@ fn raw_frame(c: FlowColumns) -> Result<DataFrame> {
         Column::new("interface".into(), c.interface),
         Column::new("direction".into(), c.direction),
         Column::new("port".into(), c.port),
+        Column::new("reply".into(), c.reply),
         Column::new("protocol".into(), c.protocol),
         Column::new("action".into(), c.action),
         Column::new("status".into(), c.status),
@@ -212,6 +215,7 @@ fn named(grouped: &DataFrame, interfaces: &[String], records: &Records) -> Resul
                 .cast(&DataType::Int64)?
                 .take_materialized_series(),
         ),
+        grouped.column("reply")?.clone(),
         Column::new("action".into(), name_of(u32s("action")?, &ACTIONS)),
         Column::new(
             "log_status".into(),
@@ -230,6 +234,7 @@ fn named(grouped: &DataFrame, interfaces: &[String], records: &Records) -> Resul
         "network_interface_id",
         "direction",
         "port",
+        "reply",
         "protocol",
         "action",
         "log_status",

@@ -8,6 +8,7 @@ pub mod egress;
 pub mod elb;
 pub mod exposure;
 pub mod flow;
+pub mod flow_view;
 pub mod frame;
 pub mod net;
 pub mod remediation;
@@ -45,10 +46,11 @@ pub struct Tables {
 type ViewBuilder = fn(&Tables) -> Result<DataFrame>;
 
 /// The views built on demand, by name.
-const VIEWS: [(&str, ViewBuilder); 3] = [
+const VIEWS: [(&str, ViewBuilder); 4] = [
     ("eni_exposure", exposure::eni_exposure),
     ("lb_exposure", exposure::lb_exposure),
     ("load_balancer_exposure", exposure::load_balancer_exposure),
+    ("flow_observations", flow_view::flow_observations),
 ];
 
 impl Tables {
