@@ -10,10 +10,12 @@ use serde_json::{Value, json};
 /// The demo instance with a public SSH port.
 const DEMO_INSTANCE: &str = "i-03b8b9003cf7ed478";
 
-/// The demo evidence copied into a scratch folder, for a test to add files to.
+/// The demo evidence without its flow log records, copied into a scratch folder for a test to
+/// add files to.
 fn demo_copy(test: &str) -> std::path::PathBuf {
     let dir = common::scratch(test);
     common::copy_set(&common::snapshot("demo"), &dir);
+    std::fs::remove_dir_all(dir.join("logs")).unwrap();
     dir
 }
 
