@@ -63,7 +63,14 @@ fn failing_status_checks_come_before_any_hop() {
 
 #[test]
 fn an_instance_missing_from_the_status_export_is_unknown_not_failing() {
-    let (text, v) = reach(&common::snapshot("demo"), DEMO_INSTANCE);
+    let dir = demo_copy("status-missing");
+    let path = dir.join("ec2/describe-instance-status.json");
+    let mut statuses: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let list = statuses["InstanceStatuses"].as_array_mut().unwrap();
+    list.retain(|s| s["InstanceId"] != DEMO_INSTANCE);
+    assert_eq!(list.len(), 1, "the other demo instance stays listed");
+    std::fs::write(&path, statuses.to_string()).unwrap();
+    let (text, v) = reach(&dir, DEMO_INSTANCE);
     assert!(
         text.lines()
             .next()
@@ -186,4 +193,48 @@ fn cloudwatch_events_read_with_the_flow_logs_format_and_bad_ones_named() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn reach_sets_what_the_flow_logs_saw_beside_the_computed_path() {
+    let (text, v) = reach(&common::snapshot("demo"), DEMO_INSTANCE);
+    let observed = text
+        .find("Observed (flow logs")
+        .expect("an Observed section");
+    assert!(observed > text.find("Verdict:").unwrap(), "{text}");
+    let flows = v["observed"]["flows"].as_array().unwrap();
+    let by_port = |port: u64| flows.iter().find(|f| f["port"] == port).unwrap();
+    assert_eq!(by_port(22)["action"], "ACCEPT");
+    assert_eq!(by_port(22)["sources"], 3);
+    assert_eq!(by_port(22)["computed"], "open");
+    let reject = by_port(3389);
+    assert_eq!(reject["action"], "REJECT");
+    assert!(
+        reject["meaning"]
+            .as_str()
+            .unwrap()
+            .starts_with("consistent with security_group"),
+        "{reject}"
+    );
+    // Only the queried port.
+    let dir = common::snapshot("demo").display().to_string();
+    let run = common::snapaudit(&[
+        "reach",
+        &dir,
+        "--to",
+        DEMO_INSTANCE,
+        "--port",
+        "22",
+        "--format",
+        "json",
+    ]);
+    let flows = run.json()["observed"]["flows"].as_array().unwrap().clone();
+    assert_eq!(flows.len(), 1);
+}
+
+#[test]
+fn an_interface_without_flow_records_is_unknown_not_quiet() {
+    let (text, v) = reach(&common::snapshot("demo"), "eni-013008a533ca07828");
+    assert_eq!(v["observed"]["covered"], false);
+    assert!(text.contains("unknown (not \"no traffic\")"), "{text}");
 }

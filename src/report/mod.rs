@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod html;
 pub mod path;
 pub mod reach;
+pub mod reach_flow;
 pub mod reach_lb;
 pub mod reach_status;
 pub mod remediate;

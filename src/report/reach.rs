@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
 use super::path::{exposure_json, hops_json, reachable_json};
+use super::reach_flow::{observed_json, write_observed};
 use super::reach_lb::{via_json, write_via};
 use super::reach_status::{status_json, write_status};
 use crate::reach::{IpVersion, Protocol, Query, Reachable};
@@ -104,6 +105,7 @@ pub fn interface_json(tables: &Tables, eni: &Eni, query: &Query) -> Result<Value
         "ipv6": ipv6,
         "exposed": exposed,
         "via_load_balancers": via_json(tables, eni, query)?,
+        "observed": observed_json(tables, eni, query)?,
         "not_shown": NOT_SHOWN,
     }))
 }
@@ -239,6 +241,7 @@ fn write_interface(out: &mut dyn Write, v: &Value) -> Result<()> {
         verdict_text(&v["reachable"], &v["blocking_hop"])
     )?;
     write_via(out, &v["via_load_balancers"])?;
+    write_observed(out, &v["observed"])?;
     write_exposed(out, v)
 }
 
