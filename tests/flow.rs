@@ -238,3 +238,28 @@ fn an_interface_without_flow_records_is_unknown_not_quiet() {
     assert_eq!(v["observed"]["covered"], false);
     assert!(text.contains("unknown (not \"no traffic\")"), "{text}");
 }
+
+#[test]
+fn coverage_names_each_interfaces_window_and_the_vpcs_without_records() {
+    let demo = common::snapshot("demo").display().to_string();
+    let run = common::snapaudit(&["evidence", &demo]);
+    assert!(
+        run.stdout
+            .contains("vpc-086c3510a698ca14e: 3 of 9 interfaces have flow records"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(
+        "eni-0dc98e24f3cf61d00  2026-03-07T08:00:00Z to 2026-03-07T08:04:00Z  5 records"
+    ));
+    let dir = demo_copy("coverage-without");
+    let run = common::snapaudit(&["evidence", &dir.display().to_string()]);
+    assert!(
+        run.stdout.contains(
+            "vpc-086c3510a698ca14e: no flow records (flow log fl-05e66c64f79a0efce listed, its \
+             records not exported): traffic to its 9 interfaces is unknown, not absent"
+        ),
+        "{}",
+        run.stdout
+    );
+}

@@ -176,6 +176,8 @@ pub struct Coverage {
     pub scopes: Vec<ScopeKinds>,
     /// Per rule and account/region, full, partial or none; by rule id, then scope.
     pub rules: Vec<RuleCoverage>,
+    /// Per VPC, which interfaces have flow log records for which window.
+    pub flow: Vec<super::flow_coverage::VpcFlowCoverage>,
 }
 
 impl Coverage {
@@ -215,6 +217,7 @@ impl Coverage {
             warnings: evidence.warnings.clone(),
             scopes,
             rules,
+            flow: super::flow_coverage::flow_coverage(tables)?,
         })
     }
 }
@@ -374,6 +377,7 @@ impl Coverage {
                 None => writeln!(out, "  {:<10} {scope:<26} {status}", r.rule)?,
             }
         }
+        super::flow_coverage::write_flow_coverage(out, &self.flow)?;
         if !self.skipped.is_empty() {
             writeln!(out, "\nSkipped files ({}):", self.skipped.len())?;
             for s in &self.skipped {

@@ -3,6 +3,7 @@
 
 pub mod asff;
 pub mod coverage;
+pub mod flow_coverage;
 pub mod html;
 pub mod path;
 pub mod reach;
