@@ -9,6 +9,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde_json::{Value, json};
 
+use super::reach_status::write_sources;
 use crate::reach::{Protocol, Query, Reachable};
 use crate::tables::Tables;
 use crate::tables::exposure::Eni;
@@ -133,14 +134,7 @@ pub fn write_observed(out: &mut dyn Write, observed: &Value) -> Result<()> {
             text(&f["last_seen"]),
             f["meaning"].as_str().unwrap_or_default()
         )?;
-        for e in f["evidence"].as_array().into_iter().flatten() {
-            writeln!(
-                out,
-                "    first record: {} {}",
-                e["file"].as_str().unwrap_or_default(),
-                e["pointer"].as_str().unwrap_or_default()
-            )?;
-        }
+        write_sources(out, "    first record:", &f["evidence"])?;
     }
     Ok(())
 }

@@ -76,10 +76,15 @@ pub fn write_status(out: &mut dyn Write, status: &Value) -> Result<()> {
              fix the instance (or its host) first"
         )?;
     }
-    for e in status["evidence"].as_array().into_iter().flatten() {
+    write_sources(out, "  evidence:", &status["evidence"])
+}
+
+/// One line per evidence record (`{file, pointer}`), each after `label`.
+pub(super) fn write_sources(out: &mut dyn Write, label: &str, evidence: &Value) -> Result<()> {
+    for e in evidence.as_array().into_iter().flatten() {
         writeln!(
             out,
-            "  evidence: {} {}",
+            "{label} {} {}",
             e["file"].as_str().unwrap_or_default(),
             e["pointer"].as_str().unwrap_or_default()
         )?;
