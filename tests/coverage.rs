@@ -46,7 +46,7 @@ fn owned(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
 const DEMO: &str = "111122223333/eu-west-1";
 
 /// The demo's rule coverage, with `acl_rule` as EC2.21's status and `net_rules` as that of
-/// SA.NET.1 and SA.NET.2 (the rules whose other exports the demo holds).
+/// SA.NET.1, SA.NET.2, SA.NET.4 and SA.NET.5 (the rules whose other exports the demo holds).
 fn demo_rules(acl_rule: &str, net_rules: &str) -> Vec<(&'static str, String)> {
     let full = |id| (id, "full".to_string());
     let none = |id| (id, "none".to_string());
@@ -67,11 +67,14 @@ fn demo_rules(acl_rule: &str, net_rules: &str) -> Vec<(&'static str, String)> {
         none("ELB.4"),
         none("ELB.5"),
         none("ELB.6"),
+        full("SA.EC2.1"),
         full("SA.ECS.1"),
         ("SA.ELB.1", "partial".to_string()),
         ("SA.NET.1", net_rules.to_string()),
         ("SA.NET.2", net_rules.to_string()),
         ("SA.NET.3", "partial".to_string()),
+        ("SA.NET.4", net_rules.to_string()),
+        ("SA.NET.5", net_rules.to_string()),
     ]
 }
 
@@ -85,7 +88,7 @@ fn as_expected(rows: &[(&str, String)]) -> Vec<(String, String, String)> {
 fn demo_files_scopes_and_every_rule() {
     let coverage = coverage_json(&snapshot("demo"));
     let files = coverage["files"].as_array().unwrap();
-    assert_eq!(files.len(), 13);
+    assert_eq!(files.len(), 15);
     let acls = files
         .iter()
         .find(|f| f["file"] == "ec2/describe-network-acls.json")
@@ -99,7 +102,7 @@ fn demo_files_scopes_and_every_rule() {
     assert_eq!(coverage["skipped"][0]["file"], "README.md");
     let scopes = coverage["scopes"].as_array().unwrap();
     assert_eq!(scopes.len(), 1);
-    assert_eq!(scopes[0]["kinds"].as_array().unwrap().len(), 13);
+    assert_eq!(scopes[0]["kinds"].as_array().unwrap().len(), 15);
     assert_eq!(
         statuses(&coverage),
         as_expected(&demo_rules("full", "full"))
@@ -186,7 +189,7 @@ fn every_scan_report_carries_the_coverage_and_the_table_names_each_gap() {
     let acls = "needs ec2 describe-network-acls";
     for line in [
         format!("EC2.21 could not run for {DEMO}: {acls}\n"),
-        format!("SA.NET.1, SA.NET.2 could not run fully for {DEMO}: {acls}\n"),
+        format!("SA.NET.1, SA.NET.2, SA.NET.4, SA.NET.5 could not run fully for {DEMO}: {acls}\n"),
     ] {
         assert!(table.contains(&line), "{line} not in:\n{table}");
     }

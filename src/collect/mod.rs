@@ -85,6 +85,13 @@ fn step(kind: Kind, needs: &BTreeMap<Kind, BTreeSet<String>>) -> String {
     match kind {
         Kind::EcsServices | Kind::EcsTaskSets | Kind::EcsTasks => "ecs_clusters".into(),
         Kind::PrefixListEntries => "prefix_list_entries".into(),
+        // Without the flag the call lists running instances only; a stopped instance's checks
+        // are then "not in the export" rather than known.
+        Kind::InstanceStatuses => {
+            "export_json ec2/describe-instance-status.json ec2 describe-instance-status \
+             --include-all-instances"
+                .into()
+        }
         Kind::ElbListeners | Kind::ElbRules => "listeners_and_rules".into(),
         Kind::ElbAttributes | Kind::ElbTargetHealth => {
             let parts = [

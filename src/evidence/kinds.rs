@@ -176,10 +176,12 @@ kinds! {
     subnets: "Subnets" => Subnet, Subnets, "ec2 describe-subnets";
     vpcs: "Vpcs" => Vpc, Vpcs, "ec2 describe-vpcs";
     reservations: "Reservations" => Reservation, Reservations, "ec2 describe-instances";
+    instance_statuses: "InstanceStatuses" => InstanceStatus, InstanceStatuses, "ec2 describe-instance-status";
     addresses: "Addresses" => Address, Addresses, "ec2 describe-addresses";
     prefix_lists: "PrefixLists" => ManagedPrefixList, PrefixLists, "ec2 describe-managed-prefix-lists";
     prefix_list_entries: "Entries" => PrefixListEntry, PrefixListEntries, "ec2 get-managed-prefix-list-entries";
     flow_logs: "FlowLogs" => FlowLog, FlowLogs, "ec2 describe-flow-logs";
+    log_events: "events" => LogEvent, LogEvents, "logs filter-log-events or get-log-events";
     nat_gateways: "NatGateways" => NatGateway, NatGateways, "ec2 describe-nat-gateways";
     vpc_endpoints: "VpcEndpoints" => VpcEndpoint, VpcEndpoints, "ec2 describe-vpc-endpoints";
     load_balancers: "LoadBalancers" => LoadBalancer, ElbLoadBalancers, "elbv2 describe-load-balancers";
@@ -256,10 +258,12 @@ record_keys! {
     Subnet => |r| r.subnet_id.clone();
     Vpc => |r| r.vpc_id.clone();
     Reservation => |r| r.instances.iter().map(|i| i.instance_id.as_str()).collect::<Vec<_>>().join(",");
+    InstanceStatus => |r| r.instance_id.clone();
     Address => |r| format!("{:?}/{:?}", r.allocation_id, r.public_ip);
     ManagedPrefixList => |r| r.prefix_list_id.clone();
     PrefixListEntry => |r| format!("{}/{}", r.list_id, r.cidr);
     FlowLog => |r| format!("{:?}/{:?}", r.flow_log_id, r.resource_id);
+    LogEvent => |r| format!("{:?}/{:?}/{}", r.log_stream_name, r.timestamp, r.message);
     NatGateway => |r| r.nat_gateway_id.clone();
     VpcEndpoint => |r| r.vpc_endpoint_id.clone();
     LoadBalancer => |r| r.load_balancer_arn.clone();

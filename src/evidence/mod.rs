@@ -4,6 +4,8 @@
 mod discover;
 pub mod elb;
 mod encoding;
+pub mod flow;
+mod flow_read;
 pub mod kinds;
 pub mod model;
 pub mod read;
@@ -96,6 +98,8 @@ pub struct Evidence {
     pub records: Records,
     /// Records dropped because the same resource was exported more than once.
     pub duplicates: usize,
+    /// Flow log records of each delivery file, in file order (read as columns, not records).
+    pub flow: Vec<flow::FlowColumns>,
 }
 
 /// Reads every file under `paths` (files or directories, recursively), in parallel.
@@ -108,16 +112,7 @@ pub fn scan(paths: &[PathBuf]) -> Evidence {
     found.sort_by(|a, b| a.shown.cmp(&b.shown));
     found.dedup_by(|a, b| a.shown == b.shown);
 
-    let outcomes: Vec<_> = found
-        .par_iter()
-        .map(|f| match std::fs::read(&f.path) {
-            Ok(bytes) => {
-                let sha = hex::encode(Sha256::digest(&bytes));
-                Ok((sha, read::read_file(u32::MAX, &f.shown, &bytes)))
-            }
-            Err(e) => Err(Diagnostic::file(&f.shown, format!("cannot read: {e}"))),
-        })
-        .collect();
+    let outcomes: Vec<_> = found.par_iter().map(read_found).collect();
 
     for (f, outcome) in found.iter().zip(outcomes) {
         let (sha256, mut out) = match outcome {
@@ -136,19 +131,26 @@ pub fn scan(paths: &[PathBuf]) -> Evidence {
             });
             continue;
         }
-        if out.kinds.is_empty() && out.records.count_all() == 0 {
+        if out.kinds.is_empty() && out.records.count_all() == 0 && out.flow.is_none() {
             continue;
         }
         let index = evidence.files.len() as u32;
         out.records.set_file(index);
         let mut kind: Vec<&'static str> = out.kinds.iter().map(|(k, _)| k.command()).collect();
+        let mut records = out.kinds.iter().map(|(_, n)| n).sum();
+        if let Some(mut flow) = out.flow.take() {
+            flow.set_file(index);
+            kind.push(flow_read::DELIVERY);
+            records += flow.len();
+            evidence.flow.push(flow);
+        }
         kind.sort_unstable();
         kind.dedup();
         evidence.files.push(EvidenceFile {
             file: f.shown.clone(),
             sha256,
             kind,
-            records: out.kinds.iter().map(|(_, n)| n).sum(),
+            records,
         });
         evidence.records.append(&mut out.records);
     }
@@ -171,6 +173,17 @@ pub fn scan(paths: &[PathBuf]) -> Evidence {
         });
     }
     evidence
+}
+
+/// Reads one found file: a flow log delivery file as a stream, anything else whole.
+fn read_found(f: &discover::Found) -> Result<(String, read::FileOutcome), Diagnostic> {
+    let cannot = |e: std::io::Error| Diagnostic::file(&f.shown, format!("cannot read: {e}"));
+    if let Some(gzip) = flow_read::sniff(&f.path).map_err(cannot)? {
+        return flow_read::read(&f.path, &f.shown, gzip).map_err(cannot);
+    }
+    let bytes = std::fs::read(&f.path).map_err(cannot)?;
+    let sha = hex::encode(Sha256::digest(&bytes));
+    Ok((sha, read::read_file(u32::MAX, &f.shown, &bytes)))
 }
 
 /// Account and region of an ARN (`arn:aws:ecs:REGION:ACCOUNT:…`).

@@ -60,6 +60,8 @@ pub struct FileOutcome {
     pub records: Records,
     /// Records per kind found in the file (one entry per document array).
     pub kinds: Vec<(Kind, usize)>,
+    /// Flow log records, when the file is a flow log delivery file.
+    pub flow: Option<super::flow::FlowColumns>,
     /// Set when the file is not AWS evidence.
     pub skipped: Option<String>,
     /// Failed calls and `failures[]` entries recorded in the file.

@@ -215,6 +215,8 @@ pub struct Coverage {
     /// The kinds present and each rule's coverage, per account/region.
     #[serde(flatten)]
     pub by_scope: ScopeCoverage,
+    /// Per VPC, which interfaces have flow log records for which window.
+    pub flow: Vec<super::flow_coverage::VpcFlowCoverage>,
 }
 
 /// Per account/region, the kinds present and each rule's coverage: the part of [`Coverage`] a
@@ -248,6 +250,7 @@ impl Coverage {
             errors: evidence.errors.clone(),
             warnings: evidence.warnings.clone(),
             by_scope: ScopeCoverage::of(&evidence.files, &file_scopes_of(&records), rules),
+            flow: super::flow_coverage::flow_coverage(tables)?,
         })
     }
 }
@@ -491,6 +494,7 @@ impl Coverage {
                 None => writeln!(out, "  {:<10} {scope:<26} {status}", r.rule)?,
             }
         }
+        super::flow_coverage::write_flow_coverage(out, &self.flow)?;
         if !self.skipped.is_empty() {
             writeln!(out, "\nSkipped files ({}):", self.skipped.len())?;
             for s in &self.skipped {

@@ -3,11 +3,14 @@
 
 pub mod asff;
 pub mod coverage;
+pub mod flow_coverage;
 pub mod html;
 pub mod markdown;
 pub mod path;
 pub mod reach;
+pub mod reach_flow;
 pub mod reach_lb;
+pub mod reach_status;
 pub mod remediate;
 pub mod sarif;
 pub mod table;

@@ -6,16 +6,17 @@ use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
 use super::path::{exposure_json, hops_json, reachable_json};
+use super::reach_flow::{observed_json, write_observed};
 use super::reach_lb::{via_json, write_via};
+use super::reach_status::{status_json, write_status};
 use crate::reach::{IpVersion, Protocol, Query, Reachable};
 use crate::tables::Tables;
 use crate::tables::exposure::{Eni, EniEvaluation};
 
 /// What the evidence cannot show, whatever the verdict.
-const NOT_SHOWN: [&str; 3] = [
+const NOT_SHOWN: [&str; 2] = [
     "the operating system's firewall (iptables, nftables, Windows Firewall) and whether a process listens on the port",
     "the operating system's own routes and interface configuration",
-    "the instance's status checks (describe-instance-status is not part of the evidence snapaudit reads)",
 ];
 
 /// The interfaces a `--to` value names: an ENI id, the ENIs attached to an instance, or the ENI
@@ -70,6 +71,10 @@ pub fn interface_json(tables: &Tables, eni: &Eni, query: &Query) -> Result<Value
     } else {
         path_json(tables, eni, &eval, IpVersion::V6)?
     };
+    let status_checks = match &eni.instance_id {
+        Some(instance) => status_json(tables, instance)?,
+        None => Value::Null,
+    };
     let exposed: Vec<Value> = eval
         .exposed()
         .into_iter()
@@ -77,6 +82,7 @@ pub fn interface_json(tables: &Tables, eni: &Eni, query: &Query) -> Result<Value
         .collect();
     Ok(json!({
         "network_interface_id": eni.id,
+        "status_checks": status_checks,
         "owner_type": eni.owner.kind.as_str(),
         "owner_id": eni.owner.id,
         "service_name": eni.owner.service_name,
@@ -99,6 +105,7 @@ pub fn interface_json(tables: &Tables, eni: &Eni, query: &Query) -> Result<Value
         "ipv6": ipv6,
         "exposed": exposed,
         "via_load_balancers": via_json(tables, eni, query)?,
+        "observed": observed_json(tables, eni, query)?,
         "not_shown": NOT_SHOWN,
     }))
 }
@@ -186,6 +193,9 @@ fn write_interface(out: &mut dyn Write, v: &Value) -> Result<()> {
             l.join(", ")
         }
     };
+    if v["status_checks"].is_object() {
+        write_status(out, &v["status_checks"])?;
+    }
     writeln!(
         out,
         "{} ({} {}{}) in {} / {}, account {}, region {}",
@@ -231,6 +241,7 @@ fn write_interface(out: &mut dyn Write, v: &Value) -> Result<()> {
         verdict_text(&v["reachable"], &v["blocking_hop"])
     )?;
     write_via(out, &v["via_load_balancers"])?;
+    write_observed(out, &v["observed"])?;
     write_exposed(out, v)
 }
 

@@ -9,7 +9,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::scope::Scope;
-use super::{ec2, ecs, egress, elb, exposure, net, remediation, security_groups};
+use super::{ec2, ecs, egress, elb, exposure, net, remediation, security_groups, status};
 use crate::evidence::{EvidenceFile, Records};
 
 /// Tables by name.
@@ -74,6 +74,7 @@ fn network_frames(r: &Records, scope: &Scope, files: &[EvidenceFile]) -> Result<
     frames.insert("subnets", net::subnets(r)?);
     frames.insert("vpcs", net::vpcs(r, scope)?);
     frames.insert("instances", net::instances(r)?);
+    frames.insert("instance_status", status::instance_status(r)?);
     frames.insert("addresses", net::addresses(r)?);
     frames.insert("prefix_list_entries", net::prefix_list_entries(r)?);
     frames.insert("flow_logs", net::flow_logs(r, scope)?);

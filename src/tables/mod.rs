@@ -7,11 +7,14 @@ pub mod ecs;
 pub mod egress;
 pub mod elb;
 pub mod exposure;
+pub mod flow;
+pub mod flow_view;
 pub mod frame;
 pub mod net;
 pub mod remediation;
 pub mod scope;
 pub mod security_groups;
+pub mod status;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -43,17 +46,24 @@ pub struct Tables {
 type ViewBuilder = fn(&Tables) -> Result<DataFrame>;
 
 /// The views built on demand, by name.
-const VIEWS: [(&str, ViewBuilder); 3] = [
+const VIEWS: [(&str, ViewBuilder); 4] = [
     ("eni_exposure", exposure::eni_exposure),
     ("lb_exposure", exposure::lb_exposure),
     ("load_balancer_exposure", exposure::load_balancer_exposure),
+    ("flow_observations", flow_view::flow_observations),
 ];
 
 impl Tables {
     /// Builds every table and view; warns (into `evidence.warnings`) about running tasks whose ENI
     /// is missing from the evidence.
     pub fn build(evidence: &mut Evidence) -> Result<Tables> {
-        let (frames, network) = build::frames_and_network(&evidence.records, &evidence.files)?;
+        let (mut frames, network) = build::frames_and_network(&evidence.records, &evidence.files)?;
+        // Flow records are aggregated once; the per-record columns are not kept.
+        let delivered = std::mem::take(&mut evidence.flow);
+        let (flow_records, unread) =
+            flow::flow_records(&delivered, &evidence.records, &evidence.files)?;
+        evidence.errors.extend(unread);
+        frames.insert("flow_records", flow_records);
         let tables = Tables {
             frames,
             files: evidence.files.clone(),

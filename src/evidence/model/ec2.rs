@@ -294,4 +294,23 @@ pub struct FlowLog {
     pub flow_log_status: Option<String>,
     /// `ALL`, `ACCEPT`, `REJECT`.
     pub traffic_type: Option<String>,
+    /// The record format (`${version} ${account-id} …`); absent means the default version 2.
+    pub log_format: Option<String>,
+    /// `cloud-watch-logs`, `s3` or `kinesis-data-firehose`.
+    pub log_destination_type: Option<String>,
+    /// The CloudWatch Logs group it delivers to.
+    pub log_group_name: Option<String>,
+}
+
+/// One CloudWatch Logs event from `logs filter-log-events` or `logs get-log-events`: for a flow
+/// log delivering to CloudWatch Logs, `message` is one flow record.
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogEvent {
+    /// The record text.
+    pub message: String,
+    /// The stream (`eni-…-all` for flow logs); `filter-log-events` only.
+    pub log_stream_name: Option<String>,
+    /// Milliseconds since the epoch.
+    pub timestamp: Option<i64>,
 }

@@ -3,16 +3,19 @@
 //!
 //! `ecs` holds the ECS records, `ec2` network interfaces, instances, addresses, subnets, VPCs,
 //! prefix lists and flow logs, `vpc` security groups and their rules, network ACLs, route tables
-//! and gateways, `gateways` NAT gateways and VPC endpoints; all are re-exported here.
+//! and gateways, `gateways` NAT gateways and VPC endpoints, `status` instance status checks; all
+//! are re-exported here.
 
 mod ec2;
 mod ecs;
 mod gateways;
+mod status;
 mod vpc;
 
 pub use ec2::*;
 pub use ecs::*;
 pub use gateways::*;
+pub use status::*;
 pub use vpc::*;
 
 use serde::Deserialize;

@@ -1,0 +1,136 @@
+//! Reading a flow log delivery file (`*.log.gz` or plain text, as flow logs write them to S3):
+//! recognised by its content (gzip, or a first line naming flow log fields), read as a stream
+//! (the SHA-256 is computed on the bytes as they are read), one record per line.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+use super::flow::{FlowColumns, FlowFormat};
+use super::read::{Diagnostic, FileOutcome};
+
+/// The AWS CLI command (or delivery) named for a delivery file in the evidence list.
+pub const DELIVERY: &str = "flow log records (S3 delivery file)";
+
+/// Records of unexpected shape reported one by one per file; the rest are counted.
+const SHOWN_ERRORS: usize = 10;
+
+/// Whether a file is a flow log delivery file: gzip (`Some(true)`), or text whose first line
+/// names flow log fields (`Some(false)`); `None` for anything else (JSON is never one).
+pub fn sniff(path: &Path) -> io::Result<Option<bool>> {
+    let mut head = Vec::with_capacity(512);
+    File::open(path)?.take(512).read_to_end(&mut head)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Ok(Some(true));
+    }
+    let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let header = std::str::from_utf8(first)
+        .ok()
+        .and_then(FlowFormat::from_header);
+    Ok(header.map(|_| false))
+}
+
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Reads a delivery file: its SHA-256 and its records as columns. A record that does not read
+/// is an error naming its line (the others are kept); a file that stops early (a truncated
+/// gzip) keeps the records before the error.
+pub fn read(path: &Path, shown: &str, gzip: bool) -> io::Result<(String, FileOutcome)> {
+    let mut hashing = Hashing {
+        inner: File::open(path)?,
+        hash: Sha256::new(),
+    };
+    let mut out = FileOutcome::default();
+    let outcome = if gzip {
+        let mut decoder = MultiGzDecoder::new(&mut hashing);
+        read_lines(
+            &mut BufReader::with_capacity(1 << 16, &mut decoder),
+            shown,
+            &mut out,
+        )
+    } else {
+        read_lines(
+            &mut BufReader::with_capacity(1 << 16, &mut hashing),
+            shown,
+            &mut out,
+        )
+    };
+    if let Err((line, e)) = outcome {
+        out.errors
+            .push(at_line(shown, line, format!("cannot read further: {e}")));
+    }
+    io::copy(&mut hashing, &mut io::sink())?;
+    Ok((hex::encode(hashing.hash.finalize()), out))
+}
+
+/// Reads the header line and every record after it into `out`; an I/O error is returned with
+/// the line it happened at.
+fn read_lines(
+    input: &mut dyn BufRead,
+    shown: &str,
+    out: &mut FileOutcome,
+) -> Result<(), (usize, io::Error)> {
+    let mut line = String::new();
+    let header = input.read_line(&mut line).map_err(|e| (1, e))?;
+    let format = (header > 0)
+        .then(|| FlowFormat::from_header(&line))
+        .flatten();
+    let Some(format) = format else {
+        out.skipped = Some("gzip file whose first line is not a flow log header".into());
+        return Ok(());
+    };
+    if let Some(why) = format.unusable() {
+        out.errors.push(at_line(shown, 1, why.to_string()));
+        return Ok(());
+    }
+    let mut columns = FlowColumns::default();
+    let mut bad = 0;
+    for number in 2.. {
+        line.clear();
+        if input.read_line(&mut line).map_err(|e| (number, e))? == 0 {
+            break;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Err(why) = columns.push(&format, &line, number as u64) {
+            bad += 1;
+            if bad <= SHOWN_ERRORS {
+                let why = format!("flow record skipped: {why}; the file's other records were read");
+                out.errors.push(at_line(shown, number, why));
+            }
+        }
+    }
+    if bad > SHOWN_ERRORS {
+        let more = format!(
+            "{} more flow records of unexpected shape skipped",
+            bad - SHOWN_ERRORS
+        );
+        out.errors.push(Diagnostic::file(shown, more));
+    }
+    out.flow = Some(columns);
+    Ok(())
+}
+
+fn at_line(shown: &str, line: usize, message: String) -> Diagnostic {
+    Diagnostic {
+        line: Some(line),
+        column: Some(1),
+        ..Diagnostic::file(shown, message)
+    }
+}
