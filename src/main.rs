@@ -25,6 +25,7 @@ use snapaudit::report::{Format, Report};
 use snapaudit::rules::{self, Severity};
 use snapaudit::tables::Tables;
 
+mod cmd_shards;
 mod examples;
 
 /// Offline audit of AWS network exposure from exported evidence (AWS CLI JSON).
@@ -72,6 +73,13 @@ enum Command {
     /// diagnostics) and, per rule and account/region, whether its evidence was all there.
     #[command(after_help = examples::EVIDENCE)]
     Evidence(EvidenceArgs),
+    /// Split the evidence into shards (per account or VPC owner) to scan in parallel; warns
+    /// about VPCs shared across accounts.
+    #[command(after_help = examples::SHARDS)]
+    Shards(cmd_shards::ShardsArgs),
+    /// Combine the shards' `scan --format json` reports into the report of a single scan.
+    #[command(after_help = examples::MERGE)]
+    Merge(cmd_shards::MergeArgs),
 }
 
 /// Arguments of `scan`.
@@ -272,6 +280,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff(args, &mut out),
         Command::Remediate(args) => remediate(args, &mut out),
         Command::Evidence(args) => evidence_coverage(args, &mut out),
+        Command::Shards(args) => cmd_shards::shards(args, &mut out),
+        Command::Merge(args) => cmd_shards::merge(args, &term, &mut out),
     };
     match outcome.and_then(|outcome| finish(&mut out, outcome, term.quiet)) {
         Ok(code) => code,

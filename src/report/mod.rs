@@ -4,6 +4,7 @@
 pub mod asff;
 pub mod coverage;
 pub mod html;
+pub mod merge;
 pub mod path;
 pub mod reach;
 pub mod reach_lb;
@@ -73,6 +74,39 @@ pub struct Report {
     pub rules: Vec<RuleMeta>,
 }
 
+/// What a report shows of the evidence: its files and diagnostics, and the record counts its
+/// summary gives.
+pub struct EvidenceSide {
+    /// Files read as evidence.
+    pub files: Vec<EvidenceFile>,
+    /// Files that are not evidence.
+    pub skipped: Vec<Skipped>,
+    /// Gaps in the evidence.
+    pub warnings: Vec<Diagnostic>,
+    /// Records per kind (its AWS CLI command), each resource once; kinds with none left out.
+    pub records: BTreeMap<String, usize>,
+    /// Records dropped because the same resource was exported more than once.
+    pub duplicates: usize,
+}
+
+impl EvidenceSide {
+    /// The report's view of `evidence`.
+    pub fn of(evidence: &Evidence) -> EvidenceSide {
+        let records = Kind::ALL
+            .iter()
+            .map(|k| (k.command().to_string(), evidence.records.count(*k)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        EvidenceSide {
+            files: evidence.files.clone(),
+            skipped: evidence.skipped.clone(),
+            warnings: evidence.warnings.clone(),
+            records,
+            duplicates: evidence.duplicates,
+        }
+    }
+}
+
 impl Report {
     /// Assembles a report from the findings sorted by the waivers; `errors` are evidence and
     /// rule errors together.
@@ -80,6 +114,18 @@ impl Report {
         tool: Tool,
         triage: Triage,
         evidence: &Evidence,
+        rules: Vec<RuleMeta>,
+        errors: Vec<Diagnostic>,
+    ) -> Report {
+        Report::assemble(tool, triage, EvidenceSide::of(evidence), rules, errors)
+    }
+
+    /// Assembles a report from its parts and computes its summary; `scan` and `merge` both
+    /// come here.
+    pub fn assemble(
+        tool: Tool,
+        triage: Triage,
+        evidence: EvidenceSide,
         rules: Vec<RuleMeta>,
         errors: Vec<Diagnostic>,
     ) -> Report {
@@ -94,11 +140,6 @@ impl Report {
             *by_severity.entry(f.severity.as_str()).or_insert(0usize) += 1;
             *by_rule.entry(f.rule_id.as_str()).or_default() += 1;
         }
-        let records: BTreeMap<&str, usize> = Kind::ALL
-            .iter()
-            .map(|k| (k.command(), evidence.records.count(*k)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
         let complete = errors.is_empty() && evidence.warnings.is_empty();
         let summary = json!({
             "findings": findings.len(),
@@ -108,7 +149,7 @@ impl Report {
             "rules": rules.len(),
             "evidence_files": evidence.files.len(),
             "skipped_files": evidence.skipped.len(),
-            "records": records,
+            "records": evidence.records,
             "duplicates_dropped": evidence.duplicates,
             "warnings": evidence.warnings.len(),
             "errors": errors.len(),
@@ -119,9 +160,9 @@ impl Report {
             findings,
             suppressed,
             summary,
-            evidence: evidence.files.clone(),
-            skipped: evidence.skipped.clone(),
-            warnings: evidence.warnings.clone(),
+            evidence: evidence.files,
+            skipped: evidence.skipped,
+            warnings: evidence.warnings,
             errors,
             waiver_warnings,
             rules,

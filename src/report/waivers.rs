@@ -83,7 +83,7 @@ struct WaiverFile {
 }
 
 /// A waiver as it applied to a finding: the waiver and where it is written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AppliedWaiver {
     /// The waiver file, as given on the command line.
     pub file: String,
@@ -96,15 +96,21 @@ pub struct AppliedWaiver {
 
 /// A finding an unexpired waiver suppresses; serialized as the finding plus
 /// `"status": "suppressed"` and a `waiver` object.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Suppressed {
     /// The finding, unchanged.
     #[serde(flatten)]
     pub finding: Finding,
     /// Always `suppressed`, so that a line of JSON lines says what it is.
+    #[serde(skip_deserializing, default = "suppressed")]
     pub status: &'static str,
     /// The waiver that suppresses it.
     pub waiver: AppliedWaiver,
+}
+
+/// The status of every suppressed finding, also when one is read back from a saved report.
+fn suppressed() -> &'static str {
+    "suppressed"
 }
 
 /// Findings sorted by the waivers: those still open, those suppressed, and the stale waivers.
@@ -195,7 +201,7 @@ impl Waivers {
             match in_force {
                 Some(entry) => triage.suppressed.push(Suppressed {
                     finding,
-                    status: "suppressed",
+                    status: suppressed(),
                     waiver: self.applied(entry),
                 }),
                 None => triage.open.push(finding),

@@ -175,6 +175,12 @@ impl Finding {
     }
 }
 
+/// Sorts findings in the order they are reported in (severity, rule, account, region,
+/// resource, message).
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
 /// Reads and compiles one rule file.
 fn compile_rule(path: &str, text: &str) -> Result<Rule> {
     let meta: RuleMeta = toml::from_str(text).map_err(|e| {
@@ -390,7 +396,7 @@ pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
             errors.append(&mut e);
         }
     }
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    sort_findings(&mut findings);
     findings.dedup();
     errors.sort();
     (findings, errors)
