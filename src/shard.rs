@@ -72,7 +72,10 @@ pub fn plan(paths: &[PathBuf], by: By) -> Result<Plan> {
     }
     accounts_of.retain(|_, accounts| !accounts.is_empty());
     let shared_vpcs = shared_vpcs(&evidence);
-    let warnings = shared_vpc_warnings(&shared_vpcs, &accounts_of, by);
+    let routed: BTreeSet<&str> = (evidence.records.route_tables.iter())
+        .filter_map(|r| r.item.owner_id.as_deref())
+        .collect();
+    let warnings = shared_vpc_warnings(&shared_vpcs, &routed, by);
     let group: BTreeMap<&str, &str> = match by {
         By::Account => BTreeMap::new(),
         By::VpcOwner => (shared_vpcs.iter())
@@ -170,13 +173,9 @@ fn shared_vpcs(evidence: &Evidence) -> SharedVpcs {
     out
 }
 
-/// One warning per shared VPC, and one more when its owner has no evidence of its own.
-fn shared_vpc_warnings(
-    shared: &SharedVpcs,
-    accounts_of: &BTreeMap<String, BTreeSet<String>>,
-    by: By,
-) -> Vec<Diagnostic> {
-    let has_evidence: BTreeSet<&str> = accounts_of.values().flatten().map(String::as_str).collect();
+/// One warning per shared VPC, and one more when its owner's route tables (`routed`: the
+/// accounts that have some) are not in the evidence.
+fn shared_vpc_warnings(shared: &SharedVpcs, routed: &BTreeSet<&str>, by: By) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (s, (file, pointer)) in shared {
         let at = |message: String| Diagnostic {
@@ -191,7 +190,7 @@ fn shared_vpc_warnings(
             "account {} has interfaces in {}, a VPC shared by account {} (RAM); {advice}",
             s.participant, s.vpc, s.owner
         )));
-        if !has_evidence.contains(s.owner.as_str()) {
+        if !routed.contains(s.owner.as_str()) {
             out.push(at(format!(
                 "account {} owns the shared VPC {} but none of its evidence is here; export \
                      its route tables, network ACLs and subnets to know what reaches {}",
