@@ -7,8 +7,10 @@
 // Functions stay readable in one sitting: at most 80 lines of code (clippy.toml).
 #![warn(clippy::too_many_lines)]
 
+pub mod collect;
 pub mod diff;
 pub mod evidence;
+pub mod export;
 pub mod provenance;
 pub mod reach;
 pub mod report;

@@ -3,6 +3,9 @@
 
 #![warn(clippy::too_many_lines)]
 
+mod cmd_collect;
+mod cmd_export;
+
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,6 +83,45 @@ enum Command {
     /// Combine the shards' `scan --format json` reports into the report of a single scan.
     #[command(after_help = examples::MERGE)]
     Merge(cmd_shards::MergeArgs),
+    /// Print the read-only bash script that exports, per account and region, exactly the
+    /// evidence the rule pack reads, with a manifest of every call.
+    CollectScript(CollectArgs),
+    /// Write tables as CSV or JSON Lines (for spreadsheets and pandas) or Parquet (Hive layout).
+    Export(ExportArgs),
+}
+
+/// Arguments of `collect-script`.
+#[derive(Args)]
+struct CollectArgs {
+    /// Regions to export, comma-separated (default: the profile's configured region).
+    #[arg(long, value_delimiter = ',')]
+    regions: Vec<String>,
+    /// The AWS CLI profile the script uses.
+    #[arg(long)]
+    profile: Option<String>,
+    /// The folder the script writes to when not given one as its argument.
+    #[arg(long, default_value = "snapaudit-evidence")]
+    out: String,
+    /// A folder of extra rule files whose evidence the script also exports (repeatable).
+    #[arg(long = "rules")]
+    rules: Vec<PathBuf>,
+}
+
+/// Arguments of `export`.
+#[derive(Args)]
+struct ExportArgs {
+    /// Evidence files or folders (read recursively).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The table to write, or `all` (then `--out` is a folder: one file per table).
+    #[arg(long)]
+    table: String,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: snapaudit::export::ExportFormat,
+    /// The output file (a folder with `--table all` or `--format parquet`; default: stdout).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Arguments of `scan`.
@@ -282,6 +324,8 @@ fn main() -> ExitCode {
         Command::Evidence(args) => evidence_coverage(args, &mut out),
         Command::Shards(args) => cmd_shards::shards(args, &mut out),
         Command::Merge(args) => cmd_shards::merge(args, &term, &mut out),
+        Command::CollectScript(args) => cmd_collect::run(args, &mut out),
+        Command::Export(args) => cmd_export::run(args, &mut out),
     };
     match outcome.and_then(|outcome| finish(&mut out, outcome, term.quiet)) {
         Ok(code) => code,

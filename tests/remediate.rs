@@ -4,9 +4,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{root, scratch, snapaudit, snapshot};
+use common::{check_script, root, snapaudit, snapshot};
 use serde_json::Value;
 
 /// The fixture of the preflight cases.
@@ -53,28 +52,6 @@ fn text(action: &Value, key: &str) -> String {
     let lines = action[key].as_array().unwrap();
     let lines: Vec<&str> = lines.iter().map(|l| l.as_str().unwrap()).collect();
     lines.join("\n")
-}
-
-/// Writes the script to a scratch file and checks it with `bash -n` and shellcheck (required
-/// under `CI=true`, skipped with a reason otherwise).
-fn check_script(test: &str, script: &str) {
-    let path = scratch(test).join("remediate.sh");
-    std::fs::write(&path, script).unwrap();
-    let bash = Command::new("bash").arg("-n").arg(&path).output().unwrap();
-    assert!(bash.status.success(), "bash -n: {bash:?}\n{script}");
-    match Command::new("shellcheck").arg(&path).output() {
-        Ok(out) => assert!(
-            out.status.success(),
-            "shellcheck:\n{}\n{script}",
-            String::from_utf8_lossy(&out.stdout)
-        ),
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("shellcheck is required under CI=true (.ci/run installs it)")
-        }
-        Err(e) => {
-            eprintln!("skipping shellcheck: it cannot be run ({e}); install it to check the script")
-        }
-    }
 }
 
 #[test]

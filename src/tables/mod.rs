@@ -133,7 +133,7 @@ impl Tables {
     }
 
     /// Expands a `FILE:DOCUMENT:POINTER` reference (as written by [`source_ref`]).
-    fn resolve(&self, role: &str, reference: &str) -> Result<Value> {
+    pub fn resolve(&self, role: &str, reference: &str) -> Result<Value> {
         let bad = || anyhow::anyhow!("bad evidence reference {reference}");
         let mut parts = reference.splitn(3, ':');
         let (file, document, pointer) = (parts.next(), parts.next(), parts.next());

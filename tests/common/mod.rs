@@ -90,3 +90,31 @@ pub fn scan_json(paths: &[&Path], extra: &[&str]) -> (i32, Value) {
     let run = snapaudit(&args);
     (run.code, run.json())
 }
+
+/// Writes the script to a scratch file and checks it with `bash -n` and shellcheck (required
+/// under `CI=true`, skipped with a reason otherwise).
+pub fn check_script(test: &str, script: &str) {
+    let path = scratch(test).join("script.sh");
+    std::fs::write(&path, script).unwrap();
+    let bash = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(bash.status.success(), "bash -n: {bash:?}\n{script}");
+    match Command::new("shellcheck").arg(&path).output() {
+        Ok(out) => assert!(
+            out.status.success(),
+            "shellcheck:\n{}\n{script}",
+            String::from_utf8_lossy(&out.stdout)
+        ),
+        Err(e) => skip_without(&format!("shellcheck ({e})"), "apt-get install shellcheck"),
+    }
+}
+
+/// Notes that a check is skipped because `tool` is missing; under `CI=true` a missing tool fails
+/// the test instead (.ci/run installs it with `install`).
+pub fn skip_without(tool: &str, install: &str) {
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "{tool} is required under CI=true (.ci/run installs it: {install})"
+    );
+    eprintln!("skipped: {tool} is missing; install it to run this check ({install})");
+}
