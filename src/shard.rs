@@ -78,8 +78,8 @@ pub fn plan(paths: &[PathBuf], by: By) -> Result<Plan> {
     let warnings = shared_vpc_warnings(&shared_vpcs, &routed, by);
     let group: BTreeMap<&str, &str> = match by {
         By::Account => BTreeMap::new(),
-        By::VpcOwner => (shared_vpcs.iter())
-            .map(|(s, _)| (s.participant.as_str(), s.owner.as_str()))
+        By::VpcOwner => (shared_vpcs.keys())
+            .map(|s| (s.participant.as_str(), s.owner.as_str()))
             .collect(),
     };
     let usable = |shown: &str| usable_path(paths, shown);
