@@ -3,68 +3,29 @@
 //! everything (so a report field that merge drops fails here); the README's `xargs -P` example
 //! runs as written; shared VPCs are detected; reports of another tool are refused.
 //! Without the generator (`../shared/bench/gen_evidence.py`) the generated-preset tests say that
-//! they were skipped, and fail under `CI=true`.
+//! they were skipped, and fail under `CI=true` (`common::generated_preset`).
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Run, root, scratch};
+use common::{generated_preset, root, scratch, snapaudit_in};
 use serde_json::{Value, json};
-
-/// The small preset generated into a scratch folder, or `None` (with a note on stderr) when the
-/// generator is absent; under `CI=true` an absent generator fails the test.
-fn small_preset(test: &str) -> Option<PathBuf> {
-    let script = root().join("../shared/bench/gen_evidence.py");
-    if !script.is_file() {
-        let why = format!("{} is not there", script.display());
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{test}: CI=true, but {why}; CI must check merge on the generated preset"
-        );
-        eprintln!("{test}: SKIPPED, {why}");
-        return None;
-    }
-    let dir = scratch(test).join("evidence");
-    let status = Command::new("python3")
-        .arg(&script)
-        .args(["--preset", "small"])
-        .arg(&dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("run python3");
-    assert!(status.success(), "{} failed", script.display());
-    Some(dir)
-}
-
-/// Runs `snapaudit` with `args` from the folder `dir`.
-fn run_in(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_snapaudit"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run snapaudit");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
 
 /// The single run's JSON report over the whole folder.
 fn single_run(dir: &Path) -> String {
-    let run = run_in(dir, &["scan", ".", "--format", "json"]);
+    let run = snapaudit_in(dir, &["scan", ".", "--format", "json"]);
     assert_eq!(run.code, 1, "findings expected: {}", run.stderr);
     run.stdout
 }
 
 #[test]
 fn merge_of_account_shards_equals_the_single_run_byte_for_byte() {
-    let Some(dir) = small_preset("merge_of_account_shards") else {
+    let Some(dir) = generated_preset("merge_of_account_shards", "small") else {
         return;
     };
-    let shards = run_in(&dir, &["shards", ".", "--format", "json"]);
+    let shards = snapaudit_in(&dir, &["shards", ".", "--format", "json"]);
     assert_eq!(shards.code, 0, "{}", shards.stderr);
     let shards = shards.json();
     let names: Vec<&str> = (shards.as_array().unwrap().iter())
@@ -82,7 +43,7 @@ fn merge_of_account_shards_equals_the_single_run_byte_for_byte() {
                 .iter()
                 .map(|f| f.as_str().unwrap()),
         );
-        let run = run_in(&dir, &args);
+        let run = snapaudit_in(&dir, &args);
         assert!(run.code <= 1, "{}", run.stderr);
         let path = reports.join(format!("{}.json", shard["shard"].as_str().unwrap()));
         std::fs::write(path, run.stdout).unwrap();
@@ -90,7 +51,7 @@ fn merge_of_account_shards_equals_the_single_run_byte_for_byte() {
     let mut args = vec!["merge".to_string()];
     args.extend(names.iter().map(|n| format!("../reports/{n}.json")));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let merged = run_in(&dir, &args);
+    let merged = snapaudit_in(&dir, &args);
     assert_eq!(merged.code, 1, "{}", merged.stderr);
     let single = single_run(&dir);
     // Compared whole, so that a report field merge does not carry over fails here.
@@ -113,7 +74,7 @@ fn readme_xargs_block() -> String {
 
 #[test]
 fn readme_xargs_example_runs_and_equals_the_single_run() {
-    let Some(dir) = small_preset("readme_xargs") else {
+    let Some(dir) = generated_preset("readme_xargs", "small") else {
         return;
     };
     let out = dir.parent().unwrap().join("out");
@@ -176,7 +137,7 @@ fn shared_vpc(test: &str, with_owner: bool) -> PathBuf {
 #[test]
 fn a_shared_vpc_is_warned_about_and_joins_its_owner_shard() {
     let dir = shared_vpc("shared_vpc", true);
-    let by_account = run_in(&dir, &["shards", ".", "--format", "json"]);
+    let by_account = snapaudit_in(&dir, &["shards", ".", "--format", "json"]);
     assert_eq!(by_account.code, 0, "{}", by_account.stderr);
     assert!(
         by_account.stderr.contains(&format!(
@@ -186,7 +147,7 @@ fn a_shared_vpc_is_warned_about_and_joins_its_owner_shard() {
         by_account.stderr
     );
     assert!(!by_account.stderr.contains("none of its evidence"));
-    let by_owner = run_in(
+    let by_owner = snapaudit_in(
         &dir,
         &["shards", ".", "--by", "vpc-owner", "--format", "json"],
     );
@@ -209,7 +170,7 @@ fn a_shared_vpc_is_warned_about_and_joins_its_owner_shard() {
 #[test]
 fn a_shared_vpc_without_its_owner_evidence_is_warned_about() {
     let dir = shared_vpc("shared_vpc_no_owner", false);
-    let run = run_in(&dir, &["shards", "."]);
+    let run = snapaudit_in(&dir, &["shards", "."]);
     assert!(
         run.stderr.contains(&format!(
             "account {OWNER} owns the shared VPC vpc-1 but none of its evidence is here"
