@@ -405,6 +405,8 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
     let waivers = args.waivers.as_deref().map(Waivers::load).transpose()?;
     let mut timings = Timings::default();
     let mut evidence = evidence::scan(&args.paths);
+    let shared_vpc_gaps = snapaudit::shard::missing_vpc_owners(&evidence);
+    evidence.warnings.extend(shared_vpc_gaps);
     timings.lap("read");
     let tables = Tables::build(&mut evidence)?;
     timings.lap("tables");

@@ -72,10 +72,7 @@ pub fn plan(paths: &[PathBuf], by: By) -> Result<Plan> {
     }
     accounts_of.retain(|_, accounts| !accounts.is_empty());
     let shared_vpcs = shared_vpcs(&evidence);
-    let routed: BTreeSet<&str> = (evidence.records.route_tables.iter())
-        .filter_map(|r| r.item.owner_id.as_deref())
-        .collect();
-    let warnings = shared_vpc_warnings(&shared_vpcs, &routed, by);
+    let warnings = shared_vpc_warnings(&evidence, &shared_vpcs, Some(by));
     let group: BTreeMap<&str, &str> = match by {
         By::Account => BTreeMap::new(),
         By::VpcOwner => (shared_vpcs.keys())
@@ -173,9 +170,22 @@ fn shared_vpcs(evidence: &Evidence) -> SharedVpcs {
     out
 }
 
-/// One warning per shared VPC, and one more when its owner's route tables (`routed`: the
-/// accounts that have some) are not in the evidence.
-fn shared_vpc_warnings(shared: &SharedVpcs, routed: &BTreeSet<&str>, by: By) -> Vec<Diagnostic> {
+/// For `scan`: a warning for each VPC shared across accounts (RAM) whose owner's route tables are
+/// not in `evidence`, naming the first interface that lives in it.
+pub fn missing_vpc_owners(evidence: &Evidence) -> Vec<Diagnostic> {
+    shared_vpc_warnings(evidence, &shared_vpcs(evidence), None)
+}
+
+/// With a split (`by`), one warning per shared VPC; and one more when its owner's route tables
+/// are not in the evidence.
+fn shared_vpc_warnings(
+    evidence: &Evidence,
+    shared: &SharedVpcs,
+    by: Option<By>,
+) -> Vec<Diagnostic> {
+    let routed: BTreeSet<&str> = (evidence.records.route_tables.iter())
+        .filter_map(|r| r.item.owner_id.as_deref())
+        .collect();
     let mut out = Vec::new();
     for (s, (file, pointer)) in shared {
         let at = |message: String| Diagnostic {
@@ -183,17 +193,20 @@ fn shared_vpc_warnings(shared: &SharedVpcs, routed: &BTreeSet<&str>, by: By) -> 
             ..Diagnostic::file(file, message)
         };
         let advice = match by {
-            By::Account => "its shard lacks the owner's routes and ACLs; use --by vpc-owner",
-            By::VpcOwner => "both are in the owner's shard",
+            Some(By::Account) => "its shard lacks the owner's routes and ACLs; use --by vpc-owner",
+            Some(By::VpcOwner) => "both are in the owner's shard",
+            None => "",
         };
-        out.push(at(format!(
-            "account {} has interfaces in {}, a VPC shared by account {} (RAM); {advice}",
-            s.participant, s.vpc, s.owner
-        )));
+        if !advice.is_empty() {
+            out.push(at(format!(
+                "account {} has interfaces in {}, a VPC shared by account {} (RAM); {advice}",
+                s.participant, s.vpc, s.owner
+            )));
+        }
         if !routed.contains(s.owner.as_str()) {
             out.push(at(format!(
                 "account {} owns the shared VPC {} but none of its evidence is here; export \
-                     its route tables, network ACLs and subnets to know what reaches {}",
+                 its route tables, network ACLs and subnets to know what reaches {}",
                 s.owner, s.vpc, s.participant
             )));
         }
