@@ -67,7 +67,8 @@ fn pack_sha256(rule_files: &[String]) -> String {
 
 /// The git commit of the source tree, `-dirty` when it has changes (the flag is as fresh as the
 /// last re-run: a commit, a checkout or a rule edit). Outside a git checkout of this crate (a
-/// source tarball): `SNAPAUDIT_COMMIT` if set, else `unknown`.
+/// source tarball): `SNAPAUDIT_COMMIT` if set, else the `COMMIT` file the tarball carries
+/// (`dist/build.sh` writes it), else `unknown`.
 fn commit() -> String {
     println!("cargo:rerun-if-env-changed=SNAPAUDIT_COMMIT");
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
@@ -79,8 +80,19 @@ fn commit() -> String {
             let dirty = git(&["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
             if dirty { format!("{head}-dirty") } else { head }
         }
-        None => std::env::var("SNAPAUDIT_COMMIT").unwrap_or_else(|_| "unknown".into()),
+        None => std::env::var("SNAPAUDIT_COMMIT")
+            .ok()
+            .or_else(commit_file)
+            .unwrap_or_else(|| "unknown".into()),
     }
+}
+
+/// The commit named by a source tarball's `COMMIT` file, watched only when it exists (cargo
+/// would re-run this script on every build for a missing one).
+fn commit_file() -> Option<String> {
+    let commit = std::fs::read_to_string("COMMIT").ok()?;
+    println!("cargo:rerun-if-changed=COMMIT");
+    Some(commit.trim().to_string()).filter(|c| !c.is_empty())
 }
 
 /// Re-runs this script when HEAD moves: `HEAD` itself (a checkout) and the branch it points to

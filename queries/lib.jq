@@ -157,3 +157,14 @@ def revoke_ingress($g; $r; $perms; $ids):
       }
     end
   + {verify: [$perms[] | "aws ec2 describe-security-groups --group-ids \($g | shq) --region \($r | shq) --filters \(ip_permission_filters | map(shq) | join(" ")) --query 'SecurityGroups[].GroupId' --output text   # expect no output"]};
+
+# A result the evidence cannot settle (status `indeterminate`, never a failure); the message
+# names the missing export.
+def indeterminate($message): {message: $message, status: "indeterminate"};
+
+# For a load balancer row: whether attribute `$name` is "false", or, when the exported attributes
+# do not hold it, an indeterminate result naming the export.
+def attribute_false($name; $message):
+  if (.attributes // {}) | has($name) then select(.attributes[$name] == "false") | $message
+  else indeterminate("Load balancer \(.name) (\(.type)): attribute \($name) is not in the evidence; export elbv2 describe-load-balancer-attributes for it")
+  end;

@@ -1,12 +1,30 @@
 //! `collect-script`: prints the read-only bash script that exports what the rule pack reads.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Result;
 use snapaudit::collect::{self, Options};
 use snapaudit::provenance;
 
-use crate::{CollectArgs, Outcome, load_pack};
+use crate::{Outcome, load_pack};
+
+/// Arguments of `collect-script`.
+#[derive(clap::Args)]
+pub struct CollectArgs {
+    /// Regions to export, comma-separated (default: the profile's configured region).
+    #[arg(long, value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// The AWS CLI profile the script uses.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// The folder the script writes to when not given one as its argument.
+    #[arg(long, default_value = "snapaudit-evidence")]
+    pub out: String,
+    /// A folder of extra rule files whose evidence the script also exports (repeatable).
+    #[arg(long = "rules")]
+    pub rules: Vec<PathBuf>,
+}
 
 /// Prints the script for the built-in pack plus `--rules` folders.
 pub fn run(args: CollectArgs, out: &mut dyn Write) -> Result<Outcome> {

@@ -2,13 +2,30 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use snapaudit::export::{self, ExportFormat};
 use snapaudit::tables::Tables;
 
-use crate::{ExportArgs, Outcome, load};
+use crate::{Outcome, load};
+
+/// Arguments of `export`.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Evidence files or folders (read recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The table to write, or `all` (then `--out` is a folder: one file per table).
+    #[arg(long)]
+    pub table: String,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: snapaudit::export::ExportFormat,
+    /// The output file (a folder with `--table all` or `--format parquet`; default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
 
 /// Writes the tables `--table` names (`all`: every one) in `--format`.
 pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {

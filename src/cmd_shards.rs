@@ -6,16 +6,19 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
+use snapaudit::evidence::Evidence;
 use snapaudit::provenance::Tool;
 use snapaudit::report::terminal::Terminal;
 use snapaudit::report::{Format, merge};
 use snapaudit::rules::{self, Severity};
 use snapaudit::shard::{self, By};
+use snapaudit::tables::Tables;
 
 use crate::{Outcome, write_json};
 
 /// Arguments of `shards`.
 #[derive(Args)]
+#[command(after_help = crate::examples::SHARDS)]
 pub struct ShardsArgs {
     /// Evidence files or folders; give the folder you will scan each shard from (`.`), so that
     /// the shards' reports name files as a single scan would.
@@ -40,6 +43,7 @@ enum ShardsFormat {
 
 /// Arguments of `merge`.
 #[derive(Args)]
+#[command(after_help = crate::examples::MERGE)]
 pub struct MergeArgs {
     /// The shards' `scan --format json` reports.
     #[arg(required = true)]
@@ -81,7 +85,9 @@ pub fn merge(args: MergeArgs, term: &Terminal, out: &mut dyn Write) -> Result<Ou
     let pack = rules::configure(pack, &args.only, &[])?;
     let metas = pack.into_iter().map(|r| r.meta).collect();
     let report = merge::merge(&args.reports, Tool::with_rules(&rule_files), metas)?;
-    report.write(args.format, out, term)?;
+    // The shards' evidence is not read again: the HTML page draws no interface paths.
+    let no_tables = Tables::build(&mut Evidence::default())?;
+    report.write(args.format, &no_tables, out, term)?;
     let status = if !report.errors.is_empty() {
         2
     } else {

@@ -4,6 +4,7 @@
 #![warn(clippy::too_many_lines)]
 
 mod cmd_collect;
+mod cmd_docs;
 mod cmd_export;
 
 use std::io::{BufWriter, Write};
@@ -11,13 +12,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use snapaudit::diff::render::DiffFormat;
 use snapaudit::diff::{Diff, Side};
 use snapaudit::evidence::{self, Diagnostic, Evidence};
 use snapaudit::provenance::{self, Tool};
 use snapaudit::reach::{Protocol, Query};
-use snapaudit::report::coverage::Coverage;
+use snapaudit::report::coverage::{Coverage, ScopeCoverage};
 use snapaudit::report::reach as reach_report;
 use snapaudit::report::reach_lb;
 use snapaudit::report::remediate as remediate_report;
@@ -26,6 +27,7 @@ use snapaudit::report::timings::Timings;
 use snapaudit::report::waivers::{Triage, Waivers};
 use snapaudit::report::{Format, Report};
 use snapaudit::rules::{self, Severity};
+use snapaudit::shard::missing_vpc_owners;
 use snapaudit::tables::Tables;
 
 mod cmd_shards;
@@ -76,52 +78,19 @@ enum Command {
     /// diagnostics) and, per rule and account/region, whether its evidence was all there.
     #[command(after_help = examples::EVIDENCE)]
     Evidence(EvidenceArgs),
-    /// Split the evidence into shards (per account or VPC owner) to scan in parallel; warns
-    /// about VPCs shared across accounts.
-    #[command(after_help = examples::SHARDS)]
+    /// Split the evidence into shards (per account or VPC owner) to scan in parallel.
     Shards(cmd_shards::ShardsArgs),
     /// Combine the shards' `scan --format json` reports into the report of a single scan.
-    #[command(after_help = examples::MERGE)]
     Merge(cmd_shards::MergeArgs),
     /// Print the read-only bash script that exports, per account and region, exactly the
     /// evidence the rule pack reads, with a manifest of every call.
-    CollectScript(CollectArgs),
+    CollectScript(cmd_collect::CollectArgs),
     /// Write tables as CSV or JSON Lines (for spreadsheets and pandas) or Parquet (Hive layout).
-    Export(ExportArgs),
-}
-
-/// Arguments of `collect-script`.
-#[derive(Args)]
-struct CollectArgs {
-    /// Regions to export, comma-separated (default: the profile's configured region).
-    #[arg(long, value_delimiter = ',')]
-    regions: Vec<String>,
-    /// The AWS CLI profile the script uses.
-    #[arg(long)]
-    profile: Option<String>,
-    /// The folder the script writes to when not given one as its argument.
-    #[arg(long, default_value = "snapaudit-evidence")]
-    out: String,
-    /// A folder of extra rule files whose evidence the script also exports (repeatable).
-    #[arg(long = "rules")]
-    rules: Vec<PathBuf>,
-}
-
-/// Arguments of `export`.
-#[derive(Args)]
-struct ExportArgs {
-    /// Evidence files or folders (read recursively).
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
-    /// The table to write, or `all` (then `--out` is a folder: one file per table).
-    #[arg(long)]
-    table: String,
-    /// Output format.
-    #[arg(long, value_enum)]
-    format: snapaudit::export::ExportFormat,
-    /// The output file (a folder with `--table all` or `--format parquet`; default: stdout).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    Export(cmd_export::ExportArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
+    Completions(cmd_docs::CompletionsArgs),
+    /// Print the man page, or write every page (one per subcommand) with `--out DIR`.
+    Man(cmd_docs::ManArgs),
 }
 
 /// Arguments of `scan`.
@@ -133,9 +102,17 @@ struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Exit with 1 when a finding is at or above this severity.
+    /// Exit with 1 when a failure is at or above this severity (indeterminate results never
+    /// count).
     #[arg(long, default_value = "low")]
     fail_on: Severity,
+    /// Exit with 1 when the evidence cannot settle some result (any indeterminate result).
+    #[arg(long)]
+    fail_on_indeterminate: bool,
+    /// List the resources that passed each rule (`passed` in JSON, status `pass` in the other
+    /// formats).
+    #[arg(long)]
+    show_pass: bool,
     /// A folder of extra rule files, added to the built-in pack (repeatable).
     #[arg(long = "rules")]
     rules: Vec<PathBuf>,
@@ -326,6 +303,8 @@ fn main() -> ExitCode {
         Command::Merge(args) => cmd_shards::merge(args, &term, &mut out),
         Command::CollectScript(args) => cmd_collect::run(args, &mut out),
         Command::Export(args) => cmd_export::run(args, &mut out),
+        Command::Completions(args) => cmd_docs::completions(args, Cli::command(), &mut out),
+        Command::Man(args) => cmd_docs::man(args, Cli::command(), &mut out),
     };
     match outcome.and_then(|outcome| finish(&mut out, outcome, term.quiet)) {
         Ok(code) => code,
@@ -395,8 +374,9 @@ fn load(paths: &[PathBuf]) -> Result<(Evidence, Tables)> {
     Ok((evidence, tables))
 }
 
-/// `scan`: the report goes to stdout, diagnostics included; exit 2 on errors, 1 on findings at
-/// or above `--fail-on`. An unknown `--rule` or a bad `--param` stops before any evidence is read.
+/// `scan`: the report goes to stdout, diagnostics included; exit 2 on errors, 1 on failures at
+/// or above `--fail-on` (or any indeterminate result with `--fail-on-indeterminate`). An unknown
+/// `--rule` or a bad `--param` stops before any evidence is read.
 fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome> {
     // A broken rule file is an error in the report; every other rule still runs.
     let rule_files = rules::read_folders(&args.rules);
@@ -405,8 +385,7 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
     let waivers = args.waivers.as_deref().map(Waivers::load).transpose()?;
     let mut timings = Timings::default();
     let mut evidence = evidence::scan(&args.paths);
-    let shared_vpc_gaps = snapaudit::shard::missing_vpc_owners(&evidence);
-    evidence.warnings.extend(shared_vpc_gaps);
+    evidence.warnings.extend(missing_vpc_owners(&evidence));
     timings.lap("read");
     let tables = Tables::build(&mut evidence)?;
     timings.lap("tables");
@@ -416,23 +395,27 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
         let _ = tables.get(&rule.meta.table);
     }
     timings.lap("views");
-    let (findings, mut run_errors) = rules::run(&pack, &tables);
+    let mut evaluation = rules::evaluate(&pack, &tables, args.show_pass);
     timings.lap("rules");
     errors.extend(evidence.errors.iter().cloned());
-    errors.append(&mut run_errors);
-    let metas = pack.into_iter().map(|r| r.meta).collect();
+    errors.append(&mut evaluation.errors);
+    let findings = std::mem::take(&mut evaluation.failed);
+    let metas: Vec<_> = pack.into_iter().map(|r| r.meta).collect();
     let tool = Tool::with_rules(&rule_files);
     let triage = match &waivers {
         Some(waivers) => waivers.apply(findings, args.as_of.unwrap_or_else(today)),
         None => Triage::unwaived(findings),
     };
-    // Stale waivers also go to standard error, except on the table, which lists them itself.
+    // Stale waivers also go to standard error, except on the table and Markdown, which list them.
     let waiver_warnings = match args.format {
-        Format::Table => Vec::new(),
+        Format::Table | Format::Markdown => Vec::new(),
         _ => triage.warnings.clone(),
     };
-    let report = Report::new(tool, triage, &evidence, metas, errors);
-    report.write(args.format, out, term)?;
+    let coverage = ScopeCoverage::new(&evidence, &tables, &metas)?;
+    timings.lap("coverage");
+    let report =
+        Report::new(tool, triage, evaluation, &evidence, metas, errors).with_coverage(coverage);
+    report.write(args.format, &tables, out, term)?;
     out.flush()?;
     timings.lap("report");
     if args.timings {
@@ -446,7 +429,9 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
         warnings: waiver_warnings,
         ..Outcome::status(if !report.errors.is_empty() {
             2
-        } else if report.fails(args.fail_on) {
+        } else if report.fails(args.fail_on)
+            || (args.fail_on_indeterminate && !report.indeterminate.is_empty())
+        {
             1
         } else {
             0

@@ -10,7 +10,13 @@ fn scan_json_follows_the_contract() {
     let (code, r) = scan_json(&[&snapshot("demo")], &[]);
     assert_eq!(code, 1, "findings at or above low exit 1");
     for key in [
-        "findings", "summary", "evidence", "skipped", "warnings", "errors",
+        "findings",
+        "indeterminate",
+        "summary",
+        "evidence",
+        "skipped",
+        "warnings",
+        "errors",
     ] {
         assert!(r.get(key).is_some(), "missing {key}");
     }
@@ -27,6 +33,7 @@ fn scan_json_follows_the_contract() {
         ] {
             assert!(f[key].is_string(), "finding field {key}: {f}");
         }
+        assert_eq!(f["status"], "fail", "`findings` holds the failures: {f}");
         let ev = f["evidence"].as_array().unwrap();
         assert!(!ev.is_empty());
         for e in ev {
@@ -69,7 +76,7 @@ fn scan_json_follows_the_contract() {
 
 #[test]
 fn the_same_evidence_gives_byte_identical_output() {
-    for format in ["json", "csv", "jsonl", "table", "sarif", "html"] {
+    for format in ["json", "csv", "jsonl", "table", "sarif", "html", "markdown"] {
         let a = snapaudit(&[
             "scan",
             "--format",
@@ -198,9 +205,11 @@ fn html_is_one_escaped_page_with_every_finding_and_its_evidence() {
     let html = snapaudit(&["scan", "--format", "html", demo.to_str().unwrap()]).stdout;
     assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
     assert!(
-        !html.contains("<script") && !html.contains("http"),
-        "self-contained, no script"
+        !html.contains("http://") && !html.contains("https://") && !html.contains(" src="),
+        "self-contained: nothing to fetch"
     );
+    assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none';"));
+    assert_eq!(html.matches("<script").count(), 1, "one inline script");
     let findings = json["findings"].as_array().unwrap();
     assert_eq!(
         html.matches("<details><summary>evidence</summary>").count(),
@@ -228,7 +237,10 @@ fn html_is_one_escaped_page_with_every_finding_and_its_evidence() {
         "--rule",
         "ORG.1",
     ]);
-    assert!(!run.stdout.contains("<script>"), "messages are escaped");
+    assert!(
+        !run.stdout.contains("<script>alert"),
+        "messages are escaped"
+    );
     assert!(
         run.stdout.contains("&lt;script&gt;alert("),
         "{}",

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Run, copy_set, root, scratch, snapaudit, snapshot};
+use common::{Run, demo_without, root, scan_json, snapaudit, snapshot};
 use serde_json::Value;
 
 fn evidence(path: &Path, extra: &[&str]) -> Run {
@@ -119,9 +119,7 @@ fn demo_files_scopes_and_every_rule() {
 
 #[test]
 fn without_the_acl_export_the_acl_rules_name_it() {
-    let dir = scratch("coverage-no-acls");
-    copy_set(&snapshot("demo"), &dir);
-    std::fs::remove_file(dir.join("ec2/describe-network-acls.json")).unwrap();
+    let dir = demo_without("coverage-no-acls", "ec2/describe-network-acls.json");
     let coverage = coverage_json(&dir);
     assert_eq!(
         statuses(&coverage),
@@ -164,12 +162,47 @@ fn two_accounts_each_with_its_own_coverage() {
 
 #[test]
 fn repeated_warnings_are_grouped_on_the_terminal_and_all_kept_in_json() {
-    let dir = scratch("coverage-no-enis");
-    copy_set(&snapshot("demo"), &dir);
-    std::fs::remove_file(dir.join("ec2/describe-network-interfaces.json")).unwrap();
+    let dir = demo_without("coverage-no-enis", "ec2/describe-network-interfaces.json");
     let warnings = coverage_json(&dir)["warnings"].as_array().unwrap().len();
     assert_eq!(warnings, 6);
     let table = evidence(&dir, &[]).stdout;
     assert!(table.contains("6 warnings like these (first 3 shown; see --format json)"));
+    assert_eq!(table.matches("warning: ").count(), 3, "{table}");
+}
+
+#[test]
+fn every_scan_report_carries_the_coverage_and_the_table_names_each_gap() {
+    let dir = demo_without("coverage-scan-no-acls", "ec2/describe-network-acls.json");
+    let (_, report) = scan_json(&[&dir], &[]);
+    let coverage = coverage_json(&dir);
+    assert_eq!(report["coverage"]["rules"], coverage["rules"]);
+    assert_eq!(report["coverage"]["scopes"], coverage["scopes"]);
+    assert_eq!(
+        statuses(&report["coverage"]),
+        as_expected(&demo_rules("none", "partial"))
+    );
+
+    let table = snapaudit(&["scan", dir.to_str().unwrap()]).stdout;
+    let acls = "needs ec2 describe-network-acls";
+    for line in [
+        format!("EC2.21 could not run for {DEMO}: {acls}\n"),
+        format!("SA.NET.1, SA.NET.2 could not run fully for {DEMO}: {acls}\n"),
+    ] {
+        assert!(table.contains(&line), "{line} not in:\n{table}");
+    }
+    let full = snapaudit(&["scan", snapshot("demo").to_str().unwrap()]).stdout;
+    assert!(!full.contains("EC2.21 could not run"), "{full}");
+}
+
+#[test]
+fn repeated_scan_warnings_are_grouped_on_the_terminal_and_all_kept_in_json() {
+    let dir = demo_without(
+        "coverage-scan-no-enis",
+        "ec2/describe-network-interfaces.json",
+    );
+    let (_, report) = scan_json(&[&dir], &[]);
+    assert_eq!(report["warnings"].as_array().unwrap().len(), 6);
+    let table = snapaudit(&["scan", dir.to_str().unwrap()]).stdout;
+    assert!(table.contains("\n6 warnings like these (first 3 shown; see --format json):\n"));
     assert_eq!(table.matches("warning: ").count(), 3, "{table}");
 }

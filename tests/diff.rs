@@ -66,7 +66,11 @@ fn assert_buckets(d: &Value, records_known: bool) {
         d["not_comparable"][0]["missing"],
         serde_json::json!(["ec2 describe-network-acls"])
     );
-    assert_eq!(d["unchanged"].as_array().unwrap().len(), 16);
+    assert_eq!(
+        d["unchanged"].as_array().unwrap().len(),
+        17,
+        "EC2.6 is indeterminate on both sides: no flow-log export"
+    );
     let unchanged = ids(&d["unchanged"], None);
     for kept in [
         ("EC2.13", "sg-0b0b0b0b0b0b0b0b1"),
@@ -157,7 +161,7 @@ fn table_and_markdown_show_the_counts_and_each_bucket() {
     let (before, after) = (side("before"), side("after"));
     let table = diff(&before, &after, &[]).stdout;
     for line in [
-        "4 new, 4 resolved, 4 changed, 16 unchanged, 1 not comparable",
+        "4 new, 4 resolved, 4 changed, 17 unchanged, 1 not comparable",
         "NEW (4)",
         "NOT COMPARABLE (1)",
         "    - gained: tcp 23 from every internet source (IPv4)",
@@ -169,7 +173,7 @@ fn table_and_markdown_show_the_counts_and_each_bucket() {
     let markdown = diff(&before, &after, &["--format", "markdown"]).stdout;
     for line in [
         "## What changed since the last audit",
-        "**4 new, 4 resolved, 4 changed, 16 unchanged, 1 not comparable**",
+        "**4 new, 4 resolved, 4 changed, 17 unchanged, 1 not comparable**",
         "### Not comparable (1)",
         "| medium | EC2.21 | 555566667777 |  | `acl-0b0b0b0b0b0b0b0b1` | ec2 describe-network-acls |",
         "- **SA.NET.1** `eni-0393a0f23b3261333` (222233334444, us-east-1), critical",

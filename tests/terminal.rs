@@ -108,7 +108,7 @@ fn quiet_prints_the_summary_and_counts_the_warnings() {
     assert_eq!(quiet.code, loud.code);
     let lines: Vec<&str> = quiet.stdout.lines().collect();
     assert!(
-        lines[0].starts_with("3 findings from 3 evidence files"),
+        lines[0].starts_with("3 findings and 0 indeterminate results from 3 evidence files"),
         "{}",
         quiet.stdout
     );

@@ -28,6 +28,9 @@ pub struct SideFile {
 #[derive(Deserialize)]
 struct SavedReport {
     findings: Vec<Finding>,
+    /// Results the evidence could not settle; a diff compares them with the failures.
+    #[serde(default)]
+    indeterminate: Vec<Finding>,
     evidence: Vec<SideFile>,
     #[serde(rename = "summary")]
     _summary: Value,
@@ -38,7 +41,7 @@ struct SavedReport {
 pub struct Side {
     /// The path it was read from, as given.
     pub label: String,
-    /// Its findings, sorted as `scan` sorts them.
+    /// Its findings: failures, then indeterminate results, each sorted as `scan` sorts them.
     pub findings: Vec<Finding>,
     /// Its evidence files.
     pub files: Vec<SideFile>,
@@ -57,7 +60,8 @@ impl Side {
         if !path.exists() {
             bail!("{label}: no such file or directory");
         }
-        if let Some(report) = saved_report(path)? {
+        if let Some(mut report) = saved_report(path)? {
+            report.findings.append(&mut report.indeterminate);
             let accounts = accounts_of_findings(&report.findings);
             return Ok(Side {
                 label,

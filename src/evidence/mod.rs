@@ -75,7 +75,9 @@ pub struct EvidenceFile {
 
 /// Reads [`EvidenceFile::kind`] back from a saved report: each entry must be the command of a
 /// known kind.
-fn kind_commands<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<&'static str>, D::Error> {
+pub(crate) fn kind_commands<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<&'static str>, D::Error> {
     let names = Vec::<String>::deserialize(d)?;
     (names.iter())
         .map(|name| {

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::rules::RuleFiles;
 
-/// The git commit the binary was built from (`-dirty` when the tree had changes; `unknown`, or
-/// `SNAPAUDIT_COMMIT` at build time, outside git).
+/// The git commit the binary was built from (`-dirty` when the tree had changes; outside git,
+/// `SNAPAUDIT_COMMIT` at build time or a source tarball's `COMMIT` file, else `unknown`).
 pub const COMMIT: &str = env!("SNAPAUDIT_BUILD_COMMIT");
 
 /// The digest of the built-in rule pack ([`digest::rules_sha256`] over `queries/`).

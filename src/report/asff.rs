@@ -1,5 +1,6 @@
 //! AWS Security Finding Format (ASFF): the list of findings `aws securityhub
-//! batch-import-findings --findings file://FILE` takes, one ASFF finding per snapaudit finding.
+//! batch-import-findings --findings file://FILE` takes, one ASFF finding per result: failures
+//! (waived or not), indeterminate results and, with `--show-pass`, passing resources.
 //!
 //! Output is byte-identical across runs: ids are derived from (rule, account, region, resource),
 //! and `CreatedAt` / `UpdatedAt` are the fixed [`OBSERVED_AT`], since a scan has no clock.
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::Report;
 use super::waivers::AppliedWaiver;
-use crate::rules::{Finding, RuleMeta, Severity};
+use crate::rules::{Finding, Passed, RuleMeta, Severity, Status};
 
 /// `CreatedAt` and `UpdatedAt` of every finding: the Unix epoch, a fixed date standing for "the
 /// time of the export", which the evidence does not state.
@@ -38,6 +39,36 @@ fn severity_label(s: Severity) -> &'static str {
         Severity::Medium => "MEDIUM",
         Severity::Low => "LOW",
         Severity::Info => "INFORMATIONAL",
+    }
+}
+
+/// ASFF `Compliance.Status` of a result: `WARNING` ("some information is missing") for one the
+/// evidence cannot settle, `PASSED` for a pass, `FAILED` for a failure, waived or not (a waiver
+/// sets `Workflow.Status` instead).
+fn compliance_status(status: Status) -> &'static str {
+    match status {
+        Status::Indeterminate => "WARNING",
+        Status::Pass => "PASSED",
+        Status::NotApplicable => "NOT_AVAILABLE",
+        Status::Fail | Status::Suppressed => "FAILED",
+    }
+}
+
+/// A passing resource as a finding for ASFF: severity informational, as Security Hub files
+/// passed checks.
+fn passed_finding(p: &Passed, rule: Option<&RuleMeta>) -> Finding {
+    Finding {
+        rule_id: p.rule_id.clone(),
+        severity: Severity::Info,
+        status: p.status,
+        title: rule.map_or_else(|| p.rule_id.clone(), |r| r.title.clone()),
+        account: p.account.clone(),
+        region: p.region.clone(),
+        resource_type: p.resource_type.clone(),
+        resource_id: p.resource_id.clone(),
+        message: format!("{} passes {}", p.resource_id, p.rule_id),
+        evidence: vec![p.evidence.clone()],
+        details: None,
     }
 }
 
@@ -119,7 +150,7 @@ fn finding(f: &Finding, rule: Option<&RuleMeta>) -> Value {
             "Partition": partition(region),
             "Region": region,
         }],
-        "Compliance": {"Status": "FAILED", "RelatedRequirements": requirements},
+        "Compliance": {"Status": compliance_status(f.status), "RelatedRequirements": requirements},
         "ProductFields": product_fields(f),
         "Remediation": {"Recommendation": recommendation},
     })
@@ -140,19 +171,28 @@ fn suppress(finding: &mut Value, w: &AppliedWaiver) {
     });
 }
 
-/// The report's findings as one ASFF list, in the report's order: open findings, then suppressed.
+/// The report's results as one ASFF list, in the report's order: open failures, suppressed ones,
+/// indeterminate results, then passing resources (with `--show-pass`).
 pub fn document(report: &Report) -> Value {
-    let rule = |f: &Finding| report.rules.iter().find(|r| r.id == f.rule_id);
+    let rule = |id: &str| report.rules.iter().find(|r| r.id == id);
     let suppressed = report.suppressed.iter().map(|s| {
-        let mut asff = finding(&s.finding, rule(&s.finding));
+        let mut asff = finding(&s.finding, rule(&s.finding.rule_id));
         suppress(&mut asff, &s.waiver);
         asff
     });
-    report
-        .findings
-        .iter()
-        .map(|f| finding(f, rule(f)))
+    let passed = report.passed().iter().map(|p| {
+        let meta = rule(&p.rule_id);
+        finding(&passed_finding(p, meta), meta)
+    });
+    let findings = |list: &'_ [Finding]| {
+        let mapped: Vec<Value> = list.iter().map(|f| finding(f, rule(&f.rule_id))).collect();
+        mapped
+    };
+    findings(&report.findings)
+        .into_iter()
         .chain(suppressed)
+        .chain(findings(&report.indeterminate))
+        .chain(passed)
         .collect()
 }
 

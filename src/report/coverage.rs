@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::evidence::{Diagnostic, Evidence, Kind, Skipped};
+use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
 use crate::rules::RuleMeta;
 use crate::tables::Tables;
 
@@ -31,27 +31,67 @@ pub struct ScopedRecord {
 /// Every record cited as `record` by a table row that names an account, each once.
 pub fn scoped_records(tables: &Tables) -> Result<BTreeSet<ScopedRecord>> {
     let mut out = BTreeSet::new();
+    for_each_scoped_record(tables, |file, document, pointer, scope| {
+        out.insert(ScopedRecord {
+            file: file.to_string(),
+            document,
+            pointer: pointer.to_string(),
+            scope,
+        });
+    })?;
+    Ok(out)
+}
+
+/// The scopes whose records each file holds, by file.
+type FileScopes = BTreeMap<String, BTreeSet<Scope>>;
+
+/// [`FileScopes`] straight from the tables, without keeping every record: what a scan needs.
+fn file_scopes(tables: &Tables) -> Result<FileScopes> {
+    let mut out = FileScopes::new();
+    for_each_scoped_record(tables, |file, _, _, scope| {
+        out.entry(file.to_string()).or_default().insert(scope);
+    })?;
+    Ok(out)
+}
+
+/// [`FileScopes`] of records already gathered.
+fn file_scopes_of(records: &BTreeSet<ScopedRecord>) -> FileScopes {
+    let mut out = FileScopes::new();
+    for r in records {
+        out.entry(r.file.clone())
+            .or_default()
+            .insert(r.scope.clone());
+    }
+    out
+}
+
+/// Calls `visit(file, document, pointer, scope)` for the `record` of every table row that names
+/// an account. Reads only the `account`, `region` and `record_ref` columns: a scan pays for
+/// this on every table.
+fn for_each_scoped_record(
+    tables: &Tables,
+    mut visit: impl FnMut(&str, u64, &str, Scope),
+) -> Result<()> {
     for name in tables.names() {
-        for i in 0..tables.get(name)?.height() {
-            let row = tables.row(name, i)?;
-            let Some(account) = row["account"].as_str() else {
+        let df = tables.get(name)?;
+        let text = |column: &str| df.column(column).ok().and_then(|c| c.str().ok());
+        let (Some(accounts), Some(records)) = (text("account"), text("record_ref")) else {
+            continue;
+        };
+        let regions = text("region");
+        for i in 0..df.height() {
+            let (Some(account), Some(reference)) = (accounts.get(i), records.get(i)) else {
                 continue;
             };
-            let region = row["region"].as_str().map(str::to_string);
-            let cited = row["evidence"].as_array().into_iter().flatten();
-            for e in cited.filter(|e| e["role"] == "record") {
-                if let (Some(file), Some(pointer)) = (e["file"].as_str(), e["pointer"].as_str()) {
-                    out.insert(ScopedRecord {
-                        file: file.to_string(),
-                        document: e["document"].as_u64().unwrap_or_default(),
-                        pointer: pointer.to_string(),
-                        scope: (Some(account.to_string()), region.clone()),
-                    });
-                }
+            let region = regions.and_then(|r| r.get(i)).map(str::to_string);
+            let e = tables.resolve("record", reference)?;
+            if let (Some(file), Some(pointer)) = (e["file"].as_str(), e["pointer"].as_str()) {
+                let document = e["document"].as_u64().unwrap_or_default();
+                visit(file, document, pointer, (Some(account.to_string()), region));
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The evidence kind whose array a pointer starts in, and the pointer's element of that array
@@ -92,18 +132,19 @@ pub struct FileCoverage {
 }
 
 /// The evidence kinds present for one account/region.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScopeKinds {
     /// Account, when known.
     pub account: Option<String>,
     /// Region, when known.
     pub region: Option<String>,
     /// Kinds present, as AWS CLI commands, sorted.
+    #[serde(deserialize_with = "crate::evidence::kind_commands")]
     pub kinds: Vec<&'static str>,
 }
 
 /// Whether a rule could run for one account/region.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every kind the rule requires is present.
@@ -126,7 +167,7 @@ impl Status {
 }
 
 /// One rule's coverage in one account/region.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleCoverage {
     /// Rule id.
     pub rule: String,
@@ -172,6 +213,15 @@ pub struct Coverage {
     pub errors: Vec<Diagnostic>,
     /// Warnings, every one.
     pub warnings: Vec<Diagnostic>,
+    /// The kinds present and each rule's coverage, per account/region.
+    #[serde(flatten)]
+    pub by_scope: ScopeCoverage,
+}
+
+/// Per account/region, the kinds present and each rule's coverage: the part of [`Coverage`] a
+/// scan report carries (its files, skipped files and diagnostics are the report's own).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ScopeCoverage {
     /// Per account/region, the kinds present.
     pub scopes: Vec<ScopeKinds>,
     /// Per rule and account/region, full, partial or none; by rule id, then scope.
@@ -193,7 +243,26 @@ impl Coverage {
                 counts: counts_in(&f.file, &records),
             })
             .collect();
-        let present = kinds_by_scope(&files, &records);
+        Ok(Coverage {
+            files,
+            skipped: evidence.skipped.clone(),
+            errors: evidence.errors.clone(),
+            warnings: evidence.warnings.clone(),
+            by_scope: ScopeCoverage::of(&evidence.files, &file_scopes_of(&records), rules),
+        })
+    }
+}
+
+impl ScopeCoverage {
+    /// The coverage of `rules` per account/region of `evidence`, whose tables are `tables`.
+    pub fn new(evidence: &Evidence, tables: &Tables, rules: &[RuleMeta]) -> Result<ScopeCoverage> {
+        let owners = file_scopes(tables)?;
+        Ok(ScopeCoverage::of(&evidence.files, &owners, rules))
+    }
+
+    /// The coverage of `rules` given the files and the scopes of each file's records.
+    fn of(files: &[EvidenceFile], owners: &FileScopes, rules: &[RuleMeta]) -> ScopeCoverage {
+        let present = kinds_by_scope(files, owners);
         let scopes = present
             .iter()
             .map(|((account, region), kinds)| ScopeKinds {
@@ -208,14 +277,12 @@ impl Coverage {
             .into_iter()
             .flat_map(|meta| present.iter().map(move |(s, k)| rule_in(meta, s, k)))
             .collect();
-        Ok(Coverage {
-            files,
-            skipped: evidence.skipped.clone(),
-            errors: evidence.errors.clone(),
-            warnings: evidence.warnings.clone(),
-            scopes,
-            rules,
-        })
+        ScopeCoverage { scopes, rules }
+    }
+
+    /// The rules that could not run fully somewhere, in rule and scope order.
+    pub fn gaps(&self) -> impl Iterator<Item = &RuleCoverage> {
+        self.rules.iter().filter(|r| r.status != Status::Full)
     }
 }
 
@@ -249,25 +316,23 @@ fn counts_in(file: &str, records: &BTreeSet<ScopedRecord>) -> Vec<RecordCount> {
 /// no record placed in an account (an empty export, say) gives its kinds to every scope seen.
 /// An account without any region-known record keeps a region-less scope.
 fn kinds_by_scope(
-    files: &[FileCoverage],
-    records: &BTreeSet<ScopedRecord>,
+    files: &[EvidenceFile],
+    owners: &FileScopes,
 ) -> BTreeMap<Scope, BTreeSet<&'static str>> {
-    let regional: BTreeSet<&Option<String>> = records
+    let seen: BTreeSet<&Scope> = owners.values().flatten().collect();
+    let regional: BTreeSet<&Option<String>> = seen
         .iter()
-        .filter(|r| r.scope.1.is_some())
-        .map(|r| &r.scope.0)
+        .filter(|s| s.1.is_some())
+        .map(|s| &s.0)
         .collect();
-    let mut present: BTreeMap<Scope, BTreeSet<&'static str>> = records
-        .iter()
-        .filter(|r| r.scope.1.is_some() || !regional.contains(&r.scope.0))
-        .map(|r| (r.scope.clone(), BTreeSet::new()))
+    let mut present: BTreeMap<Scope, BTreeSet<&'static str>> = seen
+        .into_iter()
+        .filter(|s| s.1.is_some() || !regional.contains(&s.0))
+        .map(|s| (s.clone(), BTreeSet::new()))
         .collect();
+    let none = BTreeSet::new();
     for f in files {
-        let owners: BTreeSet<&Scope> = records
-            .iter()
-            .filter(|r| r.file == f.file)
-            .map(|r| &r.scope)
-            .collect();
+        let owners = owners.get(&f.file).unwrap_or(&none);
         for (scope, kinds) in present.iter_mut() {
             let owned = owners.contains(scope) || owners.contains(&(scope.0.clone(), None));
             if owners.is_empty() || owned {
@@ -302,6 +367,50 @@ fn rule_in(meta: &RuleMeta, scope: &Scope, kinds: &BTreeSet<&'static str>) -> Ru
     }
 }
 
+/// How many lines of coverage gaps a scan's terminal table shows before pointing to JSON.
+const SHOWN_GAPS: usize = 10;
+
+impl ScopeCoverage {
+    /// The gaps for a terminal, one line per scope and missing exports naming the rules they
+    /// stop: "EC2.21 could not run fully for 111122223333/us-east-1: needs ec2
+    /// describe-network-acls". Nothing when every rule could run fully.
+    pub fn write_gaps(&self, out: &mut dyn Write) -> Result<()> {
+        let mut lines: BTreeMap<(String, &[String], Status), Vec<&str>> = BTreeMap::new();
+        for r in self.gaps() {
+            let scope = scope_label(&r.account, &r.region);
+            let key = (scope, r.missing.as_slice(), r.status);
+            lines.entry(key).or_default().push(&r.rule);
+        }
+        if lines.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "\nCOVERAGE GAPS: these rules could not run fully; no finding from them there is not a pass:"
+        )?;
+        for ((scope, missing, status), rules) in lines.iter().take(SHOWN_GAPS) {
+            let fully = if *status == Status::Partial {
+                " fully"
+            } else {
+                ""
+            };
+            let (rules, missing) = (rules.join(", "), missing.join(", "));
+            writeln!(
+                out,
+                "{rules} could not run{fully} for {scope}: needs {missing}"
+            )?;
+        }
+        if lines.len() > SHOWN_GAPS {
+            writeln!(
+                out,
+                "… and {} more gaps (see --format json)",
+                lines.len() - SHOWN_GAPS
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// How many diagnostics of one kind the terminal shows before pointing to JSON.
 const SHOWN_PER_GROUP: usize = 3;
 
@@ -322,9 +431,14 @@ fn diagnostic_kind(d: &Diagnostic) -> String {
     words.join(" ")
 }
 
-/// Diagnostics grouped by kind, in order of first appearance: a group of more than
-/// [`SHOWN_PER_GROUP`] is shown as its count and its first few.
-fn write_grouped(out: &mut dyn Write, label: &str, list: &[Diagnostic]) -> Result<()> {
+/// Diagnostics grouped by kind, in order of first appearance, each line under `indent`: a
+/// group of more than [`SHOWN_PER_GROUP`] is shown as its count and its first few.
+pub fn write_grouped(
+    out: &mut dyn Write,
+    indent: &str,
+    label: &str,
+    list: &[Diagnostic],
+) -> Result<()> {
     let mut groups: Vec<(String, Vec<&Diagnostic>)> = Vec::new();
     for d in list {
         let kind = diagnostic_kind(d);
@@ -337,12 +451,12 @@ fn write_grouped(out: &mut dyn Write, label: &str, list: &[Diagnostic]) -> Resul
         if members.len() > SHOWN_PER_GROUP {
             writeln!(
                 out,
-                "  {} {label}s like these (first {SHOWN_PER_GROUP} shown; see --format json):",
+                "{indent}{} {label}s like these (first {SHOWN_PER_GROUP} shown; see --format json):",
                 members.len()
             )?;
         }
         for d in members.iter().take(SHOWN_PER_GROUP) {
-            writeln!(out, "  {label}: {d}")?;
+            writeln!(out, "{indent}{label}: {d}")?;
         }
     }
     Ok(())
@@ -360,13 +474,17 @@ impl Coverage {
                 writeln!(out, "    {:>6}  {}  {scope}", c.records, c.kind)?;
             }
         }
-        writeln!(out, "\nAccounts and regions ({}):", self.scopes.len())?;
-        for s in &self.scopes {
+        writeln!(
+            out,
+            "\nAccounts and regions ({}):",
+            self.by_scope.scopes.len()
+        )?;
+        for s in &self.by_scope.scopes {
             let scope = scope_label(&s.account, &s.region);
             writeln!(out, "  {scope}: {}", s.kinds.join(", "))?;
         }
         writeln!(out, "\nRule coverage:")?;
-        for r in &self.rules {
+        for r in &self.by_scope.rules {
             let scope = scope_label(&r.account, &r.region);
             let status = r.status.as_str();
             match r.need() {
@@ -382,8 +500,8 @@ impl Coverage {
         }
         if !self.errors.is_empty() || !self.warnings.is_empty() {
             writeln!(out, "\nDiagnostics:")?;
-            write_grouped(out, "error", &self.errors)?;
-            write_grouped(out, "warning", &self.warnings)?;
+            write_grouped(out, "  ", "error", &self.errors)?;
+            write_grouped(out, "  ", "warning", &self.warnings)?;
         }
         Ok(())
     }

@@ -11,11 +11,12 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::coverage::{RuleCoverage, ScopeCoverage, ScopeKinds};
 use super::waivers::{Suppressed, Triage};
-use super::{EvidenceSide, Report};
+use super::{EvidenceSide, Report, RuleStatus};
 use crate::evidence::{Diagnostic, EvidenceFile, Skipped};
 use crate::provenance::Tool;
-use crate::rules::{self, Finding, RuleMeta};
+use crate::rules::{self, Evaluation, Finding, Passed, RowTally, RuleMeta};
 
 /// A saved `scan --format json` report. Unknown fields are refused, so that a field added to
 /// the report cannot be dropped by a merge that does not know it.
@@ -25,12 +26,15 @@ struct ShardReport {
     tool: Value,
     findings: Vec<Finding>,
     suppressed: Vec<Suppressed>,
+    indeterminate: Vec<Finding>,
+    passed: Option<Vec<Passed>>,
     summary: ShardSummary,
     evidence: Vec<EvidenceFile>,
     skipped: Vec<Skipped>,
     warnings: Vec<Diagnostic>,
     errors: Vec<Diagnostic>,
     waiver_warnings: Vec<Diagnostic>,
+    coverage: ScopeCoverage,
 }
 
 /// The parts of a shard's summary that are not recomputed from its lists.
@@ -39,6 +43,7 @@ struct ShardSummary {
     rules: usize,
     records: BTreeMap<String, usize>,
     duplicates_dropped: usize,
+    rules_status: BTreeMap<String, RuleStatus>,
 }
 
 /// Reads every report in `paths` and merges them. `tool` and `rules` are this run's: every
@@ -71,8 +76,11 @@ pub fn merge(paths: &[impl AsRef<Path>], tool: Tool, rules: Vec<RuleMeta>) -> Re
     }
     let evidence = merged_evidence(&shards);
     let errors = union(shards.iter().map(|s| &s.errors));
+    let evaluation = merged_evaluation(&shards);
+    let coverage = merged_coverage(&shards);
     let triage = merged_triage(shards.iter_mut());
-    Ok(Report::assemble(tool, triage, evidence, rules, errors))
+    let report = Report::assemble(tool, triage, evaluation, evidence, rules, errors);
+    Ok(report.with_coverage(coverage))
 }
 
 /// One saved report; a file that is not one is an error naming it and the position.
@@ -114,6 +122,60 @@ fn merged_triage<'a>(shards: impl Iterator<Item = &'a mut ShardReport>) -> Triag
         open,
         suppressed,
         warnings: stale.unwrap_or_default(),
+    }
+}
+
+/// The indeterminate results and passes of every shard, each once and sorted, and each rule's
+/// rows counted over all shards.
+fn merged_evaluation(shards: &[ShardReport]) -> Evaluation {
+    let mut indeterminate = union(shards.iter().map(|s| &s.indeterminate));
+    rules::sort_findings(&mut indeterminate);
+    let passed = shards.iter().any(|s| s.passed.is_some()).then(|| {
+        let mut passed = union(shards.iter().filter_map(|s| s.passed.as_ref()));
+        passed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        passed
+    });
+    let mut tallies: BTreeMap<String, RowTally> = BTreeMap::new();
+    for (id, status) in shards.iter().flat_map(|s| &s.summary.rules_status) {
+        *tallies.entry(id.clone()).or_default() += RowTally {
+            examined: status.examined,
+            passed: status.passed,
+            not_applicable: status.not_applicable,
+        };
+    }
+    Evaluation {
+        indeterminate,
+        passed,
+        tallies,
+        ..Evaluation::default()
+    }
+}
+
+/// Every shard's account/region coverage, each scope and each rule in it once (the kinds of a
+/// scope several shards saw put together), in scope and rule order.
+fn merged_coverage(shards: &[ShardReport]) -> ScopeCoverage {
+    let mut scopes: BTreeMap<(Option<String>, Option<String>), ScopeKinds> = BTreeMap::new();
+    let mut rules: BTreeMap<(String, Option<String>, Option<String>), RuleCoverage> =
+        BTreeMap::new();
+    for coverage in shards.iter().map(|s| &s.coverage) {
+        for scope in &coverage.scopes {
+            let key = (scope.account.clone(), scope.region.clone());
+            let kept = scopes.entry(key).or_insert_with(|| scope.clone());
+            kept.kinds.extend(&scope.kinds);
+            kept.kinds.sort_unstable();
+            kept.kinds.dedup();
+        }
+        for rule in &coverage.rules {
+            let key = (rule.rule.clone(), rule.account.clone(), rule.region.clone());
+            let kept = rules.entry(key).or_insert_with(|| rule.clone());
+            if rule.missing.len() < kept.missing.len() {
+                *kept = rule.clone();
+            }
+        }
+    }
+    ScopeCoverage {
+        scopes: scopes.into_values().collect(),
+        rules: rules.into_values().collect(),
     }
 }
 

@@ -1,15 +1,17 @@
-//! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines, CSV, SARIF, ASFF
-//! or HTML.
+//! Reports: the scan's outcome rendered as a terminal table, JSON, JSON lines, CSV, SARIF, ASFF,
+//! HTML or Markdown.
 
 pub mod asff;
 pub mod coverage;
 pub mod html;
+pub mod markdown;
 pub mod merge;
 pub mod path;
 pub mod reach;
 pub mod reach_lb;
 pub mod remediate;
 pub mod sarif;
+pub mod table;
 pub mod terminal;
 pub mod timings;
 pub mod waivers;
@@ -18,13 +20,15 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
 use crate::provenance::Tool;
-use crate::rules::{Finding, RuleMeta, Severity};
-use terminal::{Line, Row, Terminal};
+use crate::rules::{Evaluation, Finding, Passed, RowTally, RuleMeta, Severity};
+use crate::tables::Tables;
+use coverage::ScopeCoverage;
+use terminal::Terminal;
 use waivers::{AppliedWaiver, Suppressed, Triage};
 
 /// Output formats of `scan`.
@@ -44,6 +48,8 @@ pub enum Format {
     Html,
     /// AWS Security Finding Format: the list `aws securityhub batch-import-findings` takes.
     Asff,
+    /// Markdown, for a pull-request comment or a work paper.
+    Markdown,
 }
 
 /// Everything a report shows.
@@ -56,6 +62,12 @@ pub struct Report {
     /// Findings an unexpired waiver suppresses, each with `"status": "suppressed"` and its
     /// `waiver`; they are not failures.
     pub suppressed: Vec<Suppressed>,
+    /// Results the evidence cannot settle (`"status": "indeterminate"`, the message naming what
+    /// is missing), sorted; never failures, never hidden.
+    pub indeterminate: Vec<Finding>,
+    /// Resources that passed, with `scan --show-pass` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passed: Option<Vec<Passed>>,
     /// Counts, and whether the result is complete.
     pub summary: Value,
     /// Files read as evidence.
@@ -69,9 +81,63 @@ pub struct Report {
     /// Expired waivers and waivers that match no finding; about the waiver file, not the
     /// evidence, so they leave the report `complete`.
     pub waiver_warnings: Vec<Diagnostic>,
+    /// Per account/region, the kinds present and whether each rule could run fully, partly or
+    /// not at all (with the missing exports named), so a clean report cannot hide a gap.
+    pub coverage: ScopeCoverage,
     /// The rules that ran (for formats that describe them, such as SARIF).
     #[serde(skip)]
     pub rules: Vec<RuleMeta>,
+    /// Per rule id, how its evaluations ended (also in `summary.rules_status`).
+    #[serde(skip)]
+    pub rules_status: BTreeMap<String, RuleStatus>,
+}
+
+/// How one rule's evaluations ended: rows examined, and per status. Failures, indeterminate and
+/// suppressed results count findings; passes and not applicable count rows, so `examined` is
+/// their sum when each row yields at most one finding (as for every built-in rule).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleStatus {
+    /// Rows of the rule's table.
+    pub examined: usize,
+    /// Open failures.
+    pub failed: usize,
+    /// Results the evidence cannot settle.
+    pub indeterminate: usize,
+    /// Failures a waiver accepts.
+    pub suppressed: usize,
+    /// Rows `[where]` excludes or the query calls not applicable.
+    pub not_applicable: usize,
+    /// Rows that passed.
+    pub passed: usize,
+}
+
+impl RuleStatus {
+    /// Every rule's status, from its row tally and the report's lists.
+    fn of_rules(
+        rules: &[RuleMeta],
+        tallies: &BTreeMap<String, RowTally>,
+        triage: &Triage,
+        indeterminate: &[Finding],
+    ) -> BTreeMap<String, RuleStatus> {
+        let count = |findings: &mut dyn Iterator<Item = &Finding>, id: &str| {
+            findings.filter(|f| f.rule_id == id).count()
+        };
+        rules
+            .iter()
+            .map(|r| {
+                let tally = tallies.get(&r.id).copied().unwrap_or_default();
+                let status = RuleStatus {
+                    examined: tally.examined,
+                    failed: count(&mut triage.open.iter(), &r.id),
+                    indeterminate: count(&mut indeterminate.iter(), &r.id),
+                    suppressed: count(&mut triage.suppressed.iter().map(|s| &s.finding), &r.id),
+                    not_applicable: tally.not_applicable,
+                    passed: tally.passed,
+                };
+                (r.id.clone(), status)
+            })
+            .collect()
+    }
 }
 
 /// What a report shows of the evidence: its files and diagnostics, and the record counts its
@@ -108,16 +174,19 @@ impl EvidenceSide {
 }
 
 impl Report {
-    /// Assembles a report from the findings sorted by the waivers; `errors` are evidence and
-    /// rule errors together.
+    /// Assembles a report from the failures sorted by the waivers (`triage`) and the rest of
+    /// the rules' evaluation (its failures and errors taken out); `errors` are evidence and rule
+    /// errors together.
     pub fn new(
         tool: Tool,
         triage: Triage,
+        evaluation: Evaluation,
         evidence: &Evidence,
         rules: Vec<RuleMeta>,
         errors: Vec<Diagnostic>,
     ) -> Report {
-        Report::assemble(tool, triage, EvidenceSide::of(evidence), rules, errors)
+        let side = EvidenceSide::of(evidence);
+        Report::assemble(tool, triage, evaluation, side, rules, errors)
     }
 
     /// Assembles a report from its parts and computes its summary; `scan` and `merge` both
@@ -125,12 +194,19 @@ impl Report {
     pub fn assemble(
         tool: Tool,
         triage: Triage,
+        evaluation: Evaluation,
         evidence: EvidenceSide,
         rules: Vec<RuleMeta>,
         errors: Vec<Diagnostic>,
     ) -> Report {
         let mut by_severity = BTreeMap::new();
         let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+        let rules_status = RuleStatus::of_rules(
+            &rules,
+            &evaluation.tallies,
+            &triage,
+            &evaluation.indeterminate,
+        );
         let Triage {
             open: findings,
             suppressed,
@@ -144,6 +220,7 @@ impl Report {
         let summary = json!({
             "findings": findings.len(),
             "suppressed": suppressed.len(),
+            "indeterminate": evaluation.indeterminate.len(),
             "by_severity": by_severity,
             "by_rule": by_rule,
             "rules": rules.len(),
@@ -154,28 +231,50 @@ impl Report {
             "warnings": evidence.warnings.len(),
             "errors": errors.len(),
             "complete": complete,
+            "rules_status": rules_status,
         });
         Report {
             tool,
             findings,
             suppressed,
+            indeterminate: evaluation.indeterminate,
+            passed: evaluation.passed,
             summary,
             evidence: evidence.files,
             skipped: evidence.skipped,
             warnings: evidence.warnings,
             errors,
             waiver_warnings,
+            coverage: ScopeCoverage::default(),
             rules,
+            rules_status,
         }
     }
 
-    /// Whether any finding is at or above `threshold`.
+    /// The report with the rules' coverage of its evidence.
+    pub fn with_coverage(self, coverage: ScopeCoverage) -> Report {
+        Report { coverage, ..self }
+    }
+
+    /// Whether any open failure is at or above `threshold` (indeterminate results never are).
     pub fn fails(&self, threshold: Severity) -> bool {
         self.findings.iter().any(|f| f.severity <= threshold)
     }
 
-    /// Writes the report in `format`; the table is shaped for `term`.
-    pub fn write(&self, format: Format, out: &mut dyn Write, term: &Terminal) -> Result<()> {
+    /// Every passing resource listed (none without `--show-pass`).
+    pub fn passed(&self) -> &[Passed] {
+        self.passed.as_deref().unwrap_or_default()
+    }
+
+    /// Writes the report in `format`; `tables` are those of its evidence, from which the HTML
+    /// page draws the path of each interface a finding is about; the table is shaped for `term`.
+    pub fn write(
+        &self,
+        format: Format,
+        tables: &Tables,
+        out: &mut dyn Write,
+        term: &Terminal,
+    ) -> Result<()> {
         match format {
             Format::Json => {
                 serde_json::to_writer_pretty(&mut *out, self)?;
@@ -190,9 +289,17 @@ impl Report {
                     serde_json::to_writer(&mut *out, s)?;
                     writeln!(out)?;
                 }
+                for f in &self.indeterminate {
+                    serde_json::to_writer(&mut *out, f)?;
+                    writeln!(out)?;
+                }
+                for p in self.passed() {
+                    serde_json::to_writer(&mut *out, p)?;
+                    writeln!(out)?;
+                }
             }
             Format::Csv => self.write_csv(out)?,
-            Format::Html => out.write_all(html::document(self).as_bytes())?,
+            Format::Html => out.write_all(html::document(self, tables)?.as_bytes())?,
             Format::Sarif => {
                 serde_json::to_writer_pretty(&mut *out, &sarif::document(self))?;
                 writeln!(out)?;
@@ -201,180 +308,103 @@ impl Report {
                 serde_json::to_writer_pretty(&mut *out, &asff::document(self))?;
                 writeln!(out)?;
             }
+            Format::Markdown => out.write_all(markdown::document(self).as_bytes())?,
             Format::Table => self.write_table(out, term)?,
         }
         Ok(())
     }
 
-    /// Every finding with the waiver that suppresses it, if any: open findings first.
+    /// Every finding with the waiver that suppresses it, if any: open failures, suppressed
+    /// ones, then indeterminate results.
     fn all_findings(&self) -> impl Iterator<Item = (&Finding, Option<&AppliedWaiver>)> {
         let open = self.findings.iter().map(|f| (f, None));
-        open.chain(
-            self.suppressed
-                .iter()
-                .map(|s| (&s.finding, Some(&s.waiver))),
-        )
+        let suppressed = self
+            .suppressed
+            .iter()
+            .map(|s| (&s.finding, Some(&s.waiver)));
+        open.chain(suppressed)
+            .chain(self.indeterminate.iter().map(|f| (f, None)))
     }
 
+    /// One row per finding (as [`Report::all_findings`]), then one per passing resource.
     fn write_csv(&self, out: &mut dyn Write) -> Result<()> {
         use polars::prelude::*;
         use polars_io::SerWriter;
-        let rows: Vec<_> = self.all_findings().collect();
-        let text = |name: &str, get: &dyn Fn(&Finding, Option<&AppliedWaiver>) -> String| {
-            let values: Vec<String> = rows.iter().map(|(f, w)| get(f, *w)).collect();
-            Column::new(name.into(), values)
-        };
-        let waiver = |get: fn(&AppliedWaiver) -> String| {
-            move |_: &Finding, w: Option<&AppliedWaiver>| w.map(get).unwrap_or_default()
-        };
-        let mut df = DataFrame::new(
-            rows.len(),
-            vec![
-                text("rule_id", &|x, _| x.rule_id.clone()),
-                text("severity", &|x, _| x.severity.as_str().into()),
-                text("account", &|x, _| x.account.clone().unwrap_or_default()),
-                text("region", &|x, _| x.region.clone().unwrap_or_default()),
-                text("resource_type", &|x, _| x.resource_type.clone()),
-                text("resource_id", &|x, _| x.resource_id.clone()),
-                text("title", &|x, _| x.title.clone()),
-                text("message", &|x, _| x.message.clone()),
-                text("evidence", &|x, _| evidence_line(&x.evidence)),
-                text("status", &|_, w| status(w).into()),
-                text("waiver_owner", &waiver(|w| w.waiver.owner.clone())),
-                text("waiver_expires", &waiver(|w| w.waiver.expires.to_string())),
-                text("waiver_reason", &waiver(|w| w.waiver.reason.clone())),
-            ],
-        )?;
+        let rows: Vec<[String; CSV_COLUMNS.len()]> = self
+            .all_findings()
+            .map(|(f, w)| finding_cells(f, w))
+            .chain(self.passed().iter().map(passed_cells))
+            .collect();
+        let columns = CSV_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let values: Vec<&str> = rows.iter().map(|r| r[i].as_str()).collect();
+                Column::new((*name).into(), values)
+            })
+            .collect();
+        let mut df = DataFrame::new(rows.len(), columns)?;
         polars_io::csv::write::CsvWriter::new(out)
             .include_header(true)
             .finish(&mut df)?;
         Ok(())
     }
-
-    /// The findings as rows, under a heading per account and region when there are several.
-    fn finding_lines(&self) -> Vec<Line<4>> {
-        let mut groups: BTreeMap<(&str, &str), Vec<&Finding>> = BTreeMap::new();
-        for f in &self.findings {
-            let scope = (
-                f.account.as_deref().unwrap_or("-"),
-                f.region.as_deref().unwrap_or("-"),
-            );
-            groups.entry(scope).or_default().push(f);
-        }
-        let headed = groups.len() > 1;
-        let mut lines = Vec::new();
-        for ((account, region), findings) in groups {
-            if headed {
-                lines.push(Line::Heading(format!("account {account}, region {region}")));
-            }
-            lines.extend(findings.into_iter().map(|f| {
-                Line::Row(Row {
-                    cells: [
-                        f.severity.as_str().to_uppercase(),
-                        f.rule_id.clone(),
-                        terminal::short_resource(&f.resource_id).to_string(),
-                        f.message.clone(),
-                    ],
-                    style: Some(terminal::severity_style(f.severity)),
-                })
-            }));
-        }
-        lines
-    }
-
-    fn write_table(&self, out: &mut dyn Write, term: &Terminal) -> Result<()> {
-        if !term.quiet {
-            self.write_table_rows(out, term)?;
-        }
-        self.write_table_summary(out, term)
-    }
-
-    /// The findings and the suppressed findings, in aligned columns.
-    fn write_table_rows(&self, out: &mut dyn Write, term: &Terminal) -> Result<()> {
-        let header = ["SEVERITY", "RULE", "RESOURCE", "MESSAGE"];
-        terminal::write_rows(out, term, header, &self.finding_lines())?;
-        if !self.suppressed.is_empty() {
-            writeln!(
-                out,
-                "\nSUPPRESSED by waivers (accepted exceptions, not counted as failures):"
-            )?;
-            let rows: Vec<Line<5>> = self
-                .suppressed
-                .iter()
-                .map(|s| {
-                    let w = &s.waiver.waiver;
-                    Line::Row(Row::plain([
-                        s.finding.rule_id.clone(),
-                        terminal::short_resource(&s.finding.resource_id).to_string(),
-                        w.owner.clone(),
-                        w.expires.to_string(),
-                        w.reason.clone(),
-                    ]))
-                })
-                .collect();
-            let header = ["RULE", "RESOURCE", "OWNER", "EXPIRES", "REASON"];
-            terminal::write_rows(out, term, header, &rows)?;
-        }
-        Ok(())
-    }
-
-    /// The summary, the tool, the diagnostics (warnings only counted under `--quiet`) and
-    /// whether the result is complete.
-    fn write_table_summary(&self, out: &mut dyn Write, term: &Terminal) -> Result<()> {
-        let s = &self.summary;
-        if !term.quiet {
-            writeln!(out)?;
-        }
-        writeln!(
-            out,
-            "{} findings from {} evidence files ({} skipped, {} duplicate records dropped), {} rules",
-            s["findings"],
-            s["evidence_files"],
-            s["skipped_files"],
-            s["duplicates_dropped"],
-            s["rules"]
-        )?;
-        if !self.suppressed.is_empty() {
-            writeln!(
-                out,
-                "{} findings suppressed by waivers",
-                self.suppressed.len()
-            )?;
-        }
-        let warnings = self.warnings.iter().chain(&self.waiver_warnings);
-        if term.quiet {
-            let count = warnings.count();
-            if count > 0 {
-                writeln!(out, "{count} warnings not shown (--quiet)")?;
-            }
-        } else {
-            writeln!(out, "{}", self.tool)?;
-            for w in warnings {
-                writeln!(out, "warning: {w}")?;
-            }
-        }
-        for e in &self.errors {
-            writeln!(out, "error: {e}")?;
-        }
-        if s["complete"] != json!(true) {
-            writeln!(
-                out,
-                "INCOMPLETE: {} errors and {} warnings above mean some evidence was not read or is missing; the findings cover only what was read",
-                self.errors.len(),
-                self.warnings.len()
-            )?;
-        }
-        Ok(())
-    }
 }
 
-/// `fail`, or `suppressed` when a waiver applies.
-fn status(waiver: Option<&AppliedWaiver>) -> &'static str {
-    if waiver.is_some() {
-        "suppressed"
-    } else {
-        "fail"
-    }
+/// The columns of `scan --format csv`.
+const CSV_COLUMNS: [&str; 13] = [
+    "rule_id",
+    "severity",
+    "account",
+    "region",
+    "resource_type",
+    "resource_id",
+    "title",
+    "message",
+    "evidence",
+    "status",
+    "waiver_owner",
+    "waiver_expires",
+    "waiver_reason",
+];
+
+/// A finding's CSV cells, with its waiver's when one suppresses it.
+fn finding_cells(f: &Finding, w: Option<&AppliedWaiver>) -> [String; CSV_COLUMNS.len()] {
+    let waiver = |get: fn(&AppliedWaiver) -> String| w.map(get).unwrap_or_default();
+    [
+        f.rule_id.clone(),
+        f.severity.as_str().into(),
+        f.account.clone().unwrap_or_default(),
+        f.region.clone().unwrap_or_default(),
+        f.resource_type.clone(),
+        f.resource_id.clone(),
+        f.title.clone(),
+        f.message.clone(),
+        evidence_line(&f.evidence),
+        f.status.as_str().into(),
+        waiver(|w| w.waiver.owner.clone()),
+        waiver(|w| w.waiver.expires.to_string()),
+        waiver(|w| w.waiver.reason.clone()),
+    ]
+}
+
+/// A passing resource's CSV cells: no severity, message or waiver.
+fn passed_cells(p: &Passed) -> [String; CSV_COLUMNS.len()] {
+    [
+        p.rule_id.clone(),
+        String::new(),
+        p.account.clone().unwrap_or_default(),
+        p.region.clone().unwrap_or_default(),
+        p.resource_type.clone(),
+        p.resource_id.clone(),
+        String::new(),
+        String::new(),
+        evidence_line(std::slice::from_ref(&p.evidence)),
+        p.status.as_str().into(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ]
 }
 
 /// Evidence references on one line: `file#document/pointer; …`.

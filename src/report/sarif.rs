@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::Report;
 use super::waivers::AppliedWaiver;
 use crate::provenance::Tool;
-use crate::rules::{Finding, RuleMeta, Severity};
+use crate::rules::{Finding, Passed, RuleMeta, Severity, Status};
 
 /// SARIF level of a severity.
 fn level(s: Severity) -> &'static str {
@@ -55,35 +55,78 @@ fn rule(m: &RuleMeta) -> Value {
     rule
 }
 
-fn result(f: &Finding, rule_index: Option<usize>) -> Value {
-    let locations: Vec<Value> = f
-        .evidence
+/// The locations of a result: each evidence record's file, pointer and the AWS resource.
+fn locations(evidence: &[Value], resource_id: &str) -> Vec<Value> {
+    evidence
         .iter()
         .map(|e| {
             json!({
                 "physicalLocation": {"artifactLocation": {"uri": e["file"]}},
-                "logicalLocations": [{"fullyQualifiedName": f.resource_id, "kind": "resource"}],
+                "logicalLocations": [{"fullyQualifiedName": resource_id, "kind": "resource"}],
                 "properties": {"jsonPointer": e["pointer"], "document": e["document"], "role": e["role"]},
             })
         })
-        .collect();
+        .collect()
+}
+
+/// A result with the parts every status shares; `ruleIndex` when the rule is described.
+fn result_of(
+    rule: (&str, Option<usize>),
+    resource_id: &str,
+    message: &str,
+    evidence: &[Value],
+) -> Value {
+    let (rule_id, rule_index) = rule;
     let mut result = json!({
-        "ruleId": f.rule_id,
-        "level": level(f.severity),
-        "message": {"text": f.message},
-        "locations": locations,
-        "partialFingerprints": {"resource/v1": format!("{}|{}", f.rule_id, f.resource_id)},
-        "properties": {
-            "severity": f.severity.as_str(),
-            "account": f.account,
-            "region": f.region,
-            "resourceType": f.resource_type,
-            "resourceId": f.resource_id,
-        },
+        "ruleId": rule_id,
+        "message": {"text": message},
+        "locations": locations(evidence, resource_id),
+        "partialFingerprints": {"resource/v1": format!("{rule_id}|{resource_id}")},
     });
     if let Some(index) = rule_index {
         result["ruleIndex"] = index.into();
     }
+    result
+}
+
+/// A finding as a result. A failure has the level of its severity; an indeterminate one is
+/// `kind: "review"` (SARIF 2.1.0 §3.27.9: a person must look at it), whose level must then be
+/// `none` (§3.27.10), its severity kept as a property.
+fn result(f: &Finding, rule_index: Option<usize>) -> Value {
+    let rule = (f.rule_id.as_str(), rule_index);
+    let mut result = result_of(rule, &f.resource_id, &f.message, &f.evidence);
+    if f.status == Status::Indeterminate {
+        result["kind"] = "review".into();
+        result["level"] = "none".into();
+    } else {
+        result["level"] = level(f.severity).into();
+    }
+    result["properties"] = json!({
+        "severity": f.severity.as_str(),
+        "status": f.status.as_str(),
+        "account": f.account,
+        "region": f.region,
+        "resourceType": f.resource_type,
+        "resourceId": f.resource_id,
+    });
+    result
+}
+
+/// A passing resource as a `kind: "pass"` result (level `none`).
+fn pass_result(p: &Passed, rule_index: Option<usize>) -> Value {
+    let message = format!("{} passes {}", p.resource_id, p.rule_id);
+    let rule = (p.rule_id.as_str(), rule_index);
+    let evidence = std::slice::from_ref(&p.evidence);
+    let mut result = result_of(rule, &p.resource_id, &message, evidence);
+    result["kind"] = "pass".into();
+    result["level"] = "none".into();
+    result["properties"] = json!({
+        "status": p.status.as_str(),
+        "account": p.account,
+        "region": p.region,
+        "resourceType": p.resource_type,
+        "resourceId": p.resource_id,
+    });
     result
 }
 
@@ -114,17 +157,18 @@ fn build_properties(tool: &Tool) -> Value {
 
 /// The report as one SARIF log.
 pub fn document(report: &Report) -> Value {
-    let rule_index = |f: &Finding| report.rules.iter().position(|r| r.id == f.rule_id);
+    let rule_index = |id: &str| report.rules.iter().position(|r| r.id == id);
     let suppressed = report.suppressed.iter().map(|s| {
-        let mut result = result(&s.finding, rule_index(&s.finding));
+        let mut result = result(&s.finding, rule_index(&s.finding.rule_id));
         result["suppressions"] = json!([suppression(&s.waiver)]);
         result
     });
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|f| result(f, rule_index(f)))
+    let findings = report.findings.iter().chain(&report.indeterminate);
+    let passed = report.passed().iter();
+    let results: Vec<Value> = findings
+        .map(|f| result(f, rule_index(&f.rule_id)))
         .chain(suppressed)
+        .chain(passed.map(|p| pass_result(p, rule_index(&p.rule_id))))
         .collect();
     let artifacts: Vec<Value> = report
         .evidence

@@ -11,7 +11,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::Diagnostic;
-use crate::rules::Finding;
+use crate::rules::{Finding, Status};
 
 /// One accepted exception, as written in the waiver file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -94,23 +94,15 @@ pub struct AppliedWaiver {
     pub waiver: Waiver,
 }
 
-/// A finding an unexpired waiver suppresses; serialized as the finding plus
-/// `"status": "suppressed"` and a `waiver` object.
+/// A failure an unexpired waiver suppresses; serialized as the finding (its status
+/// `suppressed`) plus a `waiver` object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Suppressed {
-    /// The finding, unchanged.
+    /// The finding, its status set to `suppressed`.
     #[serde(flatten)]
     pub finding: Finding,
-    /// Always `suppressed`, so that a line of JSON lines says what it is.
-    #[serde(skip_deserializing, default = "suppressed")]
-    pub status: &'static str,
     /// The waiver that suppresses it.
     pub waiver: AppliedWaiver,
-}
-
-/// The status of every suppressed finding, also when one is read back from a saved report.
-fn suppressed() -> &'static str {
-    "suppressed"
 }
 
 /// Findings sorted by the waivers: those still open, those suppressed, and the stale waivers.
@@ -183,7 +175,7 @@ impl Waivers {
         })
     }
 
-    /// Sorts `findings` by the waivers in force on `as_of`: the first unexpired waiver (in file
+    /// Sorts the failures `findings` by the waivers in force on `as_of`: the first unexpired waiver (in file
     /// order) that matches a finding suppresses it; stale waivers become warnings.
     pub fn apply(&self, findings: Vec<Finding>, as_of: Date) -> Triage {
         let mut matched = vec![0usize; self.entries.len()];
@@ -200,8 +192,10 @@ impl Waivers {
             }
             match in_force {
                 Some(entry) => triage.suppressed.push(Suppressed {
-                    finding,
-                    status: suppressed(),
+                    finding: Finding {
+                        status: Status::Suppressed,
+                        ..finding
+                    },
                     waiver: self.applied(entry),
                 }),
                 None => triage.open.push(finding),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::rows::RowFilter;
-use super::{Finding, Rule, jq, rule_on_row};
+use super::{Finding, Rule, Status, jq, rule_on_row};
 use crate::evidence::Diagnostic;
 use crate::tables::Tables;
 
@@ -149,7 +149,9 @@ fn row_actions(
 ) -> Result<Vec<Action>> {
     let row = tables.row(&rule.meta.table, i)?;
     let input = jq::to_val(&row)?;
-    let findings = rule_on_row(rule, &row, input.clone(), params)?;
+    let mut findings = rule_on_row(rule, &row, input.clone(), params)?;
+    // Only a failure has a fix: an indeterminate result needs evidence, not a change.
+    findings.retain(|f| f.status == Status::Fail);
     if findings.is_empty() {
         return Ok(Vec::new());
     }

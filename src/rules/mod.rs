@@ -6,18 +6,20 @@ pub mod check;
 pub mod fix;
 pub mod jq;
 pub mod rows;
+pub mod run;
+pub mod status;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::evidence::Diagnostic;
-use crate::tables::Tables;
-use rows::RowFilter;
+pub(crate) use run::rule_on_row;
+pub use run::{Evaluation, evaluate, run};
+pub use status::{Passed, RowTally, Status};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -58,6 +60,17 @@ impl std::str::FromStr for Severity {
     }
 }
 
+/// How the rows a rule's `[where]` leaves out end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExcludedRows {
+    /// The rule does not concern them.
+    #[default]
+    NotApplicable,
+    /// They cannot fail the rule: they pass without running the query.
+    Pass,
+}
+
 /// A rule file, as written.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +87,10 @@ pub struct RuleMeta {
     /// row). Rows no rule of a table wants are never handed to jq.
     #[serde(default, rename = "where")]
     pub rows_where: BTreeMap<String, Vec<Value>>,
+    /// How the rows `[where]` leaves out end: `not_applicable` (the default: the rule does not
+    /// concern them) or `pass` (`[where]` only skips rows that cannot fail, to save work).
+    #[serde(default)]
+    pub excluded_rows: ExcludedRows,
     /// The evidence kinds its findings rest on, as AWS CLI commands (`Kind::command`): without
     /// one of them in an export, a finding's absence proves nothing (`snapaudit diff`).
     #[serde(default)]
@@ -124,17 +141,6 @@ impl Rule {
     }
 }
 
-/// What a query may emit as an object.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Emitted {
-    message: String,
-    resource_id: Option<String>,
-    resource_type: Option<String>,
-    severity: Option<Severity>,
-    details: Option<Value>,
-}
-
 /// One finding, with the evidence it rests on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -142,6 +148,9 @@ pub struct Finding {
     pub rule_id: String,
     /// Severity.
     pub severity: Severity,
+    /// `fail` or `indeterminate` (and `suppressed` once a waiver accepts a failure).
+    #[serde(default)]
+    pub status: Status,
     /// Rule title.
     pub title: String,
     /// Account of the resource.
@@ -161,6 +170,12 @@ pub struct Finding {
     pub details: Option<Value>,
 }
 
+/// Sorts findings in the order they are reported in (severity, rule, account, region,
+/// resource, message).
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
 impl Finding {
     /// The order findings are reported in.
     fn sort_key(&self) -> impl Ord + '_ {
@@ -173,12 +188,6 @@ impl Finding {
             &self.message,
         )
     }
-}
-
-/// Sorts findings in the order they are reported in (severity, rule, account, region,
-/// resource, message).
-pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
 /// Reads and compiles one rule file.
@@ -359,154 +368,6 @@ fn set_param(rules: &mut [Rule], assignment: &str) -> Result<()> {
     Ok(())
 }
 
-/// Runs every rule over its table; returns the sorted findings and the run errors.
-pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let mut findings = Vec::new();
-    let mut errors = Vec::new();
-    let mut by_table: BTreeMap<&str, Vec<&Rule>> = BTreeMap::new();
-    for r in rules {
-        by_table.entry(r.meta.table.as_str()).or_default().push(r);
-    }
-    for (table, rules) in by_table {
-        let height = match tables.get(table) {
-            Ok(df) => df.height(),
-            Err(e) => {
-                for r in rules {
-                    errors.push(Diagnostic::file(
-                        &r.path,
-                        format!("rule {}: {e}", r.meta.id),
-                    ));
-                }
-                continue;
-            }
-        };
-        let filters: Vec<RowFilter> = rules
-            .iter()
-            .map(|r| RowFilter::new(&r.meta.rows_where))
-            .collect();
-        let results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = (0..height)
-            .into_par_iter()
-            .map_init(
-                || rules.iter().map(|r| r.params()).collect::<Vec<_>>(),
-                |params, i| rules_on_row(tables, table, i, &rules, &filters, params),
-            )
-            .collect();
-        for (mut f, mut e) in results {
-            findings.append(&mut f);
-            errors.append(&mut e);
-        }
-    }
-    sort_findings(&mut findings);
-    findings.dedup();
-    errors.sort();
-    (findings, errors)
-}
-
-/// The findings one rule emits for one row.
-/// Runs every rule of `table` that wants row `i` on it; the row is converted for jq only when
-/// one does.
-fn rules_on_row(
-    tables: &Tables,
-    table: &str,
-    i: usize,
-    rules: &[&Rule],
-    filters: &[RowFilter],
-    params: &[jaq_json::Val],
-) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let mut found = Vec::new();
-    let mut errs = Vec::new();
-    let fail = |e: anyhow::Error| (Vec::new(), vec![Diagnostic::file(table, e.to_string())]);
-    let df = match tables.get(table) {
-        Ok(df) => df,
-        Err(e) => return fail(e),
-    };
-    let mut wanted = Vec::new();
-    for (k, filter) in filters.iter().enumerate() {
-        match filter.wants(df, i) {
-            Ok(true) => wanted.push(k),
-            Ok(false) => {}
-            Err(e) => return fail(e),
-        }
-    }
-    if wanted.is_empty() {
-        return (found, errs);
-    }
-    let row = match tables.row(table, i) {
-        Ok(row) => row,
-        Err(e) => return fail(e),
-    };
-    let input = match jq::to_val(&row) {
-        Ok(v) => v,
-        Err(e) => return fail(e),
-    };
-    for k in wanted {
-        let rule = rules[k];
-        match rule_on_row(rule, &row, input.clone(), &params[k]) {
-            Ok(mut f) => found.append(&mut f),
-            Err(e) => errs.push(Diagnostic::file(
-                &rule.path,
-                format!(
-                    "rule {} failed on {table} row {}: {e:#}",
-                    rule.meta.id,
-                    row.get(&rule.meta.resource).unwrap_or(&Value::Null)
-                ),
-            )),
-        }
-    }
-    (found, errs)
-}
-
-pub(crate) fn rule_on_row(
-    rule: &Rule,
-    row: &Value,
-    input: jaq_json::Val,
-    params: &jaq_json::Val,
-) -> Result<Vec<Finding>> {
-    let outputs = jq::run(&rule.filter, input, std::slice::from_ref(params))?;
-    let text = |k: &str| row.get(k).and_then(Value::as_str).map(String::from);
-    outputs
-        .iter()
-        .map(|out| {
-            let emitted = match jq::from_val(out)? {
-                Value::String(message) => Emitted {
-                    message,
-                    resource_id: None,
-                    resource_type: None,
-                    severity: None,
-                    details: None,
-                },
-                v @ Value::Object(_) => serde_json::from_value(v)
-                    .context("the query must emit a string or an object with `message`")?,
-                other => {
-                    bail!("the query emitted {other}; emit a string or an object with `message`")
-                }
-            };
-            let resource_id = match emitted.resource_id.or_else(|| text(&rule.meta.resource)) {
-                Some(id) => id,
-                None => bail!("row has no `{}` to name the resource", rule.meta.resource),
-            };
-            Ok(Finding {
-                rule_id: rule.meta.id.clone(),
-                severity: emitted.severity.unwrap_or(rule.meta.severity),
-                title: rule.meta.title.clone(),
-                account: text("account"),
-                region: text("region"),
-                resource_type: emitted
-                    .resource_type
-                    .unwrap_or_else(|| rule.meta.resource_type.clone()),
-                resource_id,
-                message: emitted.message,
-                evidence: row
-                    .get("evidence")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default(),
-                details: emitted.details,
-            })
-        })
-        .collect()
-}
-
 /// The evidence a rule needs, for the catalog: `` `ec2 describe-…`, `…` ``.
 fn needs(meta: &RuleMeta) -> String {
     if meta.requires.is_empty() {
@@ -560,6 +421,10 @@ pub fn catalog(rules: &[Rule]) -> String {
                 let values: Vec<String> = values.iter().map(ToString::to_string).collect();
                 md += &format!("- `{column}` in {}\n", values.join(", "));
             }
+            md += match m.excluded_rows {
+                ExcludedRows::NotApplicable => "\nOther rows are not applicable.\n",
+                ExcludedRows::Pass => "\nOther rows pass without running the query.\n",
+            };
         }
         if !m.params.is_empty() {
             md += "\n### Parameters\n\n";

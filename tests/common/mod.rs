@@ -36,6 +36,14 @@ pub fn copy_set(from: &Path, dest: &Path) {
     }
 }
 
+/// A scratch copy of the demo evidence without one of its exports (`ec2/describe-….json`).
+pub fn demo_without(test: &str, export: &str) -> PathBuf {
+    let dir = scratch(test);
+    copy_set(&snapshot("demo"), &dir);
+    std::fs::remove_file(dir.join(export)).unwrap();
+    dir
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

@@ -2,8 +2,9 @@
 //! behind `snapaudit rules test` and the per-rule tests of this repository.
 //!
 //! `expected.json` holds `findings` (each `resource_id` and `severity`, optionally a `details`
-//! subset), and optionally `passing` (resource ids the rule examined and did not report) and
-//! `indeterminate` (resource ids reported with `"status": "indeterminate"`).
+//! subset), `passing` (the resource ids that pass: examined, admitted by the rule's `[where]`,
+//! and not reported) and optionally `indeterminate` (resource ids reported with
+//! `"status": "indeterminate"`). A fixture shows its rule both failing and passing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -45,6 +46,8 @@ pub struct ExpectedFinding {
 pub enum Mismatch {
     /// `expected.json` lists no finding: the fixture does not show the rule firing.
     NoFailingCase,
+    /// `expected.json` lists no passing resource: the fixture does not show the rule passing.
+    NoPassingCase,
     /// `expected.json` lists the same (resource, severity) twice.
     ListedTwice { resource: String, severity: String },
     /// Expected, not reported.
@@ -68,8 +71,10 @@ pub enum Mismatch {
         expected: Value,
         got: Value,
     },
-    /// A `passing` id is not a value of the rule's resource column in its table.
-    PassingNotExamined { resource: String },
+    /// A `passing` id did not pass: not examined, not applicable, or indeterminate.
+    NotPassed { resource: String },
+    /// A resource passed that `passing` does not list.
+    UnexpectedPass { resource: String },
     /// A `passing` id was reported.
     PassingReported { resource: String },
     /// An `indeterminate` id was not reported as indeterminate (`got`: its status, if reported).
@@ -120,10 +125,17 @@ impl fmt::Display for Mismatch {
                 f,
                 "details differ: {resource} `{field}` expected {expected}, got {got}"
             ),
-            PassingNotExamined { resource } => write!(
+            NoPassingCase => write!(
                 f,
-                "passing: {resource} is not a resource of the rule's table, so it was not examined"
+                "expected.json lists no passing resource: the fixture must show the rule passing"
             ),
+            NotPassed { resource } => write!(
+                f,
+                "passing: {resource} did not pass (not examined, not applicable or indeterminate)"
+            ),
+            UnexpectedPass { resource } => {
+                write!(f, "unexpected pass: {resource} passed but is not listed")
+            }
             PassingReported { resource } => {
                 write!(
                     f,
@@ -157,13 +169,16 @@ impl Expected {
     }
 
     /// How `findings` (as JSON, the shape of `scan --format json`) differ from what is expected;
-    /// `examined` holds the values of the rule's resource column in its table. A finding without
+    /// `passed` holds the resource ids that passed (`scan --show-pass`). A finding without
     /// `status`, or with `fail`, is a failure; `indeterminate` ones are checked against the
     /// `indeterminate` list; other statuses are not failures.
-    pub fn compare(&self, findings: &[Value], examined: &BTreeSet<String>) -> Vec<Mismatch> {
+    pub fn compare(&self, findings: &[Value], passed: &BTreeSet<String>) -> Vec<Mismatch> {
         let mut mismatches = Vec::new();
         if self.findings.is_empty() {
             mismatches.push(Mismatch::NoFailingCase);
+        }
+        if self.passing.is_empty() {
+            mismatches.push(Mismatch::NoPassingCase);
         }
         let status = |f: &Value| f.get("status").and_then(Value::as_str).map(String::from);
         let text = |f: &Value, k: &str| f[k].as_str().unwrap_or_default().to_string();
@@ -174,8 +189,8 @@ impl Expected {
         mismatches.extend(self.compare_failures(&failures));
         let reported: BTreeSet<String> = failures.iter().map(|f| text(f, "resource_id")).collect();
         for id in &self.passing {
-            if !examined.contains(id) {
-                mismatches.push(Mismatch::PassingNotExamined {
+            if !passed.contains(id) && !reported.contains(id) {
+                mismatches.push(Mismatch::NotPassed {
                     resource: id.clone(),
                 });
             }
@@ -184,6 +199,11 @@ impl Expected {
                     resource: id.clone(),
                 });
             }
+        }
+        for id in passed.difference(&self.passing.iter().cloned().collect()) {
+            mismatches.push(Mismatch::UnexpectedPass {
+                resource: id.clone(),
+            });
         }
         let statuses: BTreeMap<String, Option<String>> = findings
             .iter()
@@ -326,9 +346,9 @@ mod tests {
         let mut c = finding("c", "low");
         c["details"] = json!({"port": 3389, "other": 1});
         let got = [finding("b", "medium"), c, finding("e", "high")];
-        let examined = BTreeSet::from(["a", "b", "c", "e"].map(String::from));
+        let passed = BTreeSet::from(["f"].map(String::from));
         let lines: Vec<String> = want
-            .compare(&got, &examined)
+            .compare(&got, &passed)
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -339,8 +359,9 @@ mod tests {
                 "severity changed: b expected high, got medium",
                 "unexpected: e (high): e is open",
                 "details differ: c `port` expected 22, got 3389",
-                "passing: d is not a resource of the rule's table, so it was not examined",
+                "passing: d did not pass (not examined, not applicable or indeterminate)",
                 "passing: e was expected to pass, but was reported",
+                "unexpected pass: f passed but is not listed",
             ]
         );
     }
@@ -349,6 +370,7 @@ mod tests {
     fn status_separates_indeterminate_from_failures() {
         let want = expected(json!({
             "findings": [{"resource_id": "a", "severity": "high"}],
+            "passing": ["e"],
             "indeterminate": ["b", "c"]
         }));
         let mut b = finding("b", "medium");
@@ -356,7 +378,7 @@ mod tests {
         let mut d = finding("d", "medium");
         d["status"] = json!("indeterminate");
         let got = [finding("a", "high"), b, finding("c", "medium"), d];
-        let mismatches = want.compare(&got, &BTreeSet::new());
+        let mismatches = want.compare(&got, &BTreeSet::from(["e".to_string()]));
         assert_eq!(
             mismatches,
             [
@@ -381,15 +403,15 @@ mod tests {
         let none = expected(json!({"findings": []}));
         assert_eq!(
             none.compare(&[], &BTreeSet::new()),
-            [Mismatch::NoFailingCase]
+            [Mismatch::NoFailingCase, Mismatch::NoPassingCase]
         );
         let twice = expected(json!({"findings": [
             {"resource_id": "a", "severity": "high"},
             {"resource_id": "a", "severity": "high"}
-        ]}));
+        ], "passing": ["b"]}));
         let got = [finding("a", "high"), finding("a", "high")];
         assert_eq!(
-            twice.compare(&got, &BTreeSet::new()),
+            twice.compare(&got, &BTreeSet::from(["b".to_string()])),
             [Mismatch::ListedTwice {
                 resource: "a".into(),
                 severity: "high".into()

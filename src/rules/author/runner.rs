@@ -94,32 +94,26 @@ fn check_rule(rule: &Rule, fixture: &Path) -> Result<Vec<String>> {
     let expected = Expected::read(&fixture.join("expected.json"))?;
     let mut evidence = evidence::scan(&[fixture.to_path_buf()]);
     let tables = Tables::build(&mut evidence)?;
-    let (findings, run_errors) = rules::run(std::slice::from_ref(rule), &tables);
+    let evaluation = rules::evaluate(std::slice::from_ref(rule), &tables, true);
     let mut problems: Vec<String> = evidence
         .errors
         .iter()
-        .chain(&run_errors)
+        .chain(&evaluation.errors)
         .map(|e| format!("error: {e}"))
         .collect();
-    let findings: Vec<Value> = findings
+    let findings: Vec<Value> = evaluation
+        .failed
         .iter()
+        .chain(&evaluation.indeterminate)
         .map(serde_json::to_value)
         .collect::<Result<_, _>>()?;
-    let examined = resource_ids(rule, &tables)?;
-    let mismatches = expected.compare(&findings, &examined);
+    let passed: BTreeSet<String> = evaluation
+        .passed
+        .iter()
+        .flatten()
+        .map(|p| p.resource_id.clone())
+        .collect();
+    let mismatches = expected.compare(&findings, &passed);
     problems.extend(mismatches.iter().map(ToString::to_string));
     Ok(problems)
-}
-
-/// The values of the rule's resource column in its table: the resources it examined.
-fn resource_ids(rule: &Rule, tables: &Tables) -> Result<BTreeSet<String>> {
-    let table = &rule.meta.table;
-    let mut ids = BTreeSet::new();
-    for i in 0..tables.get(table)?.height() {
-        let row = tables.row(table, i)?;
-        if let Some(id) = row.get(&rule.meta.resource).and_then(Value::as_str) {
-            ids.insert(id.to_string());
-        }
-    }
-    Ok(ids)
 }

@@ -303,7 +303,7 @@ fn write_fixture(s: &Scaffold, dir: &Path) -> Result<()> {
     let readme = format!(
         "# Fixture\n\n`{name}.json` is the output of `aws {command}` with two cases:\n\n\
          - `{failing}` (failing-case) must be reported;\n\
-         - `{passing}` (passing-case) must be examined and not reported.\n\n\
+         - `{passing}` (passing-case) must pass: examined and not reported.\n\n\
          `expected.json` lists both; `snapaudit rules test` checks them.\n"
     );
     write_file(&dir.join("README.md"), &readme)
