@@ -63,3 +63,15 @@ pub const EVIDENCE: &str = "\
 Examples:
   snapaudit evidence ./evidence
   snapaudit evidence ./evidence --format json";
+
+/// `snapaudit shards --help`.
+pub const SHARDS: &str = "\
+Examples:
+  cd ./evidence && snapaudit shards . --format json > shards.json
+  snapaudit shards . --by vpc-owner              # accounts in a shared VPC scanned with its owner";
+
+/// `snapaudit merge --help`.
+pub const MERGE: &str = "\
+Examples:
+  snapaudit merge shard-*.json > report.json     # equals one scan over all the shards' files
+  snapaudit merge shard-*.json --format html > report.html";

@@ -15,4 +15,5 @@ pub mod provenance;
 pub mod reach;
 pub mod report;
 pub mod rules;
+pub mod shard;
 pub mod tables;

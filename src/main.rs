@@ -27,8 +27,10 @@ use snapaudit::report::timings::Timings;
 use snapaudit::report::waivers::{Triage, Waivers};
 use snapaudit::report::{Format, Report};
 use snapaudit::rules::{self, Severity};
+use snapaudit::shard::missing_vpc_owners;
 use snapaudit::tables::Tables;
 
+mod cmd_shards;
 mod examples;
 
 /// Offline audit of AWS network exposure from exported evidence (AWS CLI JSON).
@@ -76,6 +78,10 @@ enum Command {
     /// diagnostics) and, per rule and account/region, whether its evidence was all there.
     #[command(after_help = examples::EVIDENCE)]
     Evidence(EvidenceArgs),
+    /// Split the evidence into shards (per account or VPC owner) to scan in parallel.
+    Shards(cmd_shards::ShardsArgs),
+    /// Combine the shards' `scan --format json` reports into the report of a single scan.
+    Merge(cmd_shards::MergeArgs),
     /// Print the read-only bash script that exports, per account and region, exactly the
     /// evidence the rule pack reads, with a manifest of every call.
     CollectScript(cmd_collect::CollectArgs),
@@ -293,6 +299,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff(args, &mut out),
         Command::Remediate(args) => remediate(args, &mut out),
         Command::Evidence(args) => evidence_coverage(args, &mut out),
+        Command::Shards(args) => cmd_shards::shards(args, &mut out),
+        Command::Merge(args) => cmd_shards::merge(args, &term, &mut out),
         Command::CollectScript(args) => cmd_collect::run(args, &mut out),
         Command::Export(args) => cmd_export::run(args, &mut out),
         Command::Completions(args) => cmd_docs::completions(args, Cli::command(), &mut out),
@@ -377,6 +385,7 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
     let waivers = args.waivers.as_deref().map(Waivers::load).transpose()?;
     let mut timings = Timings::default();
     let mut evidence = evidence::scan(&args.paths);
+    evidence.warnings.extend(missing_vpc_owners(&evidence));
     timings.lap("read");
     let tables = Tables::build(&mut evidence)?;
     timings.lap("tables");

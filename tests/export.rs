@@ -224,29 +224,9 @@ fn duckdb_reads_the_parquet_export_and_reproduces_the_ecs2_count() {
     );
 }
 
-/// The generator's tiny preset in a scratch folder, or `None` when the generator (beside this
-/// repository in `../shared/bench`) is absent outside CI.
-fn tiny_preset(test: &str) -> Option<std::path::PathBuf> {
-    let generator = common::root().join("../shared/bench/gen_evidence.py");
-    if !generator.is_file() {
-        skip_without("../shared/bench/gen_evidence.py", "the shared folder");
-        return None;
-    }
-    let dir = scratch(test).join("evidence");
-    let status = Command::new("python3")
-        .arg(&generator)
-        .args(["--preset", "tiny"])
-        .arg(&dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("python3 runs");
-    assert!(status.success(), "the generator failed");
-    Some(dir)
-}
-
 #[test]
 fn duckdb_reproduces_the_ecs2_count_of_the_generated_tiny_preset() {
-    let Some(evidence) = tiny_preset("export-tiny") else {
+    let Some(evidence) = common::generated_preset("export-tiny", "tiny") else {
         return;
     };
     let out = evidence.parent().unwrap().join("parquet");

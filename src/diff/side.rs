@@ -168,8 +168,9 @@ fn accounts_of_findings(findings: &[Finding]) -> FileAccounts {
     out
 }
 
-/// File → accounts, from every table row that has an account and cites its records.
-fn accounts_of_tables(tables: &Tables) -> Result<FileAccounts> {
+/// File → accounts, from every table row that has an account and cites its records (also how
+/// `shards` tells which accounts each file feeds).
+pub fn accounts_of_tables(tables: &Tables) -> Result<FileAccounts> {
     let mut out = FileAccounts::new();
     for record in coverage::scoped_records(tables)? {
         if let Some(account) = record.scope.0 {

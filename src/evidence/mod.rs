@@ -14,7 +14,7 @@ pub mod timestamp;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use kinds::{Conflict, Kind, Records};
@@ -62,20 +62,36 @@ pub struct Record<T> {
 }
 
 /// A file that held evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceFile {
     /// Path relative to the scanned root.
     pub file: String,
     /// SHA-256 of the file's bytes, hex.
     pub sha256: String,
     /// The kinds of evidence it held, as AWS CLI commands.
+    #[serde(deserialize_with = "kind_commands")]
     pub kind: Vec<&'static str>,
     /// Records read from it (before duplicates across files were dropped).
     pub records: usize,
 }
 
+/// Reads [`EvidenceFile::kind`] back from a saved report: each entry must be the command of a
+/// known kind.
+pub(crate) fn kind_commands<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<&'static str>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    (names.iter())
+        .map(|name| {
+            let kind = Kind::ALL.iter().find(|k| k.command() == name);
+            kind.map(|k| k.command())
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown evidence kind {name:?}")))
+        })
+        .collect()
+}
+
 /// A file that was read but is not AWS evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Skipped {
     /// Path relative to the scanned root.
     pub file: String,

@@ -10,7 +10,7 @@ use super::kinds::{ApiError, Document, Kind, Records};
 use super::{Record, Source};
 
 /// A problem tied to a file and, where known, a position in it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// The file, relative to the scanned root.
     pub file: String,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
 use crate::rules::RuleMeta;
@@ -132,18 +132,19 @@ pub struct FileCoverage {
 }
 
 /// The evidence kinds present for one account/region.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScopeKinds {
     /// Account, when known.
     pub account: Option<String>,
     /// Region, when known.
     pub region: Option<String>,
     /// Kinds present, as AWS CLI commands, sorted.
+    #[serde(deserialize_with = "crate::evidence::kind_commands")]
     pub kinds: Vec<&'static str>,
 }
 
 /// Whether a rule could run for one account/region.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every kind the rule requires is present.
@@ -166,7 +167,7 @@ impl Status {
 }
 
 /// One rule's coverage in one account/region.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleCoverage {
     /// Rule id.
     pub rule: String,
@@ -221,7 +222,7 @@ pub struct Coverage {
 
 /// Per account/region, the kinds present and each rule's coverage: the part of [`Coverage`] a
 /// scan report carries (its files, skipped files and diagnostics are the report's own).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ScopeCoverage {
     /// Per account/region, the kinds present.
     pub scopes: Vec<ScopeKinds>,

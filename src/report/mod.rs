@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod flow_coverage;
 pub mod html;
 pub mod markdown;
+pub mod merge;
 pub mod path;
 pub mod reach;
 pub mod reach_flow;
@@ -22,7 +23,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
@@ -97,7 +98,7 @@ pub struct Report {
 /// How one rule's evaluations ended: rows examined, and per status. Failures, indeterminate and
 /// suppressed results count findings; passes and not applicable count rows, so `examined` is
 /// their sum when each row yields at most one finding (as for every built-in rule).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleStatus {
     /// Rows of the rule's table.
     pub examined: usize,
@@ -142,6 +143,39 @@ impl RuleStatus {
     }
 }
 
+/// What a report shows of the evidence: its files and diagnostics, and the record counts its
+/// summary gives.
+pub struct EvidenceSide {
+    /// Files read as evidence.
+    pub files: Vec<EvidenceFile>,
+    /// Files that are not evidence.
+    pub skipped: Vec<Skipped>,
+    /// Gaps in the evidence.
+    pub warnings: Vec<Diagnostic>,
+    /// Records per kind (its AWS CLI command), each resource once; kinds with none left out.
+    pub records: BTreeMap<String, usize>,
+    /// Records dropped because the same resource was exported more than once.
+    pub duplicates: usize,
+}
+
+impl EvidenceSide {
+    /// The report's view of `evidence`.
+    pub fn of(evidence: &Evidence) -> EvidenceSide {
+        let records = Kind::ALL
+            .iter()
+            .map(|k| (k.command().to_string(), evidence.records.count(*k)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        EvidenceSide {
+            files: evidence.files.clone(),
+            skipped: evidence.skipped.clone(),
+            warnings: evidence.warnings.clone(),
+            records,
+            duplicates: evidence.duplicates,
+        }
+    }
+}
+
 impl Report {
     /// Assembles a report from the failures sorted by the waivers (`triage`) and the rest of
     /// the rules' evaluation (its failures and errors taken out); `errors` are evidence and rule
@@ -151,6 +185,20 @@ impl Report {
         triage: Triage,
         evaluation: Evaluation,
         evidence: &Evidence,
+        rules: Vec<RuleMeta>,
+        errors: Vec<Diagnostic>,
+    ) -> Report {
+        let side = EvidenceSide::of(evidence);
+        Report::assemble(tool, triage, evaluation, side, rules, errors)
+    }
+
+    /// Assembles a report from its parts and computes its summary; `scan` and `merge` both
+    /// come here.
+    pub fn assemble(
+        tool: Tool,
+        triage: Triage,
+        evaluation: Evaluation,
+        evidence: EvidenceSide,
         rules: Vec<RuleMeta>,
         errors: Vec<Diagnostic>,
     ) -> Report {
@@ -171,11 +219,6 @@ impl Report {
             *by_severity.entry(f.severity.as_str()).or_insert(0usize) += 1;
             *by_rule.entry(f.rule_id.as_str()).or_default() += 1;
         }
-        let records: BTreeMap<&str, usize> = Kind::ALL
-            .iter()
-            .map(|k| (k.command(), evidence.records.count(*k)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
         let complete = errors.is_empty() && evidence.warnings.is_empty();
         let summary = json!({
             "findings": findings.len(),
@@ -186,7 +229,7 @@ impl Report {
             "rules": rules.len(),
             "evidence_files": evidence.files.len(),
             "skipped_files": evidence.skipped.len(),
-            "records": records,
+            "records": evidence.records,
             "duplicates_dropped": evidence.duplicates,
             "warnings": evidence.warnings.len(),
             "errors": errors.len(),
@@ -200,9 +243,9 @@ impl Report {
             indeterminate: evaluation.indeterminate,
             passed: evaluation.passed,
             summary,
-            evidence: evidence.files.clone(),
-            skipped: evidence.skipped.clone(),
-            warnings: evidence.warnings.clone(),
+            evidence: evidence.files,
+            skipped: evidence.skipped,
+            warnings: evidence.warnings,
             errors,
             waiver_warnings,
             coverage: ScopeCoverage::default(),

@@ -83,7 +83,7 @@ struct WaiverFile {
 }
 
 /// A waiver as it applied to a finding: the waiver and where it is written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AppliedWaiver {
     /// The waiver file, as given on the command line.
     pub file: String,
@@ -96,7 +96,7 @@ pub struct AppliedWaiver {
 
 /// A failure an unexpired waiver suppresses; serialized as the finding (its status
 /// `suppressed`) plus a `waiver` object.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Suppressed {
     /// The finding, its status set to `suppressed`.
     #[serde(flatten)]

@@ -170,6 +170,12 @@ pub struct Finding {
     pub details: Option<Value>,
 }
 
+/// Sorts findings in the order they are reported in (severity, rule, account, region,
+/// resource, message).
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
 impl Finding {
     /// The order findings are reported in.
     fn sort_key(&self) -> impl Ord + '_ {

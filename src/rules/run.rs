@@ -144,7 +144,7 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool) -> Evaluatio
             evaluation.tallies.insert(rule.meta.id.clone(), tally);
         }
     }
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    super::sort_findings(&mut findings);
     findings.dedup();
     (evaluation.indeterminate, evaluation.failed) = findings
         .into_iter()

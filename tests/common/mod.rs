@@ -78,8 +78,14 @@ impl Run {
 
 /// Runs `snapaudit` with `args`.
 pub fn snapaudit(args: &[&str]) -> Run {
+    snapaudit_in(Path::new("."), args)
+}
+
+/// Runs `snapaudit` with `args` from the folder `dir`.
+pub fn snapaudit_in(dir: &Path, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_snapaudit"))
         .args(args)
+        .current_dir(dir)
         .output()
         .expect("run snapaudit");
     Run {
@@ -125,4 +131,24 @@ pub fn skip_without(tool: &str, install: &str) {
         "{tool} is required under CI=true (.ci/run installs it: {install})"
     );
     eprintln!("skipped: {tool} is missing; install it to run this check ({install})");
+}
+
+/// The generator's `preset` (`tiny`, `small`, …) in a scratch folder for `test`, or `None` when
+/// the generator (beside this repository in `../shared/bench`) is absent outside CI.
+pub fn generated_preset(test: &str, preset: &str) -> Option<PathBuf> {
+    let generator = root().join("../shared/bench/gen_evidence.py");
+    if !generator.is_file() {
+        skip_without("../shared/bench/gen_evidence.py", "the shared folder");
+        return None;
+    }
+    let dir = scratch(test).join("evidence");
+    let status = Command::new("python3")
+        .arg(&generator)
+        .args(["--preset", preset])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "the generator failed");
+    Some(dir)
 }
