@@ -9,6 +9,7 @@ pub mod model;
 pub mod read;
 pub mod timestamp;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -92,10 +93,31 @@ pub struct Evidence {
     pub warnings: Vec<Diagnostic>,
     /// Files that could not be read (invalid JSON, unexpected shape, I/O).
     pub errors: Vec<Diagnostic>,
-    /// The records, each resource once.
+    /// The records, each resource once (empty once released: see [`Evidence::release_records`]).
     pub records: Records,
     /// Records dropped because the same resource was exported more than once.
     pub duplicates: usize,
+    /// The number of records of each kind, kept when the records are released.
+    released: Option<BTreeMap<Kind, usize>>,
+}
+
+impl Evidence {
+    /// Number of records of a kind, also after the records are released.
+    pub fn count(&self, kind: Kind) -> usize {
+        match &self.released {
+            Some(counts) => counts.get(&kind).copied().unwrap_or_default(),
+            None => self.records.count(kind),
+        }
+    }
+
+    /// Frees the records once the tables hold what they need of them, keeping their counts for
+    /// the report. The freeing runs on a thread of its own, alongside what comes next.
+    pub fn release_records(&mut self) {
+        let counts = Kind::ALL.iter().map(|k| (*k, self.records.count(*k)));
+        self.released = Some(counts.collect());
+        let records = std::mem::take(&mut self.records);
+        std::thread::spawn(move || drop(records));
+    }
 }
 
 /// Reads every file under `paths` (files or directories, recursively), in parallel.

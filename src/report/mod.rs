@@ -94,7 +94,7 @@ impl Report {
         }
         let records: BTreeMap<&str, usize> = Kind::ALL
             .iter()
-            .map(|k| (k.command(), evidence.records.count(*k)))
+            .map(|k| (k.command(), evidence.count(*k)))
             .filter(|(_, n)| *n > 0)
             .collect();
         let complete = errors.is_empty() && evidence.warnings.is_empty();
