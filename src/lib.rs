@@ -9,6 +9,7 @@
 
 pub mod diff;
 pub mod evidence;
+pub mod progress;
 pub mod provenance;
 pub mod reach;
 pub mod report;

@@ -130,16 +130,20 @@ pub fn scan(paths: &[PathBuf]) -> Evidence {
     found.sort_by(|a, b| a.shown.cmp(&b.shown));
     found.dedup_by(|a, b| a.shown == b.shown);
 
+    let progress = crate::progress::Progress::new("reading", found.len());
     let outcomes: Vec<_> = found
         .par_iter()
         .map(|f| match std::fs::read(&f.path) {
             Ok(bytes) => {
                 let sha = hex::encode(Sha256::digest(&bytes));
-                Ok((sha, read::read_file(u32::MAX, &f.shown, &bytes)))
+                let outcome = read::read_file(u32::MAX, &f.shown, &bytes);
+                progress.advance(1);
+                Ok((sha, outcome))
             }
             Err(e) => Err(Diagnostic::file(&f.shown, format!("cannot read: {e}"))),
         })
         .collect();
+    drop(progress);
 
     for (f, outcome) in found.iter().zip(outcomes) {
         let (sha256, mut out) = match outcome {

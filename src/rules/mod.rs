@@ -377,11 +377,15 @@ pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
             .iter()
             .map(|r| RowFilter::new(&r.meta.rows_where))
             .collect();
+        let progress = crate::progress::Progress::new("rules", height);
         let results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = (0..height)
             .into_par_iter()
             .map_init(
                 || rules.iter().map(|r| r.params()).collect::<Vec<_>>(),
-                |params, i| rules_on_row(tables, table, i, &rules, &filters, params),
+                |params, i| {
+                    progress.advance(1);
+                    rules_on_row(tables, table, i, &rules, &filters, params)
+                },
             )
             .collect();
         for (mut f, mut e) in results {

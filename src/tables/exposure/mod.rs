@@ -36,6 +36,7 @@ pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
 
 use super::frame::FrameBuilder;
 use super::{Tables, source_ref};
+use crate::progress::Progress;
 use crate::reach::{Hop, IpVersion, Query, Reachable};
 use crate::report::path::{exposure_json, hops_json, lb_path_summary};
 
@@ -120,9 +121,14 @@ pub(super) fn chunked_frame<T: Sync>(
     items: &[T],
     build: impl Fn(&[T]) -> Result<DataFrame> + Sync,
 ) -> Result<DataFrame> {
+    let progress = Progress::new("views", items.len());
     let mut chunks = items
         .par_chunks(CHUNK_ROWS)
-        .map(&build)
+        .map(|chunk| {
+            let df = build(chunk);
+            progress.advance(chunk.len());
+            df
+        })
         .collect::<Result<Vec<_>>>()?
         .into_iter();
     let mut df = match chunks.next() {
