@@ -32,7 +32,7 @@ cargo build --release --quiet --bin snapaudit --example read_rate
 timed() {
   local label=$1
   shift
-  /usr/bin/time -f "%e %U %M" -o "$work/time" "$@" > "$work/$label.out" 2> "$work/$label.err" || true
+  /usr/bin/time -q -f "%e %U %M" -o "$work/time" "$@" > "$work/$label.out" 2> "$work/$label.err" || true
   cat "$work/time" >> "$work/$label.times"
 }
 
