@@ -11,6 +11,7 @@ pub mod collect;
 pub mod diff;
 pub mod evidence;
 pub mod export;
+pub mod progress;
 pub mod provenance;
 pub mod reach;
 pub mod report;

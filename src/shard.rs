@@ -62,6 +62,9 @@ type SharedVpcs = BTreeMap<SharedVpc, (String, String)>;
 /// Reads the evidence under `paths` and splits it `by` account or VPC owner.
 pub fn plan(paths: &[PathBuf], by: By) -> Result<Plan> {
     let mut evidence = evidence::scan(paths);
+    // Read from the typed records, which `Tables::build` releases.
+    let shared_vpcs = shared_vpcs(&evidence);
+    let warnings = shared_vpc_warnings(&evidence, &shared_vpcs, Some(by));
     let tables = Tables::build(&mut evidence)?;
     let mut accounts_of = accounts_of_tables(&tables)?;
     for file in &evidence.files {
@@ -71,8 +74,6 @@ pub fn plan(paths: &[PathBuf], by: By) -> Result<Plan> {
         }
     }
     accounts_of.retain(|_, accounts| !accounts.is_empty());
-    let shared_vpcs = shared_vpcs(&evidence);
-    let warnings = shared_vpc_warnings(&evidence, &shared_vpcs, Some(by));
     let group: BTreeMap<&str, &str> = match by {
         By::Account => BTreeMap::new(),
         By::VpcOwner => (shared_vpcs.keys())
@@ -170,7 +171,7 @@ fn shared_vpcs(evidence: &Evidence) -> SharedVpcs {
     out
 }
 
-/// For `scan`: a warning for each VPC shared across accounts (RAM) whose owner's route tables are
+/// For `scan`, before `Tables::build` releases the records: a warning for each VPC shared across accounts (RAM) whose owner's route tables are
 /// not in `evidence`, naming the first interface that lives in it.
 pub fn missing_vpc_owners(evidence: &Evidence) -> Vec<Diagnostic> {
     shared_vpc_warnings(evidence, &shared_vpcs(evidence), None)

@@ -11,6 +11,7 @@ pub mod model;
 pub mod read;
 pub mod timestamp;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -110,12 +111,33 @@ pub struct Evidence {
     pub warnings: Vec<Diagnostic>,
     /// Files that could not be read (invalid JSON, unexpected shape, I/O).
     pub errors: Vec<Diagnostic>,
-    /// The records, each resource once.
+    /// The records, each resource once (empty once released: see [`Evidence::release_records`]).
     pub records: Records,
     /// Records dropped because the same resource was exported more than once.
     pub duplicates: usize,
     /// Flow log records of each delivery file, in file order (read as columns, not records).
     pub flow: Vec<flow::FlowColumns>,
+    /// The number of records of each kind, kept when the records are released.
+    released: Option<BTreeMap<Kind, usize>>,
+}
+
+impl Evidence {
+    /// Number of records of a kind, also after the records are released.
+    pub fn count(&self, kind: Kind) -> usize {
+        match &self.released {
+            Some(counts) => counts.get(&kind).copied().unwrap_or_default(),
+            None => self.records.count(kind),
+        }
+    }
+
+    /// Frees the records once the tables hold what they need of them, keeping their counts for
+    /// the report. The freeing runs on a thread of its own, alongside what comes next.
+    pub fn release_records(&mut self) {
+        let counts = Kind::ALL.iter().map(|k| (*k, self.records.count(*k)));
+        self.released = Some(counts.collect());
+        let records = std::mem::take(&mut self.records);
+        std::thread::spawn(move || drop(records));
+    }
 }
 
 /// Reads every file under `paths` (files or directories, recursively), in parallel.
@@ -128,7 +150,16 @@ pub fn scan(paths: &[PathBuf]) -> Evidence {
     found.sort_by(|a, b| a.shown.cmp(&b.shown));
     found.dedup_by(|a, b| a.shown == b.shown);
 
-    let outcomes: Vec<_> = found.par_iter().map(read_found).collect();
+    let progress = crate::progress::Progress::new("reading", found.len());
+    let outcomes: Vec<_> = found
+        .par_iter()
+        .map(|f| {
+            let outcome = read_found(f);
+            progress.advance(1);
+            outcome
+        })
+        .collect();
+    drop(progress);
 
     for (f, outcome) in found.iter().zip(outcomes) {
         let (sha256, mut out) = match outcome {

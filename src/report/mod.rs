@@ -163,7 +163,7 @@ impl EvidenceSide {
     pub fn of(evidence: &Evidence) -> EvidenceSide {
         let records = Kind::ALL
             .iter()
-            .map(|k| (k.command().to_string(), evidence.records.count(*k)))
+            .map(|k| (k.command().to_string(), evidence.count(*k)))
             .filter(|(_, n)| *n > 0)
             .collect();
         EvidenceSide {

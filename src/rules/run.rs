@@ -123,6 +123,7 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool) -> Evaluatio
             filters,
             list_passed,
         };
+        let progress = crate::progress::Progress::new("rules", height);
         let outcomes = (0..height)
             .into_par_iter()
             .map_init(
@@ -133,7 +134,10 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool) -> Evaluatio
                         .map(|r| r.params())
                         .collect::<Vec<_>>()
                 },
-                |params, i| rules_on_row(tables, &of_table, i, params),
+                |params, i| {
+                    progress.advance(1);
+                    rules_on_row(tables, &of_table, i, params)
+                },
             )
             .reduce(Outcomes::default, Outcomes::merge);
         findings.extend(outcomes.findings);

@@ -55,7 +55,9 @@ const VIEWS: [(&str, ViewBuilder); 4] = [
 
 impl Tables {
     /// Builds every table and view; warns (into `evidence.warnings`) about running tasks whose ENI
-    /// is missing from the evidence.
+    /// is missing from the evidence. The typed records are released once the tables hold what
+    /// they need (only their counts stay, see [`Evidence::count`]): they are most of the memory
+    /// of a large scan, and the views and rules that come next never read them.
     pub fn build(evidence: &mut Evidence) -> Result<Tables> {
         let (mut frames, network) = build::frames_and_network(&evidence.records, &evidence.files)?;
         // Flow records are aggregated once; the per-record columns are not kept.
@@ -72,6 +74,7 @@ impl Tables {
             lb: OnceLock::new(),
         };
         tables.warn_missing_enis(evidence)?;
+        evidence.release_records();
         Ok(tables)
     }
 

@@ -30,24 +30,6 @@ fn interface_type_hop(record: RecordId) -> Hop {
 }
 
 impl EniEvaluation {
-    /// The same evaluation for another interface of the same configuration (see
-    /// [`Network::config_key`]): only what the `public_ip` hops say of the addresses differs.
-    pub fn for_interface(&self, eni: &Eni) -> EniEvaluation {
-        let mut eval = self.clone();
-        let paths = [
-            (IpVersion::V4, &eni.public_ips, &mut eval.v4),
-            (IpVersion::V6, &eni.ipv6, &mut eval.v6),
-        ];
-        for (version, addresses, path) in paths {
-            for hop in &mut path.hops {
-                if hop.hop == HopKind::PublicIp && hop.verdict == Verdict::Pass {
-                    hop.detail = reach::public_address_detail(version, addresses);
-                }
-            }
-        }
-        eval
-    }
-
     /// Reachability over one version (`No` for NAT gateways).
     pub fn reachable_in(&self, version: IpVersion) -> Reachable {
         if self.nat_gateway {
@@ -82,16 +64,24 @@ impl EniEvaluation {
         }
     }
 
-    /// The hops of one version; a NAT gateway's `interface_type` hop comes first.
+    /// The hops of one version for `eni`, which is the interface evaluated or another of the
+    /// same configuration (see [`Network::config_key`]): only what the `public_ip` hop says of
+    /// the addresses, and the record it rests on, are the interface's own. A NAT gateway's
+    /// `interface_type` hop comes first.
     pub fn hops(&self, version: IpVersion, eni: &Eni) -> Vec<Hop> {
         let mut hops = Vec::new();
         if self.nat_gateway {
             hops.push(interface_type_hop(eni.record));
         }
         hops.extend(self.of(version).hops.iter().cloned().map(|mut h| {
-            // The address check rests on the interface's own record.
-            if h.hop == HopKind::PublicIp && h.records.is_empty() {
-                h.records.push(eni.record);
+            if h.hop == HopKind::PublicIp {
+                if h.verdict == Verdict::Pass {
+                    h.detail = reach::public_address_detail(version, eni.addresses(version));
+                }
+                // The address check rests on the interface's own record.
+                if h.records.is_empty() {
+                    h.records.push(eni.record);
+                }
             }
             h
         }));

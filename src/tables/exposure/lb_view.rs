@@ -5,11 +5,10 @@
 
 use anyhow::Result;
 use polars::prelude::*;
-use rayon::prelude::*;
 use serde_json::Value;
 
 use super::lb_path::LbPath;
-use super::{Balancer, BalancerListener, Eni};
+use super::{Balancer, BalancerListener, Eni, Network, chunked_frame};
 use crate::reach::{Evaluation, Hop, IpVersion};
 use crate::report::path::{exposure_json, hops_json};
 use crate::tables::frame::FrameBuilder;
@@ -56,30 +55,42 @@ impl<'a> PathRow<'a> {
     }
 }
 
-/// `lb_exposure`: one row per path through a load balancer to a registered target.
+/// `lb_exposure`: one row per path through a load balancer to a registered target, built a
+/// chunk of paths at a time.
 pub fn lb_exposure(tables: &Tables) -> Result<DataFrame> {
+    chunked_frame(&tables.lb_answers().paths, |paths| {
+        let rows = (paths.iter())
+            .map(|path| path_row(tables, path))
+            .collect::<Result<Vec<_>>>()?;
+        path_frame(&rows, tables.network())
+    })
+}
+
+/// The computed row of one path.
+fn path_row<'a>(tables: &'a Tables, path: &'a LbPath) -> Result<PathRow<'a>> {
     let network = tables.network();
     let b = &network.balancers;
-    let rows = (tables.lb_answers().paths.par_iter())
-        .map(|path| {
-            let exposed: Vec<Value> = (path.exposed.iter())
-                .map(|e| exposure_json(IpVersion::V4, e))
-                .collect();
-            let target = &b.groups[path.group].targets[path.target];
-            Ok(PathRow {
-                path,
-                lb: &b.balancers[path.balancer],
-                eni: target.eni.map(|i| &network.enis[i]),
-                blocking: path.blocking_hop(),
-                hops: hops_json(tables, &path.hops)?.to_string(),
-                exposed: Value::Array(exposed).to_string(),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let exposed: Vec<Value> = (path.exposed.iter())
+        .map(|e| exposure_json(IpVersion::V4, e))
+        .collect();
+    let target = &b.groups[path.group].targets[path.target];
+    Ok(PathRow {
+        path,
+        lb: &b.balancers[path.balancer],
+        eni: target.eni.map(|i| &network.enis[i]),
+        blocking: path.blocking_hop(),
+        hops: hops_json(tables, &path.hops)?.to_string(),
+        exposed: Value::Array(exposed).to_string(),
+    })
+}
+
+/// The `lb_exposure` frame of computed rows.
+fn path_frame(rows: &[PathRow], network: &Network) -> Result<DataFrame> {
+    let b = &network.balancers;
     let route = PathRow::route;
     let group = |r: &PathRow| &b.groups[r.path.group];
     let target = |r: &PathRow| &b.groups[r.path.group].targets[r.path.target];
-    balancer_columns(FrameBuilder::new(&rows), |r| r.lb)
+    balancer_columns(FrameBuilder::new(rows), |r| r.lb)
         .str("listener_protocol", |r| {
             route(r).map(|(l, _)| l.protocol.as_str())
         })

@@ -36,6 +36,7 @@ pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
 
 use super::frame::FrameBuilder;
 use super::{Tables, source_ref};
+use crate::progress::Progress;
 use crate::reach::{Hop, IpVersion, Query, Reachable};
 use crate::report::path::{exposure_json, hops_json, lb_path_summary};
 
@@ -48,7 +49,7 @@ struct Row<'a> {
     exposed: String,
     public_ips: Vec<String>,
     ipv6: Vec<String>,
-    via_load_balancers: Option<(Reachable, String)>,
+    via_load_balancers: Option<&'a (Reachable, String)>,
 }
 
 /// The answer over several load-balancer paths: yes if one is open, else indeterminate if one
@@ -83,7 +84,8 @@ fn via_load_balancers(tables: &Tables) -> HashMap<usize, (Reachable, String)> {
 }
 
 /// `eni_exposure`: one row per interface, with no query narrowing. Each distinct configuration
-/// is evaluated once, in parallel; each row is then built from its configuration's answer.
+/// is evaluated once, in parallel; each row is then built from its configuration's answer, a
+/// chunk of rows at a time (see [`chunked_frame`]).
 pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
     let network = tables.network();
     let keys: Vec<ConfigKey> = network.enis.iter().map(|e| network.config_key(e)).collect();
@@ -95,41 +97,79 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
         .into_par_iter()
         .map(|(key, eni)| (key, network.evaluate(eni, &Query::default())))
         .collect();
-    let mut via = via_load_balancers(tables);
-    let via: Vec<Option<(Reachable, String)>> =
-        (0..network.enis.len()).map(|i| via.remove(&i)).collect();
-    let rows = network
-        .enis
-        .par_iter()
-        .zip(&keys)
-        .zip(via)
-        .map(|((eni, key), via_load_balancers)| {
-            let eval = answers[key].for_interface(eni);
-            let version = eni.primary_version();
-            let hops = hops_json(tables, &eval.hops(version, eni))?.to_string();
-            let exposed: Vec<Value> = eval
-                .exposed()
-                .into_iter()
-                .map(|(v, e)| exposure_json(v, e))
-                .collect();
-            let text = |v: &[IpAddr]| v.iter().map(ToString::to_string).collect();
-            Ok(Row {
-                eni,
-                reachable: [
-                    eval.reachable().as_str(),
-                    eval.reachable_in(IpVersion::V4).as_str(),
-                    eval.reachable_in(IpVersion::V6).as_str(),
-                ],
-                blocking: eval.blocking_hop(version, eni),
-                hops,
-                exposed: Value::Array(exposed).to_string(),
-                public_ips: text(&eni.public_ips),
-                ipv6: text(&eni.ipv6),
-                via_load_balancers,
+    let via = via_load_balancers(tables);
+    let indexes: Vec<usize> = (0..network.enis.len()).collect();
+    chunked_frame(&indexes, |chunk| {
+        let rows = chunk
+            .iter()
+            .map(|&i| {
+                let eni = &network.enis[i];
+                row(tables, eni, &answers[&keys[i]], via.get(&i))
             })
+            .collect::<Result<Vec<_>>>()?;
+        frame(&rows, network)
+    })
+}
+
+/// Rows per chunk of a computed view: each chunk's rows, with their JSON text, live only until
+/// the chunk's frame holds them, so a view never holds its JSON twice.
+const CHUNK_ROWS: usize = 4096;
+
+/// A view's frame built from `items` a chunk at a time, the chunks in parallel and stacked in
+/// order.
+pub(super) fn chunked_frame<T: Sync>(
+    items: &[T],
+    build: impl Fn(&[T]) -> Result<DataFrame> + Sync,
+) -> Result<DataFrame> {
+    let progress = Progress::new("views", items.len());
+    let mut chunks = items
+        .par_chunks(CHUNK_ROWS)
+        .map(|chunk| {
+            let df = build(chunk);
+            progress.advance(chunk.len());
+            df
         })
-        .collect::<Result<Vec<_>>>()?;
-    frame(&rows, network)
+        .collect::<Result<Vec<_>>>()?
+        .into_iter();
+    let mut df = match chunks.next() {
+        Some(df) => df,
+        None => build(&[])?,
+    };
+    for chunk in chunks {
+        df.vstack_mut_owned(chunk)?;
+    }
+    Ok(df)
+}
+
+/// The computed row of one interface, from its configuration's answer.
+fn row<'a>(
+    tables: &Tables,
+    eni: &'a Eni,
+    eval: &EniEvaluation,
+    via_load_balancers: Option<&'a (Reachable, String)>,
+) -> Result<Row<'a>> {
+    let version = eni.primary_version();
+    let hops = hops_json(tables, &eval.hops(version, eni))?.to_string();
+    let exposed: Vec<Value> = eval
+        .exposed()
+        .into_iter()
+        .map(|(v, e)| exposure_json(v, e))
+        .collect();
+    let text = |v: &[IpAddr]| v.iter().map(ToString::to_string).collect();
+    Ok(Row {
+        eni,
+        reachable: [
+            eval.reachable().as_str(),
+            eval.reachable_in(IpVersion::V4).as_str(),
+            eval.reachable_in(IpVersion::V6).as_str(),
+        ],
+        blocking: eval.blocking_hop(version, eni),
+        hops,
+        exposed: Value::Array(exposed).to_string(),
+        public_ips: text(&eni.public_ips),
+        ipv6: text(&eni.ipv6),
+        via_load_balancers,
+    })
 }
 
 /// The `eni_exposure` frame of computed rows.
@@ -167,10 +207,10 @@ fn frame(rows: &[Row], network: &Network) -> Result<DataFrame> {
         .str("hops_json", |r| Some(&r.hops))
         .str("exposed_json", |r| Some(&r.exposed))
         .str("reachable_via_load_balancer", |r| {
-            r.via_load_balancers.as_ref().map(|(v, _)| v.as_str())
+            r.via_load_balancers.map(|(v, _)| v.as_str())
         })
         .str("load_balancer_paths_json", |r| {
-            r.via_load_balancers.as_ref().map(|(_, j)| j.as_str())
+            r.via_load_balancers.map(|(_, j)| j.as_str())
         })
         .string("record_ref", |r| {
             Some(source_ref(network.source(r.eni.record)))
