@@ -1,6 +1,7 @@
 //! Rules: one TOML file per rule (metadata plus a jq query over one table), compiled once,
 //! run over every row of that table. The built-in pack is `queries/`, embedded at build time.
 
+pub mod budget;
 pub mod check;
 pub mod fix;
 pub mod jq;
@@ -8,6 +9,7 @@ pub mod rows;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
@@ -108,7 +110,7 @@ pub struct Rule {
     pub meta: RuleMeta,
     /// Where it was loaded from.
     pub path: String,
-    filter: jq::Filter,
+    filter: Arc<jq::Filter>,
     /// Its compiled fix, if it has one.
     fix: Option<jq::Filter>,
 }
@@ -193,7 +195,7 @@ fn compile_rule(path: &str, text: &str) -> Result<Rule> {
     Ok(Rule {
         meta,
         path: path.to_string(),
-        filter,
+        filter: Arc::new(filter),
         fix,
     })
 }
@@ -352,8 +354,20 @@ fn set_param(rules: &mut [Rule], assignment: &str) -> Result<()> {
     Ok(())
 }
 
-/// Runs every rule over its table; returns the sorted findings and the run errors.
+/// Runs every rule over its table under the default [`budget::Budget`]; returns the sorted
+/// findings and the run errors.
 pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
+    run_within(rules, tables, budget::Budget::default())
+}
+
+/// Runs every rule over its table, each evaluation under `budget` (a rule that exceeds it is an
+/// error naming the rule and the row, and is stopped; the others still run); returns the sorted
+/// findings and the run errors.
+pub fn run_within(
+    rules: &[Rule],
+    tables: &Tables,
+    budget: budget::Budget,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     let mut by_table: BTreeMap<&str, Vec<&Rule>> = BTreeMap::new();
@@ -377,12 +391,24 @@ pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
             .iter()
             .map(|r| RowFilter::new(&r.meta.rows_where))
             .collect();
+        let tasks: Vec<budget::Task> = (rules.iter())
+            .map(|r| budget::Task {
+                filter: Arc::clone(&r.filter),
+                params: Arc::new(serde_json::to_value(&r.meta.params).unwrap_or(Value::Null)),
+            })
+            .collect();
+        let ledger = budget::Ledger::new(budget, rules.len());
+        let on_rows = RulesOnRows {
+            tables,
+            table,
+            rules: &rules,
+            filters: &filters,
+            tasks: &tasks,
+            ledger: &ledger,
+        };
         let results: Vec<(Vec<Finding>, Vec<Diagnostic>)> = (0..height)
             .into_par_iter()
-            .map_init(
-                || rules.iter().map(|r| r.params()).collect::<Vec<_>>(),
-                |params, i| rules_on_row(tables, table, i, &rules, &filters, params),
-            )
+            .map(|i| on_rows.row(i))
             .collect();
         for (mut f, mut e) in results {
             findings.append(&mut f);
@@ -395,60 +421,82 @@ pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
     (findings, errors)
 }
 
-/// The findings one rule emits for one row.
-/// Runs every rule of `table` that wants row `i` on it; the row is converted for jq only when
-/// one does.
-fn rules_on_row(
-    tables: &Tables,
-    table: &str,
-    i: usize,
-    rules: &[&Rule],
-    filters: &[RowFilter],
-    params: &[jaq_json::Val],
-) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let mut found = Vec::new();
-    let mut errs = Vec::new();
-    let fail = |e: anyhow::Error| (Vec::new(), vec![Diagnostic::file(table, e.to_string())]);
-    let df = match tables.get(table) {
-        Ok(df) => df,
-        Err(e) => return fail(e),
-    };
-    let mut wanted = Vec::new();
-    for (k, filter) in filters.iter().enumerate() {
-        match filter.wants(df, i) {
-            Ok(true) => wanted.push(k),
-            Ok(false) => {}
-            Err(e) => return fail(e),
-        }
-    }
-    if wanted.is_empty() {
-        return (found, errs);
-    }
-    let row = match tables.row(table, i) {
-        Ok(row) => row,
-        Err(e) => return fail(e),
-    };
-    let input = match jq::to_val(&row) {
-        Ok(v) => v,
-        Err(e) => return fail(e),
-    };
-    for k in wanted {
-        let rule = rules[k];
-        match rule_on_row(rule, &row, input.clone(), &params[k]) {
-            Ok(mut f) => found.append(&mut f),
-            Err(e) => errs.push(Diagnostic::file(
-                &rule.path,
-                format!(
-                    "rule {} failed on {table} row {}: {e:#}",
-                    rule.meta.id,
-                    row.get(&rule.meta.resource).unwrap_or(&Value::Null)
-                ),
-            )),
-        }
-    }
-    (found, errs)
+/// The rules of one table, ready to run on its rows.
+struct RulesOnRows<'a> {
+    tables: &'a Tables,
+    table: &'a str,
+    rules: &'a [&'a Rule],
+    filters: &'a [RowFilter],
+    tasks: &'a [budget::Task],
+    ledger: &'a budget::Ledger,
 }
 
+impl RulesOnRows<'_> {
+    /// Runs every rule that wants row `i` on it; the row is read only when one does.
+    fn row(&self, i: usize) -> (Vec<Finding>, Vec<Diagnostic>) {
+        let table = self.table;
+        let fail = |e: anyhow::Error| (Vec::new(), vec![Diagnostic::file(table, e.to_string())]);
+        let df = match self.tables.get(table) {
+            Ok(df) => df,
+            Err(e) => return fail(e),
+        };
+        let mut wanted = Vec::new();
+        for (k, filter) in self.filters.iter().enumerate() {
+            match filter.wants(df, i) {
+                Ok(true) => wanted.push(k),
+                Ok(false) => {}
+                Err(e) => return fail(e),
+            }
+        }
+        if wanted.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        let row = match self.tables.row(table, i) {
+            Ok(row) => Arc::new(row),
+            Err(e) => return fail(e),
+        };
+        let verdicts = self.ledger.run_row(&row, self.tasks, &wanted);
+        let mut found = Vec::new();
+        let mut errs = Vec::new();
+        for (k, verdict) in wanted.into_iter().zip(verdicts) {
+            let rule = self.rules[k];
+            let outcome = match verdict {
+                budget::Verdict::Ran(Ok(outputs)) => findings_of(rule, &row, outputs),
+                budget::Verdict::Ran(Err(e)) | budget::Verdict::Stopped(e) => Err(anyhow!(e)),
+                budget::Verdict::Skipped => continue,
+            };
+            match outcome {
+                Ok(mut f) => found.append(&mut f),
+                Err(e) => errs.push(Diagnostic::file(
+                    &rule.path,
+                    format!(
+                        "rule {} failed on {table} row {} ({}): {e:#}",
+                        rule.meta.id,
+                        row.get(&rule.meta.resource).unwrap_or(&Value::Null),
+                        row_pointer(&row),
+                    ),
+                )),
+            }
+        }
+        (found, errs)
+    }
+}
+
+/// Where a row's first evidence record is (`FILE:DOCUMENT:POINTER`), to name the row in errors.
+fn row_pointer(row: &Value) -> String {
+    let first = row.get("evidence").and_then(|e| e.get(0));
+    match first {
+        Some(record) => format!(
+            "{}:{}:{}",
+            record.get("file").and_then(Value::as_str).unwrap_or("?"),
+            record.get("document").unwrap_or(&Value::Null),
+            record.get("pointer").and_then(Value::as_str).unwrap_or("?"),
+        ),
+        None => "no evidence record".to_string(),
+    }
+}
+
+/// The findings `rule` emits on `row`, evaluated on this thread without a budget (`remediate`).
 pub(crate) fn rule_on_row(
     rule: &Rule,
     row: &Value,
@@ -456,11 +504,20 @@ pub(crate) fn rule_on_row(
     params: &jaq_json::Val,
 ) -> Result<Vec<Finding>> {
     let outputs = jq::run(&rule.filter, input, std::slice::from_ref(params))?;
+    let outputs = outputs
+        .iter()
+        .map(jq::from_val)
+        .collect::<Result<Vec<_>>>()?;
+    findings_of(rule, row, outputs)
+}
+
+/// The findings of what `rule`'s query emitted on `row`.
+fn findings_of(rule: &Rule, row: &Value, outputs: Vec<Value>) -> Result<Vec<Finding>> {
     let text = |k: &str| row.get(k).and_then(Value::as_str).map(String::from);
     outputs
-        .iter()
+        .into_iter()
         .map(|out| {
-            let emitted = match jq::from_val(out)? {
+            let emitted = match out {
                 Value::String(message) => Emitted {
                     message,
                     resource_id: None,
