@@ -137,3 +137,76 @@ fn a_malformed_budget_is_a_usage_error() {
         assert!(run.stderr.contains(said), "{budget}: {}", run.stderr);
     }
 }
+
+/// The demo evidence copied to a scratch folder, with `edit` applied to the parsed
+/// `ec2/describe-network-interfaces.json` before it is written back (4-space indent, as the AWS
+/// CLI prints), then each `(marker, replacement)` applied to the text.
+fn demo_with_interfaces(
+    test: &str,
+    edit: impl FnOnce(&mut Value),
+    text: &[(&str, String)],
+) -> std::path::PathBuf {
+    let dir = scratch(test);
+    common::copy_set(&snapshot("demo"), &dir);
+    let file = dir.join("ec2/describe-network-interfaces.json");
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    edit(&mut doc);
+    let mut written = Vec::new();
+    let indent = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    serde::Serialize::serialize(
+        &doc,
+        &mut serde_json::Serializer::with_formatter(&mut written, indent),
+    )
+    .unwrap();
+    let mut written = String::from_utf8(written).unwrap();
+    for (marker, replacement) in text {
+        written = written.replace(marker, replacement);
+    }
+    std::fs::write(&file, written).unwrap();
+    dir
+}
+
+#[test]
+fn a_value_nested_too_deep_drops_its_record_only_named_with_pointer_and_position() {
+    let deep = |levels: usize| format!("{}\"x\"{}", "[".repeat(levels), "]".repeat(levels));
+    let dir = demo_with_interfaces(
+        "deep-nesting",
+        |doc| {
+            let enis = doc["NetworkInterfaces"].as_array_mut().unwrap();
+            enis[1]["Description"] = "@DEEP1@".into();
+            enis[4]["Groups"][0]["GroupName"] = "@DEEP2@".into();
+        },
+        &[("\"@DEEP1@\"", deep(200)), ("\"@DEEP2@\"", deep(100_000))],
+    );
+    let (code, report) = scan_json(&[&dir], &[]);
+    assert_eq!(code, 2);
+    assert_eq!(report["summary"]["complete"], false);
+    assert_eq!(
+        report["summary"]["records"]["ec2 describe-network-interfaces"],
+        7
+    );
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    for (error, record) in errors.iter().zip([
+        "/NetworkInterfaces/1/Description/0",
+        "/NetworkInterfaces/4/Groups/0/GroupName/0",
+    ]) {
+        assert_eq!(error["file"], "ec2/describe-network-interfaces.json");
+        assert!(
+            error["pointer"].as_str().unwrap().starts_with(record),
+            "{error}"
+        );
+        assert!(error["line"].as_u64().unwrap() > 1 && error["column"].as_u64().unwrap() > 1);
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("nested deeper than 100 levels")
+        );
+    }
+    let by_rule = &report["summary"]["by_rule"];
+    assert!(
+        by_rule["SA.NET.1"].as_u64().unwrap() > 0,
+        "the other interfaces were analysed: {by_rule}"
+    );
+}
