@@ -210,3 +210,193 @@ fn a_value_nested_too_deep_drops_its_record_only_named_with_pointer_and_position
         "the other interfaces were analysed: {by_rule}"
     );
 }
+
+/// The demo evidence with `edit` applied to the parsed file `file` (relative to the set).
+fn demo_with(test: &str, file: &str, edit: impl FnOnce(&mut Value)) -> std::path::PathBuf {
+    let dir = scratch(test);
+    common::copy_set(&snapshot("demo"), &dir);
+    let path = dir.join(file);
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut doc);
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    dir
+}
+
+/// `reach --format json` to the demo's public instance on TCP 22: the answer and stderr.
+fn reach_instance(dir: &std::path::Path) -> (Value, String) {
+    let run = common::snapaudit(&[
+        "reach",
+        dir.to_str().unwrap(),
+        "--to",
+        "i-03b8b9003cf7ed478",
+        "--port",
+        "22",
+        "--protocol",
+        "tcp",
+        "--format",
+        "json",
+    ]);
+    (run.json(), run.stderr)
+}
+
+/// The detail of hop `hop` of a reach answer.
+fn hop_detail<'a>(answer: &'a Value, hop: &str) -> (&'a str, &'a str) {
+    let found = (answer["hops"].as_array().unwrap().iter())
+        .find(|h| h["hop"] == hop)
+        .unwrap();
+    (
+        found["verdict"].as_str().unwrap(),
+        found["detail"].as_str().unwrap(),
+    )
+}
+
+#[test]
+fn an_invalid_acl_entry_makes_the_acl_hops_indeterminate_never_a_silent_pass() {
+    let (before, _) = reach_instance(&snapshot("demo"));
+    assert_eq!(
+        before["reachable"], true,
+        "the demo instance is reachable on 22"
+    );
+    for (k, (field, value, said)) in [
+        (
+            "CidrBlock",
+            Value::from("0.0.0.0/33"),
+            "CidrBlock `0.0.0.0/33` is not a CIDR block",
+        ),
+        (
+            "CidrBlock",
+            Value::from("not-a-cidr"),
+            "CidrBlock `not-a-cidr` is not a CIDR block",
+        ),
+        (
+            "RuleNumber",
+            Value::from(-1),
+            "RuleNumber -1 is outside 1-32766",
+        ),
+        (
+            "Protocol",
+            Value::from("300"),
+            "Protocol `300` is not a protocol",
+        ),
+        (
+            "PortRange",
+            serde_json::json!({"From": 70000, "To": 22}),
+            "PortRange 70000-22 is not a range within 0-65535",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = demo_with(
+            &format!("bad-acl-{k}"),
+            "ec2/describe-network-acls.json",
+            |doc| {
+                for acl in doc["NetworkAcls"].as_array_mut().unwrap() {
+                    let mut deny = serde_json::json!({"CidrBlock": "0.0.0.0/0", "Egress": false,
+                    "Protocol": "6", "RuleAction": "deny", "RuleNumber": 50,
+                    "PortRange": {"From": 22, "To": 22}});
+                    deny[field] = value.clone();
+                    acl["Entries"].as_array_mut().unwrap().insert(0, deny);
+                }
+            },
+        );
+        let (answer, stderr) = reach_instance(&dir);
+        assert_eq!(answer["reachable"], "indeterminate", "{said}");
+        let (verdict, detail) = hop_detail(&answer, "nacl_inbound");
+        assert_eq!(verdict, "indeterminate");
+        assert!(detail.contains(said), "{detail}");
+        assert!(
+            stderr.contains("ec2/describe-network-acls.json at /NetworkAcls/0/Entries/0: ")
+                && stderr.contains(said),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn invalid_routes_and_group_permissions_are_warnings_and_make_their_hop_indeterminate() {
+    let dir = demo_with("bad-route", "ec2/describe-route-tables.json", |doc| {
+        for table in doc["RouteTables"].as_array_mut().unwrap() {
+            let route = serde_json::json!({"DestinationCidrBlock": "::/129", "GatewayId": "local"});
+            table["Routes"].as_array_mut().unwrap().insert(0, route);
+        }
+    });
+    let (answer, stderr) = reach_instance(&dir);
+    assert_eq!(answer["reachable"], "indeterminate");
+    let (verdict, detail) = hop_detail(&answer, "route");
+    assert_eq!(verdict, "indeterminate");
+    assert!(
+        detail.contains("DestinationCidrBlock `::/129` is not a CIDR block"),
+        "{detail}"
+    );
+    assert!(
+        stderr.contains("ec2/describe-route-tables.json at /RouteTables/1/Routes/0: "),
+        "{stderr}"
+    );
+
+    let dir = demo_with(
+        "bad-permission",
+        "ec2/describe-security-groups.json",
+        |doc| {
+            for group in doc["SecurityGroups"].as_array_mut().unwrap() {
+                let perm = serde_json::json!({"IpProtocol": "tcp", "FromPort": 0, "ToPort": 2147483647,
+                "IpRanges": [{"CidrIp": "10.0.0.0/8"}]});
+                group["IpPermissions"]
+                    .as_array_mut()
+                    .unwrap()
+                    .insert(0, perm);
+            }
+        },
+    );
+    let (code, report) = scan_json(&[&dir], &[]);
+    assert_eq!(report["summary"]["complete"], false);
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("FromPort-ToPort 0-2147483647 is not a range within 0-65535")
+            && warnings.contains("\"pointer\":\"/SecurityGroups/0/IpPermissions/0\""),
+        "{warnings}"
+    );
+    assert_ne!(code, -1, "no signal");
+    let by_rule = &report["summary"]["by_rule"];
+    assert!(
+        by_rule["SA.NET.1"].as_u64().unwrap() > 0,
+        "the rest was analysed: {by_rule}"
+    );
+    let (answer, _) = reach_instance(&dir);
+    let (verdict, detail) = hop_detail(&answer, "security_group");
+    assert_eq!(
+        verdict, "pass",
+        "a readable permission still admits 22 from anywhere"
+    );
+    assert!(
+        detail.contains("has entries that cannot be read"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn an_ipv6_source_to_an_ipv4_only_target_ends_every_hop_in_a_full_sentence() {
+    let run = common::snapaudit(&[
+        "reach",
+        snapshot("demo").to_str().unwrap(),
+        "--to",
+        "i-03b8b9003cf7ed478",
+        "--from",
+        "::/0",
+        "--format",
+        "json",
+    ]);
+    let answer = run.json();
+    let details: Vec<&str> = (answer["hops"].as_array().unwrap().iter())
+        .map(|h| h["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        details.iter().all(|d| !d.trim_end().ends_with(" on")),
+        "{details:?}"
+    );
+    let (verdict, detail) = hop_detail(&answer, "security_group");
+    assert_eq!(
+        (verdict, detail),
+        ("fail", "sg-05b53eeb660f1dcab: nothing left to evaluate")
+    );
+}

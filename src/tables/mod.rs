@@ -12,6 +12,7 @@ pub mod net;
 pub mod remediation;
 pub mod scope;
 pub mod security_groups;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -51,8 +52,10 @@ const VIEWS: [(&str, ViewBuilder); 3] = [
 
 impl Tables {
     /// Builds every table and view; warns (into `evidence.warnings`) about running tasks whose ENI
-    /// is missing from the evidence.
+    /// is missing from the evidence and about values the engine cannot use ([`validate`]).
     pub fn build(evidence: &mut Evidence) -> Result<Tables> {
+        let invalid = validate::warnings(&evidence.records, &evidence.files);
+        evidence.warnings.extend(invalid);
         let (frames, network) = build::frames_and_network(&evidence.records, &evidence.files)?;
         let tables = Tables {
             frames,
