@@ -398,7 +398,7 @@ pub fn run_within(
             })
             .collect();
         let ledger = budget::Ledger::new(budget, rules.len());
-        let on_rows = RulesOnRows {
+        let on_rows = rows::RulesOnRows {
             tables,
             table,
             rules: &rules,
@@ -419,81 +419,6 @@ pub fn run_within(
     findings.dedup();
     errors.sort();
     (findings, errors)
-}
-
-/// The rules of one table, ready to run on its rows.
-struct RulesOnRows<'a> {
-    tables: &'a Tables,
-    table: &'a str,
-    rules: &'a [&'a Rule],
-    filters: &'a [RowFilter],
-    tasks: &'a [budget::Task],
-    ledger: &'a budget::Ledger,
-}
-
-impl RulesOnRows<'_> {
-    /// Runs every rule that wants row `i` on it; the row is read only when one does.
-    fn row(&self, i: usize) -> (Vec<Finding>, Vec<Diagnostic>) {
-        let table = self.table;
-        let fail = |e: anyhow::Error| (Vec::new(), vec![Diagnostic::file(table, e.to_string())]);
-        let df = match self.tables.get(table) {
-            Ok(df) => df,
-            Err(e) => return fail(e),
-        };
-        let mut wanted = Vec::new();
-        for (k, filter) in self.filters.iter().enumerate() {
-            match filter.wants(df, i) {
-                Ok(true) => wanted.push(k),
-                Ok(false) => {}
-                Err(e) => return fail(e),
-            }
-        }
-        if wanted.is_empty() {
-            return (Vec::new(), Vec::new());
-        }
-        let row = match self.tables.row(table, i) {
-            Ok(row) => Arc::new(row),
-            Err(e) => return fail(e),
-        };
-        let verdicts = self.ledger.run_row(&row, self.tasks, &wanted);
-        let mut found = Vec::new();
-        let mut errs = Vec::new();
-        for (k, verdict) in wanted.into_iter().zip(verdicts) {
-            let rule = self.rules[k];
-            let outcome = match verdict {
-                budget::Verdict::Ran(Ok(outputs)) => findings_of(rule, &row, outputs),
-                budget::Verdict::Ran(Err(e)) | budget::Verdict::Stopped(e) => Err(anyhow!(e)),
-                budget::Verdict::Skipped => continue,
-            };
-            match outcome {
-                Ok(mut f) => found.append(&mut f),
-                Err(e) => errs.push(Diagnostic::file(
-                    &rule.path,
-                    format!(
-                        "rule {} failed on {table} row {} ({}): {e:#}",
-                        rule.meta.id,
-                        row.get(&rule.meta.resource).unwrap_or(&Value::Null),
-                        row_pointer(&row),
-                    ),
-                )),
-            }
-        }
-        (found, errs)
-    }
-}
-
-/// Where a row's first evidence record is (`FILE:DOCUMENT:POINTER`), to name the row in errors.
-fn row_pointer(row: &Value) -> String {
-    let first = row.get("evidence").and_then(|e| e.get(0));
-    match first {
-        Some(record) => format!(
-            "{}:{}:{}",
-            record.get("file").and_then(Value::as_str).unwrap_or("?"),
-            record.get("document").unwrap_or(&Value::Null),
-            record.get("pointer").and_then(Value::as_str).unwrap_or("?"),
-        ),
-        None => "no evidence record".to_string(),
-    }
 }
 
 /// The findings `rule` emits on `row`, evaluated on this thread without a budget (`remediate`).
