@@ -23,7 +23,7 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, RefCell};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -134,6 +134,9 @@ struct Progress {
     stopped: AtomicU8,
 }
 
+/// How many rule evaluations are running (on any thread).
+static EVALUATING: AtomicUsize = AtomicUsize::new(0);
+
 thread_local! {
     /// Whether an evaluation is being metered on this thread.
     static METERED: Cell<bool> = const { Cell::new(false) };
@@ -156,7 +159,8 @@ impl<A> Metered<A> {
     /// budget, or on a cancelled thread, parks the thread for good instead of returning.
     #[inline]
     fn meter(grow: isize) {
-        if !METERED.get() {
+        // One shared load while no rule runs (reading, tables, reports), before any thread-local.
+        if EVALUATING.load(Ordering::Relaxed) == 0 || !METERED.get() {
             return;
         }
         let allocated = ALLOCATED.get() + grow;
@@ -185,6 +189,7 @@ impl<A> Metered<A> {
 #[cold]
 fn stop(progress: &Progress, code: u8) -> ! {
     METERED.set(false);
+    EVALUATING.fetch_sub(1, Ordering::SeqCst);
     progress.stopped.store(code, Ordering::SeqCst);
     loop {
         std::thread::park();
@@ -264,8 +269,13 @@ fn serve(progress: &Arc<Progress>, jobs: &Receiver<Job>, results: &Sender<Output
     let top = 0u8;
     STACK_FLOOR.set((&top as *const u8 as usize).saturating_sub(STACK_BUDGET));
     for job in jobs {
+        // The row is converted once for all its rules (its size is the evidence's, not a rule's).
+        let input = jq::to_val(&job.row).map_err(|e| format!("{e:#}"));
         for task in &job.tasks {
-            let outputs = evaluate(&job, task);
+            let outputs = match &input {
+                Ok(input) => evaluate(&job, task, input.clone()),
+                Err(e) => Err(e.clone()),
+            };
             if results.send(outputs).is_err() {
                 return;
             }
@@ -273,19 +283,16 @@ fn serve(progress: &Arc<Progress>, jobs: &Receiver<Job>, results: &Sender<Output
     }
 }
 
-/// One rule on one row, metered from the conversion of the row to the last output.
-fn evaluate(job: &Job, task: &Task) -> Outputs {
+/// One rule on one row (`input`), metered from its parameters to its last output.
+fn evaluate(job: &Job, task: &Task, input: jaq_json::Val) -> Outputs {
     ALLOCATED.set(0);
     MEMORY_LIMIT.set(job.memory.min(isize::MAX as usize) as isize);
+    EVALUATING.fetch_add(1, Ordering::SeqCst);
     METERED.set(true);
     let outputs = (|| {
         let globals = [jq::to_val(&task.params)?];
-        let outputs = jq::run_at_most(
-            &task.filter,
-            jq::to_val(&job.row)?,
-            &globals,
-            job.outputs + 1,
-        )?;
+        let limit = job.outputs + 1;
+        let outputs = jq::run_at_most(&task.filter, input, &globals, limit)?;
         if outputs.len() > job.outputs {
             bail!(
                 "budget exceeded: it emitted more than {} outputs",
@@ -295,6 +302,7 @@ fn evaluate(job: &Job, task: &Task) -> Outputs {
         outputs.iter().map(jq::from_val).collect::<Result<Vec<_>>>()
     })();
     METERED.set(false);
+    EVALUATING.fetch_sub(1, Ordering::SeqCst);
     outputs.map_err(|e| format!("{e:#}"))
 }
 
