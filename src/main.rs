@@ -32,6 +32,9 @@ use snapaudit::tables::Tables;
 
 mod cmd_shards;
 mod examples;
+mod outcome;
+
+use outcome::{Outcome, finish};
 
 /// Offline audit of AWS network exposure from exported evidence (AWS CLI JSON).
 #[derive(Parser)]
@@ -134,6 +137,11 @@ struct ScanArgs {
     /// The date waivers are checked against, `YYYY-MM-DD` (default: today, UTC).
     #[arg(long, value_name = "YYYY-MM-DD")]
     as_of: Option<jiff::civil::Date>,
+    /// Limits on each rule evaluation, `time=10s,total=300s,outputs=10000,memory=1GiB` (per
+    /// row; `total`: per rule over all rows; any key may be left out). A rule over its budget is
+    /// stopped and reported as an error; the other rules still run.
+    #[arg(long, value_name = "KEY=VALUE,...", default_value = "")]
+    rule_budget: rules::budget::Budget,
 }
 
 /// Arguments of `tables`.
@@ -282,8 +290,10 @@ enum EvidenceFormat {
 
 /// mimalloc: the parse, table and rule phases are allocation-bound (many small strings and
 /// values); on the 1 GB generated export it cut `scan` from 19.7 s to 14.2 s (bench/run.sh).
+/// Metered: rule evaluations run under a memory and stack budget (`rules::budget`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: rules::budget::Metered<mimalloc::MiMalloc> =
+    rules::budget::Metered(mimalloc::MiMalloc);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -314,51 +324,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// What a command leaves to the finish step: diagnostics for stderr and the exit status.
-struct Outcome {
-    warnings: Vec<Diagnostic>,
-    errors: Vec<Diagnostic>,
-    status: u8,
-}
-
-impl Outcome {
-    /// Just an exit status, nothing to print.
-    fn status(status: u8) -> Outcome {
-        Outcome {
-            warnings: Vec::new(),
-            errors: Vec::new(),
-            status,
-        }
-    }
-
-    /// The evidence's warnings and errors; status 2 when some evidence could not be read.
-    fn of_evidence(evidence: Evidence) -> Outcome {
-        let status = if evidence.errors.is_empty() { 0 } else { 2 };
-        Outcome {
-            warnings: evidence.warnings,
-            errors: evidence.errors,
-            status,
-        }
-    }
-}
-
-/// The one finish step of every command: flush the output, print diagnostics (warnings only
-/// counted when `quiet`), give the status.
-fn finish(out: &mut dyn Write, outcome: Outcome, quiet: bool) -> Result<ExitCode> {
-    out.flush()?;
-    if quiet && !outcome.warnings.is_empty() {
-        eprintln!("{} warnings not shown (--quiet)", outcome.warnings.len());
-    } else {
-        for w in &outcome.warnings {
-            eprintln!("warning: {w}");
-        }
-    }
-    for e in &outcome.errors {
-        eprintln!("error: {e}");
-    }
-    Ok(ExitCode::from(outcome.status))
 }
 
 /// `--protocol` as a [`Protocol`].
@@ -395,7 +360,7 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
         let _ = tables.get(&rule.meta.table);
     }
     timings.lap("views");
-    let mut evaluation = rules::evaluate(&pack, &tables, args.show_pass);
+    let mut evaluation = rules::evaluate(&pack, &tables, args.show_pass, args.rule_budget);
     timings.lap("rules");
     errors.extend(evidence.errors.iter().cloned());
     errors.append(&mut evaluation.errors);

@@ -402,13 +402,13 @@ proptest! {
         if default_deny {
             acl.extend(acl_backstop(32767, false));
         }
-        let table = RouteTable { id: "rtb-1".into(), main: true, routes: routes.clone(), record: RecordId(0) };
+        let table = RouteTable { id: "rtb-1".into(), main: true, routes: routes.clone(), unreadable: Vec::new(), record: RecordId(0) };
         let igws = vec![
             Igw { id: "igw-1".into(), available_vpcs: vec!["vpc-1".into()], record: RecordId(0) },
             Igw { id: "igw-2".into(), available_vpcs: vec![], record: RecordId(0) },
         ];
-        let nacl = Nacl { id: "acl-1".into(), entries: acl.clone(), record: RecordId(0) };
-        let sg = SecurityGroup { id: "sg-1".into(), inbound: perms.clone(), record: RecordId(0) };
+        let nacl = Nacl { id: "acl-1".into(), entries: acl.clone(), unreadable: Vec::new(), record: RecordId(0) };
+        let sg = SecurityGroup { id: "sg-1".into(), inbound: perms.clone(), unreadable: Vec::new(), record: RecordId(0) };
         let iface = Interface {
             vpc_id: "vpc-1",
             public_addresses: vec!["3.3.3.3".parse().unwrap()],
@@ -446,8 +446,8 @@ proptest! {
             addresses: AddrSet::from_cidrs(IpVersion::V4, &blocks),
             groups: carried.into_iter().map(String::from).collect(),
         };
-        let nacl = Nacl { id: "acl-1".into(), entries: acl.clone(), record: RecordId(0) };
-        let sg = SecurityGroup { id: "sg-t".into(), inbound: perms.clone(), record: RecordId(0) };
+        let nacl = Nacl { id: "acl-1".into(), entries: acl.clone(), unreadable: Vec::new(), record: RecordId(0) };
+        let sg = SecurityGroup { id: "sg-t".into(), inbound: perms.clone(), unreadable: Vec::new(), record: RecordId(0) };
         let target = Interface {
             vpc_id: "vpc-1",
             public_addresses: Vec::new(),

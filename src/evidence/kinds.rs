@@ -130,6 +130,11 @@ macro_rules! kinds {
                 bad
             }
 
+            /// Keeps only the records whose source `keep` accepts.
+            pub fn retain(&mut self, keep: impl Fn(&Source) -> bool) {
+                $( self.$field.retain(|r| keep(&r.source)); )*
+            }
+
             /// Appends `other`'s records after this one's.
             pub fn append(&mut self, other: &mut Records) {
                 $( self.$field.append(&mut other.$field); )*

@@ -1,6 +1,7 @@
 //! Evidence: finding files, reading them in parallel into typed records, recognising each
 //! document by its content, and keeping every record's provenance.
 
+mod depth;
 mod discover;
 pub mod elb;
 mod encoding;

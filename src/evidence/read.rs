@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::depth;
 use super::elb;
 use super::encoding;
 use super::kinds::{ApiError, Document, Kind, Records};
@@ -81,7 +82,12 @@ pub fn read_file(file: u32, path: &str, bytes: &[u8]) -> FileOutcome {
             return out;
         }
     };
-    let bytes = text.as_ref();
+    read_text(file, path, text.as_ref())
+}
+
+/// Reads the evidence in the UTF-8 `bytes` of the file shown as `path`.
+fn read_text(file: u32, path: &str, bytes: &[u8]) -> FileOutcome {
+    let mut out = FileOutcome::default();
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     let documents = match first {
         None => {
@@ -311,6 +317,10 @@ fn settle_error(
     e: serde_json::Error,
     before: Vec<(Document, Source)>,
 ) -> FileOutcome {
+    let deep = depth::too_deep(bytes, depth::LIMIT);
+    if !deep.is_empty() {
+        return without_deep(file, path, bytes, &deep);
+    }
     let is_data = e.classify() == serde_json::error::Category::Data;
     if is_data && !looks_like_evidence(bytes) {
         out.skipped = Some("no AWS evidence recognised (JSON of another shape)".into());
@@ -338,6 +348,39 @@ fn settle_error(
     }
     out.errors.push(invalid_json(path, &e));
     finish(out, path, recognised)
+}
+
+/// Reads a file whose values `deep` are nested too deep to parse: the file is read with them
+/// emptied, and each record holding one is dropped and named in an error (with its position);
+/// the file's other records are kept.
+fn without_deep(file: u32, path: &str, bytes: &[u8], deep: &[depth::TooDeep]) -> FileOutcome {
+    let mut out = read_text(file, path, &depth::emptied(bytes, deep));
+    let held = |document: Option<u32>, pointer: &str| {
+        (deep.iter())
+            .any(|d| document.is_none_or(|n| n == d.document) && depth::holds(pointer, &d.pointer))
+    };
+    out.records.retain(|s| !held(Some(s.document), &s.pointer));
+    // The emptied value may also have given its record an unexpected shape: one error is enough.
+    out.errors
+        .retain(|e| !e.pointer.as_deref().is_some_and(|p| held(None, p)));
+    for d in deep {
+        let (line, column) = line_col(bytes, d.start);
+        out.errors.push(Diagnostic {
+            line: Some(line),
+            column: Some(column),
+            pointer: Some(d.pointer.clone()),
+            ..Diagnostic::file(
+                path,
+                format!(
+                    "record skipped: a value nested deeper than {} levels (document {}); the \
+                     file's other records were read",
+                    depth::LIMIT,
+                    d.document
+                ),
+            )
+        });
+    }
+    out
 }
 
 /// The error for a file serde could not read, at serde's position.

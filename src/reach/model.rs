@@ -53,6 +53,8 @@ pub struct RouteTable {
     pub main: bool,
     /// Its routes.
     pub routes: Vec<Route>,
+    /// Routes that could not be read (what is wrong, their record): the hop is indeterminate.
+    pub unreadable: Vec<(String, RecordId)>,
     /// Caller's provenance record.
     pub record: RecordId,
 }
@@ -96,6 +98,9 @@ pub struct Nacl {
     pub id: String,
     /// Inbound and outbound entries, in any order.
     pub entries: Vec<NaclEntry>,
+    /// Entries that could not be read (what is wrong, their record): both ACL hops are
+    /// indeterminate.
+    pub unreadable: Vec<(String, RecordId)>,
     /// Caller's provenance record.
     pub record: RecordId,
 }
@@ -138,6 +143,10 @@ pub struct SecurityGroup {
     pub id: String,
     /// Inbound permissions, one per source.
     pub inbound: Vec<SgPermission>,
+    /// Inbound permissions that could not be read (what is wrong, their record): they may
+    /// admit anything, so what the group admits beyond its readable permissions is
+    /// indeterminate.
+    pub unreadable: Vec<(String, RecordId)>,
     /// Caller's provenance record.
     pub record: RecordId,
 }

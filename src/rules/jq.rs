@@ -125,9 +125,14 @@ pub fn from_val(v: &Val) -> Result<serde_json::Value> {
 
 /// Runs `filter` on `input` and collects every output; a runtime error or `halt` is an error.
 pub fn run(filter: &Filter, input: Val, globals: &[Val]) -> Result<Vec<Val>> {
+    run_at_most(filter, input, globals, usize::MAX)
+}
+
+/// [`run`], taking at most `limit` outputs (the rest are never computed).
+pub fn run_at_most(filter: &Filter, input: Val, globals: &[Val], limit: usize) -> Result<Vec<Val>> {
     let ctx = Ctx::<Data>::new(&filter.lut, Vars::new(globals.iter().cloned()));
     let mut out = Vec::new();
-    for r in filter.id.run((ctx, input)) {
+    for r in filter.id.run((ctx, input)).take(limit) {
         match r {
             Ok(v) => out.push(v),
             Err(exn) => match exn.get_err() {

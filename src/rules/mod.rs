@@ -2,6 +2,7 @@
 //! run over every row of that table. The built-in pack is `queries/`, embedded at build time.
 
 pub mod author;
+pub mod budget;
 pub mod check;
 pub mod fix;
 pub mod jq;
@@ -11,6 +12,7 @@ pub mod status;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
@@ -126,7 +128,7 @@ pub struct Rule {
     pub meta: RuleMeta,
     /// Where it was loaded from.
     pub path: String,
-    filter: jq::Filter,
+    filter: Arc<jq::Filter>,
     /// Its compiled fix, if it has one.
     fix: Option<jq::Filter>,
 }
@@ -209,7 +211,7 @@ fn compile_rule(path: &str, text: &str) -> Result<Rule> {
     Ok(Rule {
         meta,
         path: path.to_string(),
-        filter,
+        filter: Arc::new(filter),
         fix,
     })
 }

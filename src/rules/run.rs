@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result, bail};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::budget::{self, Budget, Verdict};
 use super::rows::RowFilter;
 use super::status::{Passed, RowTally, Status};
 use super::{ExcludedRows, Finding, Rule, Severity, jq};
@@ -46,6 +49,10 @@ struct TableRules<'a> {
     table: &'a str,
     rules: Vec<&'a Rule>,
     filters: Vec<RowFilter>,
+    /// Each rule's compiled query and parameters, as the budgeted evaluation takes them.
+    tasks: Vec<budget::Task>,
+    /// What each rule has spent of the budget, and whether it was stopped.
+    ledger: budget::Ledger,
     list_passed: bool,
 }
 
@@ -83,18 +90,19 @@ impl Outcomes {
     }
 }
 
-/// Runs every rule over its table; returns the sorted findings (`fail` and `indeterminate`
-/// alike) and the run errors.
+/// Runs every rule over its table under the default budget; returns the sorted findings
+/// (`fail` and `indeterminate` alike) and the run errors.
 pub fn run(rules: &[Rule], tables: &Tables) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let evaluation = evaluate(rules, tables, false);
+    let evaluation = evaluate(rules, tables, false, Budget::default());
     let mut findings = evaluation.failed;
     findings.extend(evaluation.indeterminate);
     (findings, evaluation.errors)
 }
 
-/// Runs every rule over every row of its table: the findings by status, the passing resources
-/// when `list_passed`, and each rule's tally.
-pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool) -> Evaluation {
+/// Runs every rule over every row of its table, each evaluation under `budget` (a rule that
+/// exceeds it is an error naming the rule and the row, and is stopped; the others still run):
+/// the findings by status, the passing resources when `list_passed`, and each rule's tally.
+pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budget) -> Evaluation {
     let mut evaluation = Evaluation::default();
     let mut by_table: BTreeMap<&str, Vec<&Rule>> = BTreeMap::new();
     for r in rules {
@@ -117,28 +125,28 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool) -> Evaluatio
             .iter()
             .map(|r| RowFilter::new(&r.meta.rows_where))
             .collect();
+        let tasks = rules
+            .iter()
+            .map(|r| budget::Task {
+                filter: Arc::clone(&r.filter),
+                params: Arc::new(serde_json::to_value(&r.meta.params).unwrap_or(Value::Null)),
+            })
+            .collect();
         let of_table = TableRules {
             table,
+            ledger: budget::Ledger::new(budget, rules.len()),
             rules,
             filters,
+            tasks,
             list_passed,
         };
         let progress = crate::progress::Progress::new("rules", height);
         let outcomes = (0..height)
             .into_par_iter()
-            .map_init(
-                || {
-                    of_table
-                        .rules
-                        .iter()
-                        .map(|r| r.params())
-                        .collect::<Vec<_>>()
-                },
-                |params, i| {
-                    progress.advance(1);
-                    rules_on_row(tables, &of_table, i, params)
-                },
-            )
+            .map(|i| {
+                progress.advance(1);
+                rules_on_row(tables, &of_table, i)
+            })
             .reduce(Outcomes::default, Outcomes::merge);
         findings.extend(outcomes.findings);
         passed.extend(outcomes.passed);
@@ -161,12 +169,7 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool) -> Evaluatio
 
 /// Runs every rule of the table that wants row `i` on it; the row is converted for jq only when
 /// one does. Each rule's tally counts the row once.
-fn rules_on_row(
-    tables: &Tables,
-    of_table: &TableRules,
-    i: usize,
-    params: &[jaq_json::Val],
-) -> Outcomes {
+fn rules_on_row(tables: &Tables, of_table: &TableRules, i: usize) -> Outcomes {
     let table = of_table.table;
     let df = match tables.get(table) {
         Ok(df) => df,
@@ -195,7 +198,7 @@ fn rules_on_row(
         return outcomes;
     }
     let row = match tables.row(table, i) {
-        Ok(row) => row,
+        Ok(row) => Arc::new(row),
         Err(e) => return Outcomes::failed(table, e),
     };
     if list_passing {
@@ -207,19 +210,22 @@ fn rules_on_row(
     if wanted.is_empty() {
         return outcomes;
     }
-    let input = match jq::to_val(&row) {
-        Ok(v) => v,
-        Err(e) => return Outcomes::failed(table, e),
-    };
-    for k in wanted {
+    let verdicts = of_table.ledger.run_row(&row, &of_table.tasks, &wanted);
+    for (k, verdict) in wanted.into_iter().zip(verdicts) {
         let rule = of_table.rules[k];
-        let found = match rule_on_row(rule, &row, input.clone(), &params[k]) {
+        let found = match verdict {
+            Verdict::Ran(Ok(outputs)) => findings_of(rule, &row, outputs),
+            Verdict::Ran(Err(e)) | Verdict::Stopped(e) => Err(anyhow!(e)),
+            Verdict::Skipped => continue,
+        };
+        let found = match found {
             Ok(found) => found,
             Err(e) => {
                 let resource = row.get(&rule.meta.resource).unwrap_or(&Value::Null);
                 let message = format!(
-                    "rule {} failed on {table} row {resource}: {e:#}",
-                    rule.meta.id
+                    "rule {} failed on {table} row {resource} ({}): {e:#}",
+                    rule.meta.id,
+                    row_pointer(&row)
                 );
                 outcomes.errors.push(Diagnostic::file(&rule.path, message));
                 continue;
@@ -241,6 +247,19 @@ fn rules_on_row(
         outcomes.findings.extend(findings);
     }
     outcomes
+}
+
+/// Where a row's first evidence record is (`FILE:DOCUMENT:POINTER`), to name the row in errors.
+fn row_pointer(row: &Value) -> String {
+    match row.get("evidence").and_then(|e| e.get(0)) {
+        Some(record) => format!(
+            "{}:{}:{}",
+            record.get("file").and_then(Value::as_str).unwrap_or("?"),
+            record.get("document").unwrap_or(&Value::Null),
+            record.get("pointer").and_then(Value::as_str).unwrap_or("?"),
+        ),
+        None => "no evidence record".to_string(),
+    }
 }
 
 /// A row's text field.
@@ -275,10 +294,19 @@ pub(crate) fn rule_on_row(
     params: &jaq_json::Val,
 ) -> Result<Vec<Finding>> {
     let outputs = jq::run(&rule.filter, input, std::slice::from_ref(params))?;
-    outputs
+    let outputs = outputs
         .iter()
+        .map(jq::from_val)
+        .collect::<Result<Vec<_>>>()?;
+    findings_of(rule, row, outputs)
+}
+
+/// The findings of what `rule`'s query emitted on `row`.
+fn findings_of(rule: &Rule, row: &Value, outputs: Vec<Value>) -> Result<Vec<Finding>> {
+    outputs
+        .into_iter()
         .map(|out| {
-            let emitted = match jq::from_val(out)? {
+            let emitted = match out {
                 Value::String(message) => Emitted {
                     message,
                     resource_id: None,

@@ -15,6 +15,7 @@ pub mod remediation;
 pub mod scope;
 pub mod security_groups;
 pub mod status;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -58,7 +59,10 @@ impl Tables {
     /// is missing from the evidence. The typed records are released once the tables hold what
     /// they need (only their counts stay, see [`Evidence::count`]): they are most of the memory
     /// of a large scan, and the views and rules that come next never read them.
+    /// Values the engine cannot use are warnings ([`validate`]).
     pub fn build(evidence: &mut Evidence) -> Result<Tables> {
+        let invalid = validate::warnings(&evidence.records, &evidence.files);
+        evidence.warnings.extend(invalid);
         let (mut frames, network) = build::frames_and_network(&evidence.records, &evidence.files)?;
         // Flow records are aggregated once; the per-record columns are not kept.
         let delivered = std::mem::take(&mut evidence.flow);

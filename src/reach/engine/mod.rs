@@ -193,10 +193,22 @@ impl Ctx<'_> {
 
     /// A hop whose evidence is missing: nothing definite, everything possible.
     fn evidence_missing(&self, running: &Field, kind: HopKind, detail: &str) -> HopResult {
+        self.unknown(running, kind, detail.to_string(), Vec::new())
+    }
+
+    /// A hop whose effect is unknown (its evidence is missing or cannot be read): nothing
+    /// passes for certain, anything may.
+    fn unknown(
+        &self,
+        running: &Field,
+        kind: HopKind,
+        detail: String,
+        records: Vec<RecordId>,
+    ) -> HopResult {
         let (definite, possible) = (self.none(), self.all());
         let verdict = judge(running, &definite, &possible);
         HopResult {
-            hop: Hop::new(kind, verdict, detail.to_string(), Vec::new()),
+            hop: Hop::new(kind, verdict, detail, records),
             definite,
             possible,
         }
@@ -214,6 +226,15 @@ impl Ctx<'_> {
         let verdict = if pass { Verdict::Pass } else { Verdict::Fail };
         HopResult::exact(Hop::new(kind, verdict, detail, records), through)
     }
+}
+
+/// `WHAT ID has entries that cannot be read (…)`, naming each unreadable entry.
+fn unreadable_note(what: &str, id: &str, unreadable: &[(String, RecordId)]) -> String {
+    let problems: Vec<&str> = unreadable.iter().map(|(p, _)| p.as_str()).collect();
+    format!(
+        "{what} {id} has entries that cannot be read ({}); what they decide is indeterminate",
+        problems.join("; ")
+    )
 }
 
 /// Judges a hop that definitely lets `definite` and possibly `possible` through, against

@@ -10,7 +10,7 @@ use super::super::model::{Hop, Nacl, NaclEntry, PortRange, Verdict};
 use super::super::ranges::{AddrSet, IpVersion};
 use super::super::text::{describe_ports, describe_space};
 use super::super::vocab::{HopKind, Protocol};
-use super::{Ctx, HopResult, judge};
+use super::{Ctx, HopResult, judge, unreadable_note};
 
 /// Client ephemeral ports the reply of a tcp/udp connection goes to.
 const EPHEMERAL: PortRange = PortRange {
@@ -20,6 +20,18 @@ const EPHEMERAL: PortRange = PortRange {
 
 /// What both ACL hops say without the subnet's network ACL.
 const NO_ACL: &str = "the subnet's network ACL is not in the evidence";
+
+/// The hop of an ACL with entries that cannot be read: indeterminate, naming them (first
+/// match wins, so an unreadable entry may decide anything after it).
+fn unreadable(ctx: &Ctx, running: &Field, kind: HopKind, nacl: &Nacl) -> Option<HopResult> {
+    if nacl.unreadable.is_empty() {
+        return None;
+    }
+    let detail = unreadable_note("network ACL", &nacl.id, &nacl.unreadable);
+    let mut records = vec![nacl.record];
+    records.extend(nacl.unreadable.iter().map(|(_, r)| *r));
+    Some(ctx.unknown(running, kind, detail, records))
+}
 
 /// The subnet's entries of one direction, in rule order.
 fn sorted_entries(nacl: &Nacl, egress: bool) -> Vec<&NaclEntry> {
@@ -125,6 +137,9 @@ pub(super) fn inbound_hop(ctx: &Ctx, running: &Field) -> HopResult {
     let Some(nacl) = ctx.iface.nacl else {
         return ctx.evidence_missing(running, kind, NO_ACL);
     };
+    if let Some(unknown) = unreadable(ctx, running, kind, nacl) {
+        return unknown;
+    }
     let entries = sorted_entries(nacl, false);
     let facts = inbound_facts(ctx, &entries, running);
     let verdict = judge(running, &facts.definite, &facts.definite);
@@ -288,6 +303,9 @@ pub(super) fn outbound_hop(ctx: &Ctx, running: &Field) -> HopResult {
     let Some(nacl) = ctx.iface.nacl else {
         return ctx.evidence_missing(running, kind, NO_ACL);
     };
+    if let Some(unknown) = unreadable(ctx, running, kind, nacl) {
+        return unknown;
+    }
     let outs = sorted_entries(nacl, true);
     let facts = outbound_facts(ctx, &outs, running);
     let verdict = judge(running, &facts.definite, &facts.definite);

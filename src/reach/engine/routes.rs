@@ -8,7 +8,7 @@ use super::super::model::{Hop, Route, RouteDest, RouteTable, Verdict};
 use super::super::ranges::{AddrSet, IpVersion};
 use super::super::text::describe_set;
 use super::super::vocab::{HopKind, RecordId};
-use super::{Ctx, HopResult, judge};
+use super::{Ctx, HopResult, judge, unreadable_note};
 
 /// Where each source's return traffic is routed.
 pub(super) struct RouteAnalysis<'a> {
@@ -248,6 +248,13 @@ pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
         let detail = "the subnet's route table is not in the evidence";
         return ctx.evidence_missing(running, kind, detail);
     };
+    if !ra.table.unreadable.is_empty() {
+        let table = ra.table;
+        let detail = unreadable_note("route table", &table.id, &table.unreadable);
+        let mut records = vec![table.record];
+        records.extend(table.unreadable.iter().map(|(_, r)| *r));
+        return ctx.unknown(running, kind, detail, records);
+    }
     let empty = AddrSet::empty(ctx.version);
     let definite_set = (ra.igws.values()).fold(empty.clone(), |a, to| a.union(&to.definite));
     let possible_set = (ra.igws.values()).fold(empty, |a, to| a.union(&to.possible));

@@ -10,7 +10,7 @@ use super::super::ranges::{AddrSet, IpVersion};
 use super::super::text::describe_space;
 use super::super::vocab::{HopKind, Protocol, RecordId};
 use super::leg::Leg;
-use super::{Ctx, HopResult, judge, present_groups};
+use super::{Ctx, HopResult, judge, present_groups, unreadable_note};
 
 /// A permission: (index of its group among the present ones, index within the group).
 type PermKey = (usize, usize);
@@ -156,11 +156,15 @@ impl Explained<'_> {
     fn closed(&self, ctx: &Ctx, running: &Field) -> String {
         let ids: Vec<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();
         let verb = if ids.len() == 1 { "admits" } else { "admit" };
+        let space = ctx.space(running);
+        if space.is_empty() {
+            // No earlier hop let anything through (e.g. `--from ::/0` to an IPv4-only target).
+            return format!("{}: nothing left to evaluate", ids.join(", "));
+        }
         let mut s = format!(
-            "{} {verb} {} on {}",
+            "{} {verb} {} on {space}",
             ids.join(", "),
             ctx.leg.no_source(&ctx.base),
-            ctx.space(running)
         );
         let refs = self.only_non_internet();
         if !refs.is_empty() {
@@ -243,7 +247,11 @@ pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
         .filter(|(_, g)| g.is_none())
         .map(|(id, _)| *id)
         .collect();
-    let facts = SgFacts::gather(ctx, &groups, !absent.is_empty(), running);
+    let unreadable: Vec<&SecurityGroup> = (groups.iter().copied())
+        .filter(|g| !g.unreadable.is_empty())
+        .collect();
+    let unknown = !absent.is_empty() || !unreadable.is_empty();
+    let facts = SgFacts::gather(ctx, &groups, unknown, running);
     let verdict = judge(running, &facts.definite, &facts.possible);
     let mut non_internet_only: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (gi, ki) in &facts.non_internet {
@@ -258,11 +266,18 @@ pub(super) fn hop(ctx: &Ctx, running: &Field) -> HopResult {
         absent,
         non_internet_only,
     };
-    let detail = match verdict {
+    let mut detail = match verdict {
         Verdict::Fail => explained.closed(ctx, running),
         Verdict::Pass | Verdict::Indeterminate => explained.open(ctx, &facts, verdict, running),
     };
-    let records = cited_records(&groups, &facts);
+    let mut records = cited_records(&groups, &facts);
+    for g in unreadable {
+        detail = format!(
+            "{detail}; {}",
+            unreadable_note("security group", &g.id, &g.unreadable)
+        );
+        records.extend(g.unreadable.iter().map(|(_, r)| *r));
+    }
     HopResult {
         hop: Hop::new(kind, verdict, detail, records),
         definite: facts.definite,

@@ -34,6 +34,7 @@ fn table(routes: Vec<Route>) -> RouteTable {
         id: "rtb-1".to_string(),
         main: false,
         routes,
+        unreadable: Vec::new(),
         record: RecordId(1),
     }
 }
@@ -72,6 +73,7 @@ fn nacl(entries: Vec<NaclEntry>) -> Nacl {
     Nacl {
         id: "acl-1".to_string(),
         entries,
+        unreadable: Vec::new(),
         record: RecordId(2),
     }
 }
@@ -94,6 +96,7 @@ fn group(id: &str, inbound: Vec<SgPermission>) -> SecurityGroup {
     SecurityGroup {
         id: id.to_string(),
         inbound,
+        unreadable: Vec::new(),
         record: RecordId(3),
     }
 }

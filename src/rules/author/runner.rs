@@ -94,7 +94,12 @@ fn check_rule(rule: &Rule, fixture: &Path) -> Result<Vec<String>> {
     let expected = Expected::read(&fixture.join("expected.json"))?;
     let mut evidence = evidence::scan(&[fixture.to_path_buf()]);
     let tables = Tables::build(&mut evidence)?;
-    let evaluation = rules::evaluate(std::slice::from_ref(rule), &tables, true);
+    let evaluation = rules::evaluate(
+        std::slice::from_ref(rule),
+        &tables,
+        true,
+        Default::default(),
+    );
     let mut problems: Vec<String> = evidence
         .errors
         .iter()

@@ -25,6 +25,7 @@ use crate::tables::elb::Interfaces;
 use crate::tables::net::{is_main, table_subnets};
 use crate::tables::scope::{Key, Scope, key};
 use crate::tables::security_groups::{SourceKind, sg_rules};
+use crate::tables::validate;
 
 /// One network interface, with what the engine needs to know about it.
 #[derive(Debug, Clone)]
@@ -180,7 +181,13 @@ impl Network {
         for t in &records.route_tables {
             let record = self.record(&t.source);
             let mut routes = Vec::new();
+            let mut unreadable = Vec::new();
             for (i, r) in t.item.routes.iter().enumerate() {
+                let at = t.source.child("Routes", i);
+                if let Some(problem) = validate::route(r) {
+                    unreadable.push((problem, self.record(&at)));
+                    continue;
+                }
                 let dest = if let Some(c) = r
                     .destination_cidr_block
                     .as_deref()
@@ -196,7 +203,6 @@ impl Network {
                 } else {
                     continue;
                 };
-                let at = t.source.child("Routes", i);
                 routes.push(Route {
                     dest,
                     target: r.target().unwrap_or("unknown").to_string(),
@@ -209,6 +215,7 @@ impl Network {
                 id: t.item.route_table_id.clone(),
                 main: false,
                 routes,
+                unreadable,
                 record,
             };
             if is_main(&t.item)
@@ -233,9 +240,14 @@ impl Network {
         for a in &records.network_acls {
             let record = self.record(&a.source);
             let mut entries = Vec::new();
+            let mut unreadable = Vec::new();
             for (i, e) in a.item.entries.iter().enumerate() {
                 let at = a.source.child("Entries", i);
-                if let Some(mut entry) = nacl_entry(e) {
+                let problems = validate::acl_entry(e);
+                if !problems.is_empty() {
+                    let what = format!("rule {}: {}", e.rule_number, problems.join("; "));
+                    unreadable.push((what, self.record(&at)));
+                } else if let Some(mut entry) = nacl_entry(e) {
                     entry.record = self.record(&at);
                     entries.push(entry);
                 }
@@ -252,6 +264,7 @@ impl Network {
             self.nacls.push(Nacl {
                 id: a.item.network_acl_id.clone(),
                 entries,
+                unreadable,
                 record,
             });
         }
@@ -261,7 +274,20 @@ impl Network {
         for g in &records.security_groups {
             let record = self.record(&g.source);
             let mut inbound = Vec::new();
+            let mut unreadable = Vec::new();
+            let mut bad = Vec::new();
+            for (i, p) in g.item.ip_permissions.iter().enumerate() {
+                let problems = validate::permission(p);
+                if !problems.is_empty() {
+                    let at = g.source.child("IpPermissions", i);
+                    unreadable.push((problems.join("; "), self.record(&at)));
+                    bad.push(p);
+                }
+            }
             for rule in sg_rules(g).into_iter().filter(|r| r.direction.is_inbound()) {
+                if bad.iter().any(|p| std::ptr::eq(*p, rule.perm)) {
+                    continue;
+                }
                 let Some(protocol) = Protocol::parse(&rule.perm.ip_protocol) else {
                     continue;
                 };
@@ -290,6 +316,7 @@ impl Network {
                 SecurityGroup {
                     id: g.item.group_id.clone(),
                     inbound,
+                    unreadable,
                     record,
                 },
             );
