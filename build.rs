@@ -43,11 +43,97 @@ fn main() {
     let out = std::env::var("OUT_DIR").unwrap();
     std::fs::write(Path::new(&out).join("builtin_rules.rs"), pack).unwrap();
     std::fs::write(Path::new(&out).join("rule_tests.rs"), tests).unwrap();
+    std::fs::write(
+        Path::new(&out).join("scaffold_sources.rs"),
+        scaffold_sources(&files),
+    )
+    .unwrap();
     println!(
         "cargo:rustc-env=SNAPAUDIT_RULES_SHA256={}",
         pack_sha256(&files)
     );
     println!("cargo:rustc-env=SNAPAUDIT_BUILD_COMMIT={}", commit());
+}
+
+/// The evidence `rules new` copies into a new rule's fixture, embedded so that it works outside
+/// this repository: per table a built-in rule reads, the smallest fixture of such a rule (its
+/// evidence only: no `expected.json`, no `README.md`), and `snapshots/demo/`; smallest first.
+fn scaffold_sources(rule_files: &[String]) -> String {
+    let mut smallest: std::collections::BTreeMap<String, (u64, String)> = Default::default();
+    for f in rule_files {
+        let id = f.trim_end_matches(".toml");
+        let text = std::fs::read_to_string(format!("queries/{f}")).unwrap();
+        let table = text
+            .lines()
+            .find_map(|l| l.strip_prefix("table = "))
+            .map(|t| t.trim().trim_matches('"').to_string());
+        let folder = Path::new("snapshots").join(id);
+        if let (Some(table), true) = (table, folder.is_dir()) {
+            let size = evidence_files(&folder).iter().map(|(_, s)| s).sum();
+            let entry = smallest.entry(table).or_insert((size, id.to_string()));
+            *entry = (*entry).clone().min((size, id.to_string()));
+        }
+    }
+    let demo = Path::new("snapshots/demo");
+    let mut sources: Vec<(u64, String, String)> = smallest
+        .into_iter()
+        .map(|(table, (size, id))| (size, id, table))
+        .chain([(
+            evidence_files(demo).iter().map(|(_, s)| s).sum(),
+            "demo".into(),
+            String::new(),
+        )])
+        .collect();
+    sources.sort();
+    let mut code = String::from(
+        "/// Evidence `rules new` copies, smallest first.\n\
+         const SCAFFOLD_SOURCES: &[Source] = &[\n",
+    );
+    for (_, id, table) in &sources {
+        let folder = Path::new("snapshots").join(id);
+        println!("cargo:rerun-if-changed={}", folder.display());
+        writeln!(
+            code,
+            "    Source {{ folder: {id:?}, table: {table:?}, files: &["
+        )
+        .unwrap();
+        for (file, _) in evidence_files(&folder) {
+            let relative = file
+                .strip_prefix(&folder)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let absolute = std::fs::canonicalize(&file).unwrap();
+            writeln!(
+                code,
+                "        ({relative:?}, include_bytes!({absolute:?})),"
+            )
+            .unwrap();
+        }
+        code.push_str("    ] },\n");
+    }
+    code.push_str("];\n");
+    code
+}
+
+/// The evidence files under a fixture folder with their sizes, sorted: every file but its
+/// `expected.json` and any `README.md`.
+fn evidence_files(folder: &Path) -> Vec<(std::path::PathBuf, u64)> {
+    let mut files = Vec::new();
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                pending.push(path);
+            } else if name != "README.md" && path != folder.join("expected.json") {
+                files.push((path, entry.metadata().unwrap().len()));
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 /// The digest of the embedded rule files and `queries/lib.jq`, which every query can use.

@@ -102,8 +102,102 @@ fn every_scaffolded_table_passes_its_own_fixture() {
     );
 }
 
+/// The table names `snapaudit tables FIXTURE` lists.
+fn table_names(fixture: &str) -> Vec<String> {
+    let run = snapaudit(&["tables", fixture]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (run.stdout.lines())
+        .filter(|l| l.ends_with(" rows)"))
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect()
+}
+
 #[test]
-fn new_refuses_a_taken_reserved_or_malformed_id_and_an_unsupported_table() {
+fn every_table_scaffolds_a_passing_rule_outside_the_source_tree() {
+    let root = scratch("author-every-table");
+    let mut tables = table_names("snapshots/demo");
+    let load_balancer_tables = table_names("snapshots/SA.NET.3")
+        .into_iter()
+        .filter(|t| t.starts_with("lb_") || t.contains("load_balancer") || t == "target_groups");
+    tables.extend(load_balancer_tables);
+    tables.sort();
+    tables.dedup();
+    let mut refused = Vec::new();
+    for table in &tables {
+        let dir = root.join(table);
+        let new = common::snapaudit_in(
+            &root,
+            &[
+                "rules",
+                "new",
+                "SA.T.1",
+                "--table",
+                table,
+                "--dir",
+                path(&dir),
+            ],
+        );
+        if new.code != 0 {
+            assert!(
+                new.stderr.contains(&format!("table `{table}`")),
+                "{}",
+                new.stderr
+            );
+            assert!(!dir.exists(), "{table}: nothing written");
+            refused.push(table.as_str());
+            continue;
+        }
+        let test = common::snapaudit_in(&root, &["rules", "test", "--rules", path(&dir)]);
+        assert_eq!(test.code, 0, "{table}: {}{}", test.stdout, test.stderr);
+        let rule = std::fs::read_to_string(dir.join("SA.T.1.toml")).unwrap();
+        assert!(rule.contains(&format!("table = \"{table}\"")), "{rule}");
+    }
+    // The tables none of the bundled evidence gives two resources of, one of them in one row.
+    let expected_refusals = [
+        "nat_gateways",
+        "network_acl_entries",
+        "prefix_list_entries",
+        "security_group_rule_ids",
+        "vpc_endpoints",
+    ];
+    assert_eq!(refused, expected_refusals);
+    assert!(tables.len() > 25, "{tables:?}");
+}
+
+#[test]
+fn a_copied_fixture_fails_exactly_its_first_resource() {
+    let dir = scratch("author-copied");
+    scaffold(&dir, "SA.ORG.7", "security_groups");
+    let fixture = dir.join("fixtures/SA.ORG.7");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("expected.json")).unwrap())
+            .unwrap();
+    let failing = expected["findings"][0]["resource_id"].as_str().unwrap();
+    let passing: Vec<&str> = (expected["passing"].as_array().unwrap().iter())
+        .map(|id| id.as_str().unwrap())
+        .collect();
+    assert!(
+        !passing.is_empty() && passing.iter().all(|id| *id > failing),
+        "{expected}"
+    );
+    let readme = std::fs::read_to_string(fixture.join("README.md")).unwrap();
+    assert!(
+        readme.contains("`snapshots/EC2.2/`"),
+        "the smallest fixture over it: {readme}"
+    );
+    let rule = std::fs::read_to_string(dir.join("SA.ORG.7.toml")).unwrap();
+    assert!(
+        rule.contains(&format!("if .group_id == \"{failing}\" then")),
+        "{rule}"
+    );
+    assert!(
+        rule.contains("resource_type = \"AwsEc2SecurityGroup\""),
+        "{rule}"
+    );
+}
+
+#[test]
+fn new_refuses_a_taken_reserved_or_malformed_id_and_a_table_without_evidence() {
     let dir = scratch("author-refuse");
     let refused = |id: &str, table: &str, says: &str| {
         let run = rules(&["new", id, "--table", table, "--dir", path(&dir)]);
@@ -114,7 +208,12 @@ fn new_refuses_a_taken_reserved_or_malformed_id_and_an_unsupported_table() {
         ("SA.NET.1", "subnets", "already exists"),
         ("EC2.99", "subnets", "e.g. SA.EC2.99"),
         ("SA/1", "subnets", "is not a rule id"),
-        ("SA.ORG.5", "eni_exposure", "rules show ID"),
+        ("SA.ORG.5", "nat_gateways", "table `nat_gateways`"),
+        (
+            "SA.ORG.5",
+            "no_such_table",
+            "no table named `no_such_table`",
+        ),
     ] {
         refused(id, table, says);
     }

@@ -6,6 +6,7 @@
 //! `DIR/ID.toml` has `DIR/fixtures/ID/`. A fixture folder holds evidence in the AWS CLI's JSON
 //! shape and `expected.json` (see [`expected`]).
 
+mod copied;
 pub mod expected;
 mod runner;
 mod scaffold;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use super::load_pack;
+use super::{copied, load_pack};
 use crate::evidence::{Evidence, Kind};
 use crate::tables::Tables;
 
@@ -70,7 +70,7 @@ struct Scaffold {
 
 const ACCOUNT: &str = "111122223333";
 
-/// The tables `rules new` can scaffold for.
+/// The tables whose evidence `rules new` synthesises: a failing and a passing record each.
 const SCAFFOLDS: [Scaffold; 3] = [
     Scaffold {
         table: "subnets",
@@ -176,15 +176,6 @@ fn instance(case: Case) -> (String, Value) {
 /// `rules new`: writes `DIR/ID.toml` and `DIR/fixtures/ID/`, refusing a bad or taken id.
 pub fn new(args: &NewArgs, out: &mut dyn Write) -> Result<()> {
     check_id(&args.id)?;
-    let Some(scaffold) = SCAFFOLDS.iter().find(|s| s.table == args.table) else {
-        let tables: Vec<&str> = SCAFFOLDS.iter().map(|s| s.table).collect();
-        bail!(
-            "`rules new` scaffolds rules over the tables {}; for table `{}`, start from a built-in \
-             rule that reads it (`snapaudit rules show ID` names its file and fixture)",
-            tables.join(", "),
-            args.table
-        );
-    };
     let rule_file = args.dir.join(format!("{}.toml", args.id));
     let fixture = args.dir.join("fixtures").join(&args.id);
     let folders = if args.dir.is_dir() {
@@ -204,13 +195,25 @@ pub fn new(args: &NewArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     let tables = Tables::build(&mut Evidence::default())?;
-    let columns: Vec<String> = (tables.get(scaffold.table)?.columns().iter())
+    let columns: Vec<String> = (tables.get(&args.table)?.columns().iter())
         .map(|c| format!("#   {:<32} {}", c.name(), c.dtype()))
         .collect();
-    std::fs::create_dir_all(&fixture)
-        .with_context(|| format!("cannot create {}", fixture.display()))?;
-    write_file(&rule_file, &rule_text(scaffold, &args.id, &columns))?;
-    write_fixture(scaffold, &fixture)?;
+    let columns = columns.join("\n");
+    let created = (fixture.ancestors().take_while(|p| !p.exists()).last()).map(Path::to_path_buf);
+    let written = std::fs::create_dir_all(&fixture)
+        .with_context(|| format!("cannot create {}", fixture.display()))
+        .and_then(
+            |()| match SCAFFOLDS.iter().find(|s| s.table == args.table) {
+                Some(scaffold) => write_file(&rule_file, &rule_text(scaffold, &args.id, &columns))
+                    .and_then(|()| write_fixture(scaffold, &fixture)),
+                None => copied::scaffold(&args.id, &args.table, &columns, &rule_file, &fixture),
+            },
+        );
+    if let (Err(_), Some(created)) = (&written, created) {
+        // Best effort: the error that stopped the scaffold matters more than one cleaning up.
+        let _ = std::fs::remove_dir_all(created);
+    }
+    written?;
     writeln!(
         out,
         "created {} and {}\nnext: edit the query and the cases, then `snapaudit rules test --rules {}`",
@@ -248,37 +251,68 @@ fn check_id(id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The rule file: metadata, the table's columns as a comment, and the query.
-fn rule_text(s: &Scaffold, id: &str, columns: &[String]) -> String {
-    format!(
-        "# A rule over table `{table}`; its columns, which the query sees as `.name`:\n\
-         {columns}\n\
-         id = \"{id}\"\n\
-         title = \"{title}\"\n\
-         severity = \"medium\"\n\
-         table = \"{table}\"\n\
-         requires = [\"{requires}\"]\n\
-         resource_type = \"{resource_type}\"\n\
-         resource = \"{resource}\"\n\
-         description = \"\"\"\n\
-         What the finding means and why it matters.\n\
-         \"\"\"\n\
-         remediation = \"\"\"\n\
-         How to fix it.\n\
-         \"\"\"\n\
-         query = '''\n\
-         select({condition})\n\
-         | \"{message}\"\n\
-         '''\n",
-        table = s.table,
-        columns = columns.join("\n"),
-        title = s.title,
-        requires = s.kind.command(),
-        resource_type = s.resource_type,
-        resource = s.resource,
-        condition = s.condition,
-        message = s.message,
-    )
+/// A rule file's fields, as `rules new` writes them.
+pub(super) struct RuleText<'a> {
+    pub id: &'a str,
+    pub table: &'a str,
+    /// The table's columns, one `#   name  type` comment line each.
+    pub columns: &'a str,
+    pub title: &'a str,
+    pub requires: &'a [String],
+    pub resource_type: &'a str,
+    pub resource: &'a str,
+    pub query: &'a str,
+}
+
+impl RuleText<'_> {
+    /// The rule file: metadata, the table's columns as a comment, and the query.
+    pub fn render(&self) -> String {
+        let requires: Vec<String> = self.requires.iter().map(|k| format!("\"{k}\"")).collect();
+        format!(
+            "# A rule over table `{table}`; its columns, which the query sees as `.name`:\n\
+             {columns}\n\
+             id = \"{id}\"\n\
+             title = \"{title}\"\n\
+             severity = \"medium\"\n\
+             table = \"{table}\"\n\
+             requires = [{requires}]\n\
+             resource_type = \"{resource_type}\"\n\
+             resource = \"{resource}\"\n\
+             description = \"\"\"\n\
+             What the finding means and why it matters.\n\
+             \"\"\"\n\
+             remediation = \"\"\"\n\
+             How to fix it.\n\
+             \"\"\"\n\
+             query = '''\n\
+             {query}\n\
+             '''\n",
+            id = self.id,
+            table = self.table,
+            columns = self.columns,
+            title = self.title,
+            requires = requires.join(", "),
+            resource_type = self.resource_type,
+            resource = self.resource,
+            query = self.query,
+        )
+    }
+}
+
+/// The rule file of a synthesised scaffold.
+fn rule_text(s: &Scaffold, id: &str, columns: &str) -> String {
+    let query = format!("select({})\n| \"{}\"", s.condition, s.message);
+    RuleText {
+        id,
+        table: s.table,
+        columns,
+        title: s.title,
+        requires: &[s.kind.command().to_string()],
+        resource_type: s.resource_type,
+        resource: s.resource,
+        query: &query,
+    }
+    .render()
 }
 
 /// The fixture: both cases in one export file, `expected.json` and a README naming the cases.
@@ -310,7 +344,7 @@ fn write_fixture(s: &Scaffold, dir: &Path) -> Result<()> {
 }
 
 /// Writes `text` to `path`, naming the path on failure.
-fn write_file(path: &Path, text: &str) -> Result<()> {
+pub(super) fn write_file(path: &Path, text: &str) -> Result<()> {
     let text = if text.ends_with('\n') {
         text.to_string()
     } else {
