@@ -1,5 +1,5 @@
 //! The rule author's loop: `rules show ID` (what a rule is and what it is tested on), `rules new
-//! ID --table T` (a rule file and its fixture to start from) and `rules test` (each rule on its
+//! ID --table T` (a rule file and its fixture to start from, over any table) and `rules test` (each rule on its
 //! fixture against the `expected.json` kept beside it).
 //!
 //! Fixtures: a built-in rule's is `snapshots/ID/` (run from this repository); a user rule

@@ -1,6 +1,8 @@
 //! `rules new ID --table T`: a rule file reading T and a fixture folder with a failing and a
 //! passing case in the AWS CLI's JSON shape, such that `rules test` passes right away; the
-//! author then edits the query, the cases and `expected.json` together.
+//! author then edits the query, the cases and `expected.json` together. The records of
+//! `subnets`, `ecs_services` and `instances` are synthesised here; any other table's fixture is
+//! copied evidence (see [`super::copied`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ pub struct NewArgs {
     /// The new rule's id, e.g. `SA.ORG.1` (Security Hub ids such as `EC2.9` are reserved for
     /// Security Hub's controls).
     id: String,
-    /// The table its query reads.
+    /// The table its query reads: any that `snapaudit tables` lists.
     #[arg(long)]
     table: String,
     /// The folder of rule files to add it to (created if missing); its fixture goes to
