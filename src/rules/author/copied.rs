@@ -120,7 +120,8 @@ pub fn scaffold(
     }
     bail!(
         "`rules new` cannot scaffold a rule over table `{table}`: none of the evidence it carries \
-         yields two resources of it, one of them in one row; start from evidence of your own in the AWS CLI's JSON shape"
+         yields two resources of it, one of them in one row; start from evidence of your own \
+         in the AWS CLI's JSON shape"
     )
 }
 
