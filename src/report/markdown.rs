@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::Report;
 use super::coverage::scope_label;
+use super::{Report, RuleStatus};
 use crate::evidence::Diagnostic;
 use crate::rules::Finding;
 
@@ -166,30 +166,12 @@ fn results_by_rule(report: &Report, md: &mut String) {
         return;
     }
     md.push_str("\n## Results by rule\n\n");
-    header(
-        md,
-        &[
-            "rule",
-            "examined",
-            "failed",
-            "indeterminate",
-            "suppressed",
-            "not applicable",
-            "passed",
-        ],
-    );
+    let mut names = vec!["rule"];
+    names.extend(RuleStatus::COLUMNS);
+    header(md, &names);
     for (id, s) in &report.rules_status {
-        let counts = [
-            s.examined,
-            s.failed,
-            s.indeterminate,
-            s.suppressed,
-            s.not_applicable,
-            s.passed,
-        ]
-        .map(|n| n.to_string());
         let mut cells = vec![escape(id)];
-        cells.extend(counts);
+        cells.extend(s.cells());
         row(md, &cells.iter().map(String::as_str).collect::<Vec<_>>());
     }
 }

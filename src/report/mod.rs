@@ -115,6 +115,29 @@ pub struct RuleStatus {
 }
 
 impl RuleStatus {
+    /// The names of [`RuleStatus::cells`], in their order.
+    pub const COLUMNS: [&str; 6] = [
+        "examined",
+        "failed",
+        "indeterminate",
+        "suppressed",
+        "not applicable",
+        "passed",
+    ];
+
+    /// The counts as text, in the order of [`RuleStatus::COLUMNS`].
+    pub fn cells(&self) -> [String; 6] {
+        [
+            self.examined,
+            self.failed,
+            self.indeterminate,
+            self.suppressed,
+            self.not_applicable,
+            self.passed,
+        ]
+        .map(|n| n.to_string())
+    }
+
     /// Every rule's status, from its row tally and the report's lists.
     fn of_rules(
         rules: &[RuleMeta],

@@ -8,9 +8,9 @@ use std::io::Write;
 use anyhow::Result;
 use serde_json::json;
 
-use super::Report;
 use super::coverage::write_grouped;
 use super::terminal::{self, Line, Row, Terminal};
+use super::{Report, RuleStatus};
 use crate::rules::Finding;
 
 /// The columns of a finding's row.
@@ -92,26 +92,13 @@ impl Report {
             .rules_status
             .iter()
             .map(|(id, s)| {
-                let counts = [
-                    s.examined,
-                    s.failed,
-                    s.indeterminate,
-                    s.suppressed,
-                    s.not_applicable,
-                    s.passed,
-                ];
-                let [a, b, c, d, e, f] = counts.map(|n| n.to_string());
+                let [a, b, c, d, e, f] = s.cells();
                 Line::Row(Row::plain([id.clone(), a, b, c, d, e, f]))
             })
             .collect();
+        let names = RuleStatus::COLUMNS.map(|c| c.to_uppercase().replace(' ', "_"));
         let header = [
-            "RULE",
-            "EXAMINED",
-            "FAILED",
-            "INDETERMINATE",
-            "SUPPRESSED",
-            "NOT_APPLICABLE",
-            "PASSED",
+            "RULE", &names[0], &names[1], &names[2], &names[3], &names[4], &names[5],
         ];
         terminal::write_rows(out, term, header, &rows)
     }
