@@ -356,7 +356,7 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
     timings.lap("tables");
     for rule in &pack {
         // Builds the views the rules read (the reachability of every interface and path); an
-        // unknown table is reported by `rules::run`, which asks again.
+        // unknown table is reported by `rules::evaluate`, which asks again.
         let _ = tables.get(&rule.meta.table);
     }
     timings.lap("views");
