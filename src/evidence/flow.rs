@@ -3,10 +3,10 @@
 //! when absent, any field order), and one record per line or CloudWatch Logs event. `NODATA` and
 //! `SKIPDATA` records are kept with their status, so they are counted, not dropped.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
+use super::flow_summary::{FlowKey, FlowSummary, FlowTotals};
 use crate::reach::{AddrSet, IpVersion};
 
 /// Every field name flow logs know (versions 2 to 8), for recognising a header line.
@@ -147,47 +147,7 @@ pub const LOG_STATUSES: [&str; 3] = ["OK", "NODATA", "SKIPDATA"];
 /// `flow-direction` values.
 pub const DIRECTIONS: [&str; 2] = ["ingress", "egress"];
 
-/// Flow records as columns, one entry per record. Interfaces are numbered in `interfaces`.
-#[derive(Debug, Default)]
-pub struct FlowColumns {
-    /// Interface ids, indexed by `interface`.
-    pub interfaces: Vec<String>,
-    numbers: HashMap<String, u32>,
-    /// Index into `interfaces`.
-    pub interface: Vec<u32>,
-    /// Index into [`DIRECTIONS`].
-    pub direction: Vec<Option<u32>>,
-    /// Destination port.
-    pub port: Vec<Option<u32>>,
-    /// Whether the record looks like the reply side of a connection the interface opened: from
-    /// a well-known source port (below 1024) to an ephemeral one (1024 and above). Unknown
-    /// without `srcport`.
-    pub reply: Vec<Option<bool>>,
-    /// IANA protocol number.
-    pub protocol: Vec<Option<u32>>,
-    /// Index into [`ACTIONS`].
-    pub action: Vec<Option<u32>>,
-    /// Index into [`LOG_STATUSES`].
-    pub status: Vec<u32>,
-    /// Whether the source is an internet address (not a special-purpose or private one).
-    pub internet: Vec<Option<bool>>,
-    /// The source address as `u128`, high and low halves (for counting distinct sources).
-    pub source_high: Vec<Option<u64>>,
-    /// See `source_high`.
-    pub source_low: Vec<Option<u64>>,
-    /// Packets.
-    pub packets: Vec<Option<u64>>,
-    /// Bytes.
-    pub bytes: Vec<Option<u64>>,
-    /// Window start, seconds since the epoch.
-    pub start: Vec<Option<i64>>,
-    /// Window end, seconds since the epoch.
-    pub end: Vec<Option<i64>>,
-    /// Where the record was read (see [`crate::tables::flow`]): smaller is earlier.
-    pub position: Vec<u64>,
-}
-
-/// One record's values before they are pushed.
+/// One record's values as read.
 #[derive(Default)]
 struct Row<'a> {
     interface: Option<&'a str>,
@@ -204,53 +164,34 @@ struct Row<'a> {
     end: Option<i64>,
 }
 
-impl FlowColumns {
-    /// Number of records.
-    pub fn len(&self) -> usize {
-        self.interface.len()
-    }
-
-    /// Whether there are no records.
-    pub fn is_empty(&self) -> bool {
-        self.interface.is_empty()
-    }
-
-    /// Points every record at file `file` (positions are filled in before its index is known).
-    pub fn set_file(&mut self, file: u32) {
-        for p in &mut self.position {
-            *p |= u64::from(file) << 32;
-        }
-    }
-
-    /// Parses one record of `format` and appends it; a record that does not read says why.
+impl FlowSummary {
+    /// Parses one record of `format` and adds it; a record that does not read says why.
     pub fn push(&mut self, format: &FlowFormat, record: &str, position: u64) -> Result<(), String> {
         let row = parse(format, record)?;
         let interface = row.interface.ok_or("the record has no interface-id")?;
-        let next = self.interfaces.len() as u32;
-        let number = *self.numbers.entry(interface.to_string()).or_insert(next);
-        if number == next {
-            self.interfaces.push(interface.to_string());
-        }
+        let key = FlowKey {
+            interface: self.interface_number(interface),
+            direction: row.direction,
+            port: row.port,
+            reply: (row.source_port.zip(row.port)).map(|(from, to)| from < 1024 && to >= 1024),
+            protocol: row.protocol,
+            action: row.action,
+            status: row.status,
+            internet: row.source.map(is_internet),
+        };
+        let totals = FlowTotals {
+            records: 1,
+            packets: row.packets.unwrap_or_default(),
+            bytes: row.bytes.unwrap_or_default(),
+            start: row.start,
+            end: row.end,
+            position,
+        };
         let source = row.source.map(|a| match a {
             IpAddr::V4(v4) => u128::from(u32::from(v4)),
             IpAddr::V6(v6) => u128::from(v6),
         });
-        self.interface.push(number);
-        self.direction.push(row.direction);
-        self.port.push(row.port);
-        self.reply
-            .push((row.source_port.zip(row.port)).map(|(from, to)| from < 1024 && to >= 1024));
-        self.protocol.push(row.protocol);
-        self.action.push(row.action);
-        self.status.push(row.status);
-        self.internet.push(row.source.map(is_internet));
-        self.source_high.push(source.map(|s| (s >> 64) as u64));
-        self.source_low.push(source.map(|s| s as u64));
-        self.packets.push(row.packets);
-        self.bytes.push(row.bytes);
-        self.start.push(row.start);
-        self.end.push(row.end);
-        self.position.push(position);
+        self.add(key, &totals, source);
         Ok(())
     }
 }
@@ -332,25 +273,41 @@ mod tests {
     fn records_read_in_any_field_order() {
         let format = FlowFormat::from_header("dstport srcaddr interface-id action log-status")
             .expect("a header");
-        let mut columns = FlowColumns::default();
-        columns
+        let mut summary = FlowSummary::default();
+        summary
             .push(&format, "22 203.0.113.9 eni-1 ACCEPT OK", 1)
             .unwrap();
-        columns
+        summary
             .push(&format, "443 10.0.0.5 eni-2 REJECT OK", 2)
             .unwrap();
-        columns.push(&format, "- - eni-1 - NODATA", 3).unwrap();
-        assert_eq!(columns.interfaces, ["eni-1", "eni-2"]);
-        assert_eq!(columns.interface, [0, 1, 0]);
-        assert_eq!(columns.port, [Some(22), Some(443), None]);
-        assert_eq!(columns.internet, [Some(true), Some(false), None]);
-        assert_eq!(columns.status, [0, 0, 1]);
-        let err = columns
+        summary.push(&format, "- - eni-1 - NODATA", 3).unwrap();
+        let err = summary
             .push(&format, "22 x eni-1 ACCEPT OK", 4)
             .unwrap_err();
         assert!(err.contains("srcaddr is `x`"), "{err}");
-        assert!(columns.push(&format, "22 eni-1 ACCEPT OK", 5).is_err());
-        assert_eq!(columns.len(), 3);
+        assert!(summary.push(&format, "22 eni-1 ACCEPT OK", 5).is_err());
+        assert_eq!(summary.len(), 3);
+        assert_eq!(summary.interfaces, ["eni-1", "eni-2"]);
+        let read: Vec<_> = (summary.groups().into_iter())
+            .map(|(k, t, sources)| {
+                (
+                    k.interface,
+                    k.port,
+                    k.internet,
+                    k.status,
+                    t.position,
+                    sources,
+                )
+            })
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (0, Some(22), Some(true), 0, 1, 1),
+                (1, Some(443), Some(false), 0, 2, 1),
+                (0, None, None, 1, 3, 0)
+            ]
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! recognised by its content (gzip, or a first line naming flow log fields), read as a stream
 //! (the SHA-256 is computed on the bytes as they are read), one record per line.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -9,7 +11,9 @@ use std::path::Path;
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
-use super::flow::{FlowColumns, FlowFormat};
+use super::Evidence;
+use super::flow::FlowFormat;
+use super::flow_summary::FlowSummary;
 use super::read::{Diagnostic, FileOutcome};
 
 /// The AWS CLI command (or delivery) named for a delivery file in the evidence list.
@@ -98,7 +102,7 @@ fn read_lines(
         out.errors.push(at_line(shown, 1, why.to_string()));
         return Ok(());
     }
-    let mut columns = FlowColumns::default();
+    let mut summary = FlowSummary::default();
     let mut bad = 0;
     for number in 2.. {
         line.clear();
@@ -108,7 +112,7 @@ fn read_lines(
         if line.trim().is_empty() {
             continue;
         }
-        if let Err(why) = columns.push(&format, &line, number as u64) {
+        if let Err(why) = summary.push(&format, &line, number as u64) {
             bad += 1;
             if bad <= SHOWN_ERRORS {
                 let why = format!("flow record skipped: {why}; the file's other records were read");
@@ -123,7 +127,7 @@ fn read_lines(
         );
         out.errors.push(Diagnostic::file(shown, more));
     }
-    out.flow = Some(columns);
+    out.flow = Some(summary);
     Ok(())
 }
 
@@ -133,4 +137,31 @@ fn at_line(shown: &str, line: usize, message: String) -> Diagnostic {
         column: Some(1),
         ..Diagnostic::file(shown, message)
     }
+}
+
+/// Keeps each delivery file's records once: a file with the same content (SHA-256) as one
+/// before it in file order (the same S3 object under two names) is warned about, naming both,
+/// and its records are not counted again.
+pub fn drop_repeated_deliveries(evidence: &mut Evidence) {
+    let files = &evidence.files;
+    let mut first: HashMap<&str, &str> = HashMap::new();
+    let mut repeats = Vec::new();
+    evidence.flow.retain(|summary| {
+        let file = &files[summary.file() as usize];
+        match first.entry(file.sha256.as_str()) {
+            Entry::Vacant(v) => {
+                v.insert(&file.file);
+                true
+            }
+            Entry::Occupied(o) => {
+                let why = format!(
+                    "the same flow log records as {} (same SHA-256): counted once, from that file",
+                    o.get()
+                );
+                repeats.push(Diagnostic::file(&file.file, why));
+                false
+            }
+        }
+    });
+    evidence.warnings.extend(repeats);
 }

@@ -7,6 +7,7 @@ pub mod elb;
 mod encoding;
 pub mod flow;
 mod flow_read;
+pub mod flow_summary;
 pub mod kinds;
 pub mod model;
 pub mod read;
@@ -116,8 +117,8 @@ pub struct Evidence {
     pub records: Records,
     /// Records dropped because the same resource was exported more than once.
     pub duplicates: usize,
-    /// Flow log records of each delivery file, in file order (read as columns, not records).
-    pub flow: Vec<flow::FlowColumns>,
+    /// Flow log records of each delivery file, in file order, aggregated as read (not records).
+    pub flow: Vec<flow_summary::FlowSummary>,
     /// The number of records of each kind, kept when the records are released.
     released: Option<BTreeMap<Kind, usize>>,
 }
@@ -203,6 +204,7 @@ pub fn scan(paths: &[PathBuf]) -> Evidence {
         evidence.records.append(&mut out.records);
     }
     evidence.skipped.sort_by(|a, b| a.file.cmp(&b.file));
+    flow_read::drop_repeated_deliveries(&mut evidence);
     let (duplicates, conflicts) = evidence.records.dedup();
     evidence.duplicates = duplicates;
     for c in conflicts {

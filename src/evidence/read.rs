@@ -62,7 +62,7 @@ pub struct FileOutcome {
     /// Records per kind found in the file (one entry per document array).
     pub kinds: Vec<(Kind, usize)>,
     /// Flow log records, when the file is a flow log delivery file.
-    pub flow: Option<super::flow::FlowColumns>,
+    pub flow: Option<super::flow_summary::FlowSummary>,
     /// Set when the file is not AWS evidence.
     pub skipped: Option<String>,
     /// Failed calls and `failures[]` entries recorded in the file.

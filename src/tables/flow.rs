@@ -1,8 +1,9 @@
 //! The `flow_records` table: flow log records aggregated per interface, direction, destination
-//! port, protocol, action, record status and source class (internet or private), in polars:
-//! distinct sources, records, packets, bytes and the window they were seen in. Records come from
-//! delivery files (already columns) and from CloudWatch Logs events (parsed here with the
-//! `LogFormat` of the flow log that delivers to CloudWatch Logs).
+//! port, protocol, action, record status and source class (internet or private): distinct
+//! sources, records, packets, bytes and the window they were seen in. Records come from delivery
+//! files (summarised as they were read, see [`crate::evidence::flow_summary`]) and from
+//! CloudWatch Logs events (parsed here with the `LogFormat` of the flow log that delivers to
+//! CloudWatch Logs); the summaries are folded into one and named in polars.
 
 use std::collections::HashMap;
 
@@ -10,77 +11,37 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::source_ref;
-use crate::evidence::flow::{ACTIONS, DIRECTIONS, FlowColumns, FlowFormat, LOG_STATUSES};
+use crate::evidence::flow::{ACTIONS, DIRECTIONS, FlowFormat, LOG_STATUSES};
+use crate::evidence::flow_summary::{FlowKey, FlowSummary, FlowTotals};
 use crate::evidence::{Diagnostic, EvidenceFile, Records, az_region};
 use crate::reach::Protocol;
 
 /// Marks a position as a CloudWatch Logs event's index in `Records::log_events`.
 const EVENT: u64 = 1 << 63;
 
-/// The grouping keys, in output order.
-const KEYS: [&str; 8] = [
-    "interface",
-    "direction",
-    "port",
-    "reply",
-    "protocol",
-    "action",
-    "status",
-    "internet",
-];
-
 /// `flow_records`, and the problems found reading CloudWatch Logs events as flow records.
+/// Each delivery file's summary is folded into one as it is taken, so only one is held whole.
 pub fn flow_records(
-    delivered: &[FlowColumns],
+    delivered: Vec<FlowSummary>,
     records: &Records,
     files: &[EvidenceFile],
 ) -> Result<(DataFrame, Vec<Diagnostic>)> {
-    let (events, problems) = events_as_columns(records, files);
-    let mut interfaces: Vec<String> = Vec::new();
-    let mut numbers: HashMap<&str, u32> = HashMap::new();
-    let mut all = FlowColumns::default();
-    for batch in delivered.iter().chain([&events]) {
-        let renumber: Vec<u32> = (batch.interfaces.iter())
-            .map(|id| {
-                *numbers.entry(id).or_insert_with(|| {
-                    interfaces.push(id.clone());
-                    interfaces.len() as u32 - 1
-                })
-            })
-            .collect();
-        all.interface
-            .extend(batch.interface.iter().map(|i| renumber[*i as usize]));
-        append(&mut all, batch);
-    }
-    let grouped = aggregate(raw_frame(all)?)?;
+    let (events, problems) = events_summary(records, files);
+    let mut summaries = delivered.into_iter().chain([events]);
+    let mut all = summaries.next().unwrap_or_default();
+    summaries.for_each(|summary| all.absorb(summary));
+    let interfaces = std::mem::take(&mut all.interfaces);
+    let grouped = grouped_frame(all)?;
     Ok((named(&grouped, &interfaces, records)?, problems))
-}
-
-/// Appends every column but `interface` (renumbered by the caller).
-fn append(all: &mut FlowColumns, batch: &FlowColumns) {
-    all.direction.extend(&batch.direction);
-    all.port.extend(&batch.port);
-    all.reply.extend(&batch.reply);
-    all.protocol.extend(&batch.protocol);
-    all.action.extend(&batch.action);
-    all.status.extend(&batch.status);
-    all.internet.extend(&batch.internet);
-    all.source_high.extend(&batch.source_high);
-    all.source_low.extend(&batch.source_low);
-    all.packets.extend(&batch.packets);
-    all.bytes.extend(&batch.bytes);
-    all.start.extend(&batch.start);
-    all.end.extend(&batch.end);
-    all.position.extend(&batch.position);
 }
 
 /// The CloudWatch Logs events read as flow records, with the format of the flow logs that
 /// deliver there (the default when none says otherwise); each unreadable event is named.
-fn events_as_columns(records: &Records, files: &[EvidenceFile]) -> (FlowColumns, Vec<Diagnostic>) {
-    let mut columns = FlowColumns::default();
+fn events_summary(records: &Records, files: &[EvidenceFile]) -> (FlowSummary, Vec<Diagnostic>) {
+    let mut summary = FlowSummary::default();
     let mut problems = Vec::new();
     if records.log_events.is_empty() {
-        return (columns, problems);
+        return (summary, problems);
     }
     let problem = |source: &crate::evidence::Source, message: String| Diagnostic {
         pointer: Some(source.pointer.clone()),
@@ -96,7 +57,7 @@ fn events_as_columns(records: &Records, files: &[EvidenceFile]) -> (FlowColumns,
         Ok(format) => format,
         Err(why) => {
             problems.extend(at.map(|at| problem(at, format!("flow log format unusable: {why}"))));
-            return (columns, problems);
+            return (summary, problems);
         }
     };
     if formats.len() > 1 {
@@ -105,66 +66,46 @@ fn events_as_columns(records: &Records, files: &[EvidenceFile]) -> (FlowColumns,
         problems.push(problem(formats[0].0, why.to_string()));
     }
     for (i, event) in records.log_events.iter().enumerate() {
-        if let Err(why) = columns.push(&format, &event.item.message, EVENT | i as u64) {
+        if let Err(why) = summary.push(&format, &event.item.message, EVENT | i as u64) {
             let why = format!("log event skipped, not a flow record: {why}");
             problems.push(problem(&event.source, why));
         }
     }
-    (columns, problems)
+    (summary, problems)
 }
 
-/// The records as a polars frame (codes, not names).
-fn raw_frame(c: FlowColumns) -> Result<DataFrame> {
-    let height = c.len();
+/// One group of flow records: its key, totals and number of distinct sources.
+type Group = (FlowKey, FlowTotals, u32);
+
+/// The groups as a polars frame (codes, not names), one row per group.
+fn grouped_frame(summary: FlowSummary) -> Result<DataFrame> {
+    let groups = summary.groups();
     let columns = vec![
-        Column::new("interface".into(), c.interface),
-        Column::new("direction".into(), c.direction),
-        Column::new("port".into(), c.port),
-        Column::new("reply".into(), c.reply),
-        Column::new("protocol".into(), c.protocol),
-        Column::new("action".into(), c.action),
-        Column::new("status".into(), c.status),
-        Column::new("internet".into(), c.internet),
-        Column::new("source_high".into(), c.source_high),
-        Column::new("source_low".into(), c.source_low),
-        Column::new("packets".into(), c.packets),
-        Column::new("bytes".into(), c.bytes),
-        Column::new("start".into(), c.start),
-        Column::new("end".into(), c.end),
-        Column::new("position".into(), c.position),
+        column("interface", &groups, |g| g.0.interface),
+        column("direction", &groups, |g| g.0.direction),
+        column("port", &groups, |g| g.0.port),
+        column("reply", &groups, |g| g.0.reply),
+        column("protocol", &groups, |g| g.0.protocol),
+        column("action", &groups, |g| g.0.action),
+        column("status", &groups, |g| g.0.status),
+        column("internet", &groups, |g| g.0.internet),
+        column("sources", &groups, |g| g.2),
+        column("records", &groups, |g| g.1.records),
+        column("packets", &groups, |g| g.1.packets),
+        column("bytes", &groups, |g| g.1.bytes),
+        column("start", &groups, |g| g.1.start),
+        column("end", &groups, |g| g.1.end),
+        column("position", &groups, |g| g.1.position),
     ];
-    Ok(DataFrame::new(height, columns)?)
+    Ok(DataFrame::new(groups.len(), columns)?)
 }
 
-/// Groups by [`KEYS`] in two steps: per source first, so that the second counts distinct
-/// sources; sums packets and bytes, spans the window, keeps the earliest position.
-fn aggregate(raw: DataFrame) -> Result<DataFrame> {
-    let keys: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
-    let mut per_source = keys.clone();
-    per_source.extend([col("source_high"), col("source_low")]);
-    let totals = |records: Expr| {
-        [
-            records.alias("records"),
-            col("packets").sum(),
-            col("bytes").sum(),
-            col("start").min(),
-            col("end").max(),
-            col("position").min(),
-        ]
-    };
-    Ok(raw
-        .lazy()
-        .group_by(per_source)
-        .agg(totals(len()))
-        .group_by(keys)
-        .agg(
-            [
-                &[col("source_low").count().alias("sources")][..],
-                &totals(col("records").sum()),
-            ]
-            .concat(),
-        )
-        .collect()?)
+/// One value of every group as a column.
+fn column<V, Phantom: ?Sized>(name: &str, groups: &[Group], value: fn(&Group) -> V) -> Column
+where
+    Series: NamedFrom<Vec<V>, Phantom>,
+{
+    Column::new(name.into(), groups.iter().map(value).collect::<Vec<V>>())
 }
 
 /// The aggregated frame with names instead of codes, the interface's account and region, the

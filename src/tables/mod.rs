@@ -64,10 +64,10 @@ impl Tables {
         let invalid = validate::warnings(&evidence.records, &evidence.files);
         evidence.warnings.extend(invalid);
         let (mut frames, network) = build::frames_and_network(&evidence.records, &evidence.files)?;
-        // Flow records are aggregated once; the per-record columns are not kept.
+        // Flow records were aggregated per file as read; the files' summaries are folded here.
         let delivered = std::mem::take(&mut evidence.flow);
         let (flow_records, unread) =
-            flow::flow_records(&delivered, &evidence.records, &evidence.files)?;
+            flow::flow_records(delivered, &evidence.records, &evidence.files)?;
         evidence.errors.extend(unread);
         frames.insert("flow_records", flow_records);
         let tables = Tables {
