@@ -263,3 +263,46 @@ fn coverage_names_each_interfaces_window_and_the_vpcs_without_records() {
         run.stdout
     );
 }
+
+/// The number of records `flow_records` counts in `dir`, and the run.
+fn records_counted(dir: &Path) -> (u64, common::Run) {
+    let (rows, run) = flow_rows(dir);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let total = rows.values().map(|r| r["records"].as_u64().unwrap()).sum();
+    (total, run)
+}
+
+#[test]
+fn a_delivery_file_under_two_names_is_counted_once_with_a_warning() {
+    let dir = demo_copy("flow-twice");
+    write_gzip(&dir.join("flow/a.log.gz"), &delivery_file());
+    let (once, _) = records_counted(&dir);
+    std::fs::copy(dir.join("flow/a.log.gz"), dir.join("flow/b.log.gz")).unwrap();
+    let (twice, run) = records_counted(&dir);
+    assert_eq!((once, twice), (7, 7));
+    assert!(
+        run.stderr
+            .contains("flow/b.log.gz: the same flow log records as flow/a.log.gz"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn cloudwatch_events_count_once_per_event_id() {
+    let dir = demo_copy("flow-event-ids");
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    let message = format!(
+        "2 111122223333 {DEMO_ENI} 198.51.100.9 10.20.0.37 40000 22 6 1 60 1772870400 1772870460 ACCEPT OK"
+    );
+    let event = |id: &str| {
+        json!({"logStreamName": format!("{DEMO_ENI}-all"), "timestamp": 1772870460000_i64,
+               "message": message, "eventId": id})
+    };
+    // Two events with the same text are two records; the same event exported twice is one.
+    let first = json!({"events": [event("1"), event("2")]});
+    std::fs::write(dir.join("logs/first.json"), first.to_string()).unwrap();
+    let again = json!({"events": [event("2")]});
+    std::fs::write(dir.join("logs/again.json"), again.to_string()).unwrap();
+    assert_eq!(records_counted(&dir).0, 2);
+}

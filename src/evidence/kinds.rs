@@ -268,7 +268,7 @@ record_keys! {
     ManagedPrefixList => |r| r.prefix_list_id.clone();
     PrefixListEntry => |r| format!("{}/{}", r.list_id, r.cidr);
     FlowLog => |r| format!("{:?}/{:?}", r.flow_log_id, r.resource_id);
-    LogEvent => |r| format!("{:?}/{:?}/{}", r.log_stream_name, r.timestamp, r.message);
+    LogEvent => |r| r.event_id.clone().unwrap_or_else(|| format!("{:?}/{:?}/{}", r.log_stream_name, r.timestamp, r.message));
     NatGateway => |r| r.nat_gateway_id.clone();
     VpcEndpoint => |r| r.vpc_endpoint_id.clone();
     LoadBalancer => |r| r.load_balancer_arn.clone();

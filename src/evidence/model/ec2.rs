@@ -313,4 +313,6 @@ pub struct LogEvent {
     pub log_stream_name: Option<String>,
     /// Milliseconds since the epoch.
     pub timestamp: Option<i64>,
+    /// The event's id; `filter-log-events` only.
+    pub event_id: Option<String>,
 }
