@@ -21,6 +21,9 @@ pub struct CollectArgs {
     /// The folder the script writes to when not given one as its argument.
     #[arg(long, default_value = "snapaudit-evidence")]
     pub out: String,
+    /// Hours of flow log records to fetch, back from when the script runs.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=2160))]
+    pub flow_hours: u32,
     /// A folder of extra rule files whose evidence the script also exports (repeatable).
     #[arg(long = "rules")]
     pub rules: Vec<PathBuf>,
@@ -35,6 +38,7 @@ pub fn run(args: CollectArgs, out: &mut dyn Write) -> Result<Outcome> {
         profile: args.profile,
         out: args.out,
         version: provenance::VERSION.to_string(),
+        flow_hours: args.flow_hours,
     };
     out.write_all(collect::script(&metas, &options)?.as_bytes())?;
     Ok(Outcome::status(0))

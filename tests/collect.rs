@@ -14,6 +14,10 @@ use serde_json::Value;
 /// The verbs of AWS CLI operations that only read.
 const READ_ONLY: [&str; 3] = ["describe-", "list-", "get-"];
 
+/// The other read-only calls: flow log records (`s3 cp` only from S3, which the script's
+/// lines and the stand-in `aws` check).
+const READ_ONLY_CALLS: [&str; 2] = ["logs filter-log-events", "s3 cp"];
+
 /// The verbs of AWS CLI operations that change something.
 const MUTATING: [&str; 26] = [
     "create-",
@@ -45,7 +49,7 @@ const MUTATING: [&str; 26] = [
 ];
 
 /// The AWS CLI services the script calls.
-const SERVICES: [&str; 5] = ["ec2", "ecs", "elbv2", "elb", "sts"];
+const SERVICES: [&str; 7] = ["ec2", "ecs", "elbv2", "elb", "sts", "logs", "s3"];
 
 /// `collect-script` with `args`; it must succeed.
 fn script(args: &[&str]) -> String {
@@ -63,7 +67,7 @@ fn operations(text: &str) -> BTreeSet<String> {
         let words: Vec<&str> = line.split_whitespace().collect();
         for pair in words.windows(2) {
             let operation = pair[1].trim_end_matches([';', ')']);
-            if SERVICES.contains(&pair[0]) && operation.contains('-') {
+            if SERVICES.contains(&pair[0]) && (operation.contains('-') || pair[0] == "s3") {
                 out.insert(format!("{} {operation}", pair[0]));
             }
         }
@@ -71,13 +75,14 @@ fn operations(text: &str) -> BTreeSet<String> {
     out
 }
 
-/// Fails on any operation that is not a describe-, list- or get- call.
+/// Fails on any operation that is not a describe-, list- or get- call or one of
+/// [`READ_ONLY_CALLS`].
 fn assert_read_only(operations: &BTreeSet<String>) {
     assert!(!operations.is_empty(), "no AWS call found");
     for op in operations {
         let verb = op.split_once(' ').map_or("", |(_, v)| v);
         assert!(
-            READ_ONLY.iter().any(|r| verb.starts_with(r)),
+            READ_ONLY.iter().any(|r| verb.starts_with(r)) || READ_ONLY_CALLS.contains(&op.as_str()),
             "{op} is not a read-only call"
         );
     }
@@ -103,9 +108,13 @@ fn the_script_makes_no_mutating_call() {
     let ops = operations(&text);
     assert!(ops.contains("ecs describe-tasks"), "{ops:?}");
     assert!(ops.contains("sts get-caller-identity"), "{ops:?}");
+    assert!(ops.contains("s3 cp"), "{ops:?}");
     assert_read_only(&ops);
-    let code = text.lines().filter(|l| !l.trim_start().starts_with('#'));
-    for word in code.flat_map(str::split_whitespace) {
+    let code = || text.lines().filter(|l| !l.trim_start().starts_with('#'));
+    for line in code().filter(|l| l.contains("s3 cp")) {
+        assert!(line.contains(r#"s3 cp "s3://$prefix" "$dir/"#), "{line}");
+    }
+    for word in code().flat_map(str::split_whitespace) {
         let word = word.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-');
         let mutating = MUTATING.iter().find(|v| word.starts_with(*v));
         assert!(mutating.is_none(), "`{word}` looks like a mutating call");
@@ -176,16 +185,18 @@ fn fake_aws() -> Option<PathBuf> {
     Some(root().join("tests/fixtures/fake-aws"))
 }
 
-/// Runs the script against the stand-in `aws` with `ec2 describe-flow-logs` failing; returns
-/// its exit code, the output folder and the calls it made.
-fn collect_demo(test: &str, fake: &Path) -> (i32, PathBuf, String) {
+/// Runs the script against the stand-in `aws`, with the call `fail` (`SERVICE OPERATION`)
+/// failing; returns its exit code, the output folder and the calls it made.
+fn collect_demo(test: &str, fake: &Path, fail: &str) -> (i32, PathBuf, String) {
     let dir = scratch(test);
     let path = dir.join("collect.sh");
     std::fs::write(&path, script(&["--regions", "eu-west-1"])).unwrap();
+    let s3 = root().join("tests/fixtures/fake-aws/s3");
     let evidence = format!(
-        "{}:{}",
+        "{}:{}:{}",
         snapshot("demo").display(),
-        root().join("tests/fixtures/elb").display()
+        root().join("tests/fixtures/elb").display(),
+        s3.display()
     );
     let out = dir.join("out");
     let status = Command::new("bash")
@@ -196,7 +207,8 @@ fn collect_demo(test: &str, fake: &Path) -> (i32, PathBuf, String) {
             format!("{}:{}", fake.display(), std::env::var("PATH").unwrap()),
         )
         .env("FAKE_AWS_EVIDENCE", evidence)
-        .env("FAKE_AWS_FAIL", "ec2 describe-flow-logs")
+        .env("FAKE_AWS_FAIL", fail)
+        .env("FAKE_AWS_S3", s3.join("buckets"))
         .env("FAKE_AWS_LOG", dir.join("calls.log"))
         .status()
         .unwrap();
@@ -207,7 +219,7 @@ fn collect_demo(test: &str, fake: &Path) -> (i32, PathBuf, String) {
 #[test]
 fn a_run_is_read_as_evidence_and_its_failed_call_is_in_the_manifest() {
     let Some(fake) = fake_aws() else { return };
-    let (code, out, calls) = collect_demo("collect-run", &fake);
+    let (code, out, calls) = collect_demo("collect-run", &fake, "ec2 describe-flow-logs");
     assert_eq!(code, 1, "a failed call makes the exit status 1");
     assert_read_only(&calls.lines().map(String::from).collect());
 
@@ -268,7 +280,7 @@ fn a_run_is_read_as_evidence_and_its_failed_call_is_in_the_manifest() {
 #[test]
 fn a_run_finds_what_the_demo_export_finds() {
     let Some(fake) = fake_aws() else { return };
-    let (_, out, _) = collect_demo("collect-findings", &fake);
+    let (_, out, _) = collect_demo("collect-findings", &fake, "ec2 describe-flow-logs");
     let ecs = ["--rule", "ECS.2", "--rule", "ECS.16", "--rule", "SA.ECS.1"];
     let resources = |report: &Value| -> BTreeSet<String> {
         let findings = report["findings"].as_array().unwrap().iter();
@@ -280,4 +292,40 @@ fn a_run_finds_what_the_demo_export_finds() {
     let (_, demo) = scan_json(&[&snapshot("demo")], &ecs);
     assert!(!resources(&demo).is_empty());
     assert_eq!(resources(&collected), resources(&demo));
+}
+
+#[test]
+fn a_run_fetches_the_flow_records_of_both_destinations() {
+    let Some(fake) = fake_aws() else { return };
+    let (code, out, calls) = collect_demo("collect-flow", &fake, "");
+    let tsv = std::fs::read_to_string(out.join("manifest.tsv")).unwrap();
+    assert_eq!(code, 0, "{tsv}");
+    assert_read_only(&calls.lines().map(String::from).collect());
+    assert!(tsv.contains("aws --output json logs filter-log-events --log-group-name /vpc/demo/flow-logs --start-time "), "{tsv}");
+    let copies: Vec<&str> = tsv.lines().filter(|l| l.contains("s3 cp")).collect();
+    assert_eq!(copies.len(), 2, "today and yesterday for 24 hours: {tsv}");
+    assert!(
+        copies[0].contains("s3://demo-flow-logs/vpc/AWSLogs/111122223333/vpcflowlogs/eu-west-1/")
+    );
+
+    let run = snapaudit(&["evidence", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("flow log records (S3 delivery file)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("vpc-086c3510a698ca14e: 4 of 9 interfaces have flow records"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "eni-013008a533ca07828  2026-03-07T08:00:00Z to 2026-03-07T08:01:00Z  2 records"
+        ),
+        "{}",
+        run.stdout
+    );
 }

@@ -5,7 +5,9 @@
 //! kinds the tables read to refine an answer or a fix. Kinds exported once per parent resource
 //! (ECS services and tasks per cluster, listeners per load balancer, target health and
 //! attributes per target group, prefix-list entries per list) are enumerated by the functions
-//! of `prelude.sh`; every other kind is one region-wide call.
+//! of `prelude.sh`; every other kind is one region-wide call. Flow log records are fetched last,
+//! for a window of hours: CloudWatch Logs events, and the objects S3 delivery wrote on each day of
+//! the window (`s3 cp` from S3 into the output folder, never the other way).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -57,6 +59,8 @@ pub struct Options {
     pub out: String,
     /// The tool's version, written into the script and its manifest.
     pub version: String,
+    /// How many hours of flow log records to fetch, back from when the script runs.
+    pub flow_hours: u32,
 }
 
 /// Every kind to export, with what reads it (rule ids, or the reasons of [`ALSO_READ`]).
@@ -152,6 +156,7 @@ fn header(options: &Options) -> Result<String> {
     let mut out = String::new();
     writeln!(out, "out=${{1:-{}}}", shell_quote(&options.out))?;
     writeln!(out, "version={}", shell_quote(&options.version))?;
+    writeln!(out, "flow_hours={}", options.flow_hours)?;
     match &options.profile {
         Some(p) => writeln!(out, "profile=(--profile {})", shell_quote(p))?,
         None => writeln!(out, "profile=()")?,
@@ -175,7 +180,8 @@ fn header(options: &Options) -> Result<String> {
 /// What the script says of itself before it runs anything.
 const ABOUT: &str = "\
 # Exports, read-only, the AWS evidence snapaudit's rules read (snapaudit collect-script).
-# Every AWS call is a describe-*, list-* or get-* call: nothing is created, changed or deleted.
+# Every AWS call reads: describe-*, list-* and get-* calls, logs filter-log-events, and s3 cp from
+# S3 into OUT_DIR (flow log records); nothing is created, changed or deleted in AWS.
 #
 # Usage: bash collect.sh [OUT_DIR]
 # Needs the AWS CLI v2 (it follows every page of a paginated answer itself) and bash 4.4+.
@@ -201,6 +207,12 @@ pub fn script(rules: &[RuleMeta], options: &Options) -> Result<String> {
         writeln!(out, "  # for {}", readers.join("; "))?;
         writeln!(out, "  {line}")?;
     }
+    writeln!(
+        out,
+        "  # for flow_records and flow_observations: what the flow logs saw in the last {} hours",
+        options.flow_hours
+    )?;
+    out.push_str("  flow_log_records\n");
     out.push_str(FOOTER);
     Ok(out)
 }

@@ -180,6 +180,41 @@ target_groups() {
   fi
 }
 
+# Flow log records of the last $flow_hours hours, for every flow log of the region: the events
+# of each CloudWatch Logs group into logs/filter-log-events.json, and what each S3 destination
+# received on each day of the window, copied from S3 into flow/BUCKET/KEY (`s3 cp` only ever
+# copies from S3 to this folder). Other destinations (Kinesis Data Firehose) are not fetched.
+flow_log_records() {
+  local now start day i target prefix pairs
+  local -A fetched=()
+  printf -v now '%(%s)T' -1
+  start=$((now - flow_hours * 3600))
+  # Without the flow log export (its failure is in the manifest) there is nothing to fetch.
+  [ -e "$dir/ec2/describe-flow-logs.json" ] || return
+  ids "FlowLogs[].[LogDestinationType, LogGroupName || LogDestination || 'none']" \
+    ec2 describe-flow-logs || return
+  pairs=("${found[@]}")
+  for ((i = 0; i + 1 < ${#pairs[@]}; i += 2)); do
+    target=${pairs[i + 1]}
+    if [ -n "${fetched[$target]:-}" ]; then continue; fi
+    fetched[$target]=1
+    case ${pairs[i]} in
+    cloud-watch-logs)
+      export_json logs/filter-log-events.json logs filter-log-events --log-group-name "$target" \
+        --start-time "$((start * 1000))"
+      ;;
+    s3)
+      target=${target#arn:aws:s3:::}
+      for ((day = start - start % 86400; day <= now; day += 86400)); do
+        prefix="${target%/}/AWSLogs/$account/vpcflowlogs/$region/$(TZ=UTC printf '%(%Y/%m/%d)T' "$day")/"
+        aws_call - --output text s3 cp "s3://$prefix" "$dir/flow/$prefix" --recursive \
+          --only-show-errors >/dev/null
+      done
+      ;;
+    esac
+  done
+}
+
 # TEXT as a JSON string (manifest fields hold no control characters: `record` removed them).
 json_string() {
   local s=$1
