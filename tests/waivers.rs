@@ -234,3 +234,133 @@ fn html_jsonl_and_csv_keep_the_suppressed_finding() {
         "{row}"
     );
 }
+
+/// SA.NET.1's fixture: EC2.6 cannot be settled for its VPC (no flow-log export).
+const EC2_6_INDETERMINATE_WAIVER: &str = r#"
+[[waiver]]
+rule = "EC2.6"
+resource = "vpc-05e5edb277e444643"
+reason = "Flow logs are exported by the central logging account"
+owner = "logging@example.com"
+expires = "2027-01-31"
+"#;
+
+/// `scan snapshots/SA.NET.1 --rule EC2.6` with `extra` arguments.
+fn scan_indeterminate(extra: &[&str]) -> common::Run {
+    let fixture = snapshot("SA.NET.1");
+    let mut args = vec!["scan", fixture.to_str().unwrap(), "--rule", "EC2.6"];
+    args.extend(extra);
+    snapaudit(&args)
+}
+
+#[test]
+fn a_waiver_accepts_an_indeterminate_result_and_its_exit_code() {
+    let unwaived = scan_indeterminate(&["--fail-on-indeterminate", "--format", "json"]);
+    assert_eq!(unwaived.code, 1, "{}", unwaived.stderr);
+    let unwaived = unwaived.json();
+    assert_eq!(rule_ids(&unwaived["indeterminate"]), ["EC2.6"]);
+
+    let waivers = waiver_file("waiver-indeterminate", EC2_6_INDETERMINATE_WAIVER);
+    let waived_args = |format| {
+        [
+            "--waivers",
+            waivers.to_str().unwrap(),
+            "--as-of",
+            "2026-06-01",
+            "--fail-on-indeterminate",
+            "--format",
+            format,
+        ]
+    };
+    let run = scan_indeterminate(&waived_args("json"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["indeterminate"], Value::Array(vec![]));
+    assert_eq!(
+        report["waiver_warnings"],
+        Value::Array(vec![]),
+        "it matched"
+    );
+    let suppressed = &report["suppressed"][0];
+    assert_eq!(suppressed["resource_id"], "vpc-05e5edb277e444643");
+    assert_eq!(suppressed["status"], "suppressed");
+    assert_eq!(suppressed["waived_status"], "indeterminate");
+    assert_eq!(suppressed["waiver"]["owner"], "logging@example.com");
+    assert_eq!(report["summary"]["indeterminate"], 0);
+    assert_eq!(report["summary"]["suppressed"], 1);
+    let (before, after) = (
+        &unwaived["summary"]["rules_status"]["EC2.6"],
+        &report["summary"]["rules_status"]["EC2.6"],
+    );
+    assert_eq!(after["indeterminate"], 0, "{after}");
+    assert_eq!(after["suppressed"], before["indeterminate"], "{after}");
+    assert_eq!(after["examined"], before["examined"], "{after}");
+
+    let table = scan_indeterminate(&waived_args("table")).stdout;
+    let section = table.split_once("SUPPRESSED").unwrap().1;
+    assert!(
+        section.contains("logging@example.com  2027-01-31  indeterminate"),
+        "{table}"
+    );
+    let sarif = scan_indeterminate(&waived_args("sarif")).json();
+    let errors = sarif_schema_errors(&sarif);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(
+        result["kind"], "review",
+        "still a result to review: {result}"
+    );
+    assert_eq!(result["suppressions"][0]["kind"], "external");
+    let asff = scan_indeterminate(&waived_args("asff"));
+    let finding = &asff.json()[0];
+    assert_eq!(finding["Compliance"]["Status"], "WARNING", "{finding}");
+    assert_eq!(finding["Workflow"]["Status"], "SUPPRESSED", "{finding}");
+    if let Some((code, report)) = botocore_verdict(&asff.stdout) {
+        assert_eq!(code, 0, "botocore rejects the ASFF:\n{report}");
+    }
+}
+
+#[test]
+fn a_suppressed_failure_keeps_its_status_and_merge_keeps_both_kinds() {
+    let waivers = waiver_file(
+        "waiver-merge",
+        &EC2_6_INDETERMINATE_WAIVER.replace(
+            "[[waiver]]",
+            "[[waiver]]\nrule = \"EC2.19\"\nresource = \"sg-*\"\nreason = \"Lab\"\nowner = \"lab\"\nexpires = \"2027-01-31\"\n\n[[waiver]]",
+        ),
+    );
+    let fixture = snapshot("SA.NET.1");
+    let run = snapaudit(&[
+        "scan",
+        fixture.to_str().unwrap(),
+        "--waivers",
+        waivers.to_str().unwrap(),
+        "--as-of",
+        "2026-06-01",
+        "--format",
+        "json",
+    ]);
+    let report = run.json();
+    let waived: Vec<(&str, &str)> = (report["suppressed"].as_array().unwrap().iter())
+        .map(|s| {
+            let rule = s["rule_id"].as_str().unwrap();
+            (rule, s["waived_status"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        waived,
+        [
+            ("EC2.19", "fail"),
+            ("EC2.19", "fail"),
+            ("EC2.6", "indeterminate")
+        ]
+    );
+    let saved = scratch("waiver-merge").join("report.json");
+    std::fs::write(&saved, &run.stdout).unwrap();
+    let merged = snapaudit(&["merge", saved.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(merged.code, run.code, "{}", merged.stderr);
+    let merged = merged.json();
+    for part in ["findings", "suppressed", "indeterminate", "summary"] {
+        assert_eq!(merged[part], report[part], "{part}");
+    }
+}
