@@ -292,3 +292,19 @@ fn outside_the_source_tree_the_built_in_rules_point_to_rules_dir() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_fixtures_expected_findings_are_listed_as_not_evidence() {
+    let run = snapaudit(&["evidence", "snapshots/EC2.15", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let skipped = report["skipped"].as_array().unwrap();
+    let expected = skipped.iter().find(|s| s["file"] == "expected.json");
+    assert_eq!(
+        expected.map(|s| &s["reason"]),
+        Some(&serde_json::json!(
+            "a rule fixture's expected findings (read by `rules test`), not evidence"
+        )),
+        "{skipped:?}"
+    );
+}
