@@ -385,7 +385,7 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
     timings.lap("coverage");
     let report =
         Report::new(tool, triage, evaluation, &evidence, metas, errors).with_coverage(coverage);
-    report.write(args.format, &tables, out, term)?;
+    report.write(args.format, Some(&tables), out, term)?;
     out.flush()?;
     timings.lap("report");
     if args.timings {

@@ -289,11 +289,12 @@ impl Report {
     }
 
     /// Writes the report in `format`; `tables` are those of its evidence, from which the HTML
-    /// page draws the path of each interface a finding is about; the table is shaped for `term`.
+    /// page draws the path of each interface a finding is about (none: the page says it draws
+    /// none); the table is shaped for `term`.
     pub fn write(
         &self,
         format: Format,
-        tables: &Tables,
+        tables: Option<&Tables>,
         out: &mut dyn Write,
         term: &Terminal,
     ) -> Result<()> {
