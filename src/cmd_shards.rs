@@ -55,9 +55,14 @@ pub struct MergeArgs {
     /// The `--rule` ids the shards were scanned with (repeatable).
     #[arg(long = "rule")]
     only: Vec<String>,
-    /// Exit with 1 when a finding is at or above this severity.
+    /// Exit with 1 when a failure is at or above this severity (indeterminate results never
+    /// count).
     #[arg(long, default_value = "low")]
     fail_on: Severity,
+    /// Exit with 1 when the evidence cannot settle some result (any indeterminate result), as
+    /// `scan --fail-on-indeterminate`.
+    #[arg(long)]
+    fail_on_indeterminate: bool,
 }
 
 /// `shards`: the shards on stdout; shared VPCs and unreadable evidence on stderr (exit 2 when
@@ -88,7 +93,7 @@ pub fn merge(args: MergeArgs, term: &Terminal, out: &mut dyn Write) -> Result<Ou
     let status = if !report.errors.is_empty() {
         2
     } else {
-        u8::from(report.fails(args.fail_on))
+        u8::from(report.fails(args.fail_on, args.fail_on_indeterminate))
     };
     Ok(Outcome::status(status))
 }

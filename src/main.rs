@@ -399,9 +399,7 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
         warnings: waiver_warnings,
         ..Outcome::status(if !report.errors.is_empty() {
             2
-        } else if report.fails(args.fail_on)
-            || (args.fail_on_indeterminate && !report.indeterminate.is_empty())
-        {
+        } else if report.fails(args.fail_on, args.fail_on_indeterminate) {
             1
         } else {
             0

@@ -275,6 +275,18 @@ fn a_waiver_accepts_an_indeterminate_result_and_its_exit_code() {
     let run = scan_indeterminate(&waived_args("json"));
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report = run.json();
+    let merged_code = |test: &str, report: &str| {
+        let saved = scratch(test).join("report.json");
+        std::fs::write(&saved, report).unwrap();
+        let saved = saved.to_str().unwrap();
+        let args = ["merge", saved, "--rule", "EC2.6", "--fail-on-indeterminate"];
+        snapaudit(&args).code
+    };
+    assert_eq!(
+        merged_code("waiver-indeterminate-open", &unwaived.to_string()),
+        1
+    );
+    assert_eq!(merged_code("waiver-indeterminate-merged", &run.stdout), 0);
     assert_eq!(report["indeterminate"], Value::Array(vec![]));
     assert_eq!(
         report["waiver_warnings"],

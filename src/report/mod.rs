@@ -278,9 +278,11 @@ impl Report {
         Report { coverage, ..self }
     }
 
-    /// Whether any open failure is at or above `threshold` (indeterminate results never are).
-    pub fn fails(&self, threshold: Severity) -> bool {
+    /// Whether the exit code says failure: an open failure at or above `threshold`, or, with
+    /// `on_indeterminate`, any open indeterminate result (suppressed results never count).
+    pub fn fails(&self, threshold: Severity, on_indeterminate: bool) -> bool {
         self.findings.iter().any(|f| f.severity <= threshold)
+            || (on_indeterminate && !self.indeterminate.is_empty())
     }
 
     /// Every passing resource listed (none without `--show-pass`).
