@@ -38,19 +38,19 @@ fn waiver_file(test: &str, text: &str) -> PathBuf {
     path
 }
 
+/// `scan` of the snapshot `name` with `args`, then `extra`.
+fn scan_snapshot(name: &str, args: &[&str], extra: &[&str]) -> common::Run {
+    let fixture = snapshot(name);
+    let mut all = vec!["scan", fixture.to_str().unwrap()];
+    all.extend(args);
+    all.extend(extra);
+    snapaudit(&all)
+}
+
 /// `scan` of the demo with `waivers` on `as_of` and `extra` arguments.
 fn scan_demo(waivers: &Path, as_of: &str, extra: &[&str]) -> common::Run {
-    let demo = snapshot("demo");
-    let mut args = vec![
-        "scan",
-        demo.to_str().unwrap(),
-        "--waivers",
-        waivers.to_str().unwrap(),
-        "--as-of",
-        as_of,
-    ];
-    args.extend(extra);
-    snapaudit(&args)
+    let waivers = waivers.to_str().unwrap();
+    scan_snapshot("demo", &["--waivers", waivers, "--as-of", as_of], extra)
 }
 
 /// The rule ids of a list of findings.
@@ -247,10 +247,7 @@ expires = "2027-01-31"
 
 /// `scan snapshots/SA.NET.1 --rule EC2.6` with `extra` arguments.
 fn scan_indeterminate(extra: &[&str]) -> common::Run {
-    let fixture = snapshot("SA.NET.1");
-    let mut args = vec!["scan", fixture.to_str().unwrap(), "--rule", "EC2.6"];
-    args.extend(extra);
-    snapaudit(&args)
+    scan_snapshot("SA.NET.1", &["--rule", "EC2.6"], extra)
 }
 
 #[test]
@@ -341,17 +338,9 @@ fn a_suppressed_failure_keeps_its_status_and_merge_keeps_both_kinds() {
             "[[waiver]]\nrule = \"EC2.19\"\nresource = \"sg-*\"\nreason = \"Lab\"\nowner = \"lab\"\nexpires = \"2027-01-31\"\n\n[[waiver]]",
         ),
     );
-    let fixture = snapshot("SA.NET.1");
-    let run = snapaudit(&[
-        "scan",
-        fixture.to_str().unwrap(),
-        "--waivers",
-        waivers.to_str().unwrap(),
-        "--as-of",
-        "2026-06-01",
-        "--format",
-        "json",
-    ]);
+    let waivers = waivers.to_str().unwrap();
+    let dated = ["--waivers", waivers, "--as-of", "2026-06-01"];
+    let run = scan_snapshot("SA.NET.1", &dated, &["--format", "json"]);
     let report = run.json();
     let waived: Vec<(&str, &str)> = (report["suppressed"].as_array().unwrap().iter())
         .map(|s| {
