@@ -55,9 +55,18 @@ fn main() {
     println!("cargo:rustc-env=SNAPAUDIT_BUILD_COMMIT={}", commit());
 }
 
+/// Test fixtures `rules new` also copies, for the tables no rule's fixture nor the demo gives two
+/// resources of: NAT gateways and VPC endpoints, security group rule ids, managed prefix lists.
+const SCAFFOLD_FIXTURES: [&str; 3] = [
+    "tests/fixtures/remediate",
+    "tests/fixtures/remediate-sgr",
+    "tests/fixtures/prefix-lists",
+];
+
 /// The evidence `rules new` copies into a new rule's fixture, embedded so that it works outside
 /// this repository: per table a built-in rule reads, the smallest fixture of such a rule (its
-/// evidence only: no `expected.json`, no `README.md`), and `snapshots/demo/`; smallest first.
+/// evidence only: no `expected.json`, no `README.md`), `snapshots/demo/` and the
+/// [`SCAFFOLD_FIXTURES`]; smallest first.
 fn scaffold_sources(rule_files: &[String]) -> String {
     let mut smallest: std::collections::BTreeMap<String, (u64, String)> = Default::default();
     for f in rule_files {
@@ -67,39 +76,35 @@ fn scaffold_sources(rule_files: &[String]) -> String {
             .lines()
             .find_map(|l| l.strip_prefix("table = "))
             .map(|t| t.trim().trim_matches('"').to_string());
-        let folder = Path::new("snapshots").join(id);
-        if let (Some(table), true) = (table, folder.is_dir()) {
-            let size = evidence_files(&folder).iter().map(|(_, s)| s).sum();
-            let entry = smallest.entry(table).or_insert((size, id.to_string()));
-            *entry = (*entry).clone().min((size, id.to_string()));
+        let folder = format!("snapshots/{id}");
+        if let (Some(table), true) = (table, Path::new(&folder).is_dir()) {
+            let size = folder_size(Path::new(&folder));
+            let entry = smallest.entry(table).or_insert((size, folder.clone()));
+            *entry = (*entry).clone().min((size, folder));
         }
     }
-    let demo = Path::new("snapshots/demo");
+    let others = SCAFFOLD_FIXTURES.iter().chain(&["snapshots/demo"]);
     let mut sources: Vec<(u64, String, String)> = smallest
         .into_iter()
-        .map(|(table, (size, id))| (size, id, table))
-        .chain([(
-            evidence_files(demo).iter().map(|(_, s)| s).sum(),
-            "demo".into(),
-            String::new(),
-        )])
+        .map(|(table, (size, folder))| (size, folder, table))
+        .chain(others.map(|f| (folder_size(Path::new(f)), f.to_string(), String::new())))
         .collect();
     sources.sort();
     let mut code = String::from(
         "/// Evidence `rules new` copies, smallest first.\n\
          const SCAFFOLD_SOURCES: &[Source] = &[\n",
     );
-    for (_, id, table) in &sources {
-        let folder = Path::new("snapshots").join(id);
-        println!("cargo:rerun-if-changed={}", folder.display());
+    for (_, name, table) in &sources {
+        let folder = Path::new(name);
+        println!("cargo:rerun-if-changed={name}");
         writeln!(
             code,
-            "    Source {{ folder: {id:?}, table: {table:?}, files: &["
+            "    Source {{ folder: {name:?}, table: {table:?}, files: &["
         )
         .unwrap();
-        for (file, _) in evidence_files(&folder) {
+        for (file, _) in evidence_files(folder) {
             let relative = file
-                .strip_prefix(&folder)
+                .strip_prefix(folder)
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
@@ -114,6 +119,11 @@ fn scaffold_sources(rule_files: &[String]) -> String {
     }
     code.push_str("];\n");
     code
+}
+
+/// The size of the evidence files under a fixture folder.
+fn folder_size(folder: &Path) -> u64 {
+    evidence_files(folder).iter().map(|(_, size)| size).sum()
 }
 
 /// The evidence files under a fixture folder with their sizes, sorted: every file but its

@@ -6,13 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use snapaudit::evidence::Evidence;
 use snapaudit::provenance::Tool;
 use snapaudit::report::terminal::Terminal;
 use snapaudit::report::{Format, merge};
 use snapaudit::rules::{self, Severity};
 use snapaudit::shard::{self, By};
-use snapaudit::tables::Tables;
 
 use crate::{Outcome, write_json};
 
@@ -57,9 +55,14 @@ pub struct MergeArgs {
     /// The `--rule` ids the shards were scanned with (repeatable).
     #[arg(long = "rule")]
     only: Vec<String>,
-    /// Exit with 1 when a finding is at or above this severity.
+    /// Exit with 1 when a failure is at or above this severity (indeterminate results never
+    /// count).
     #[arg(long, default_value = "low")]
     fail_on: Severity,
+    /// Exit with 1 when the evidence cannot settle some result (any indeterminate result), as
+    /// `scan --fail-on-indeterminate`.
+    #[arg(long)]
+    fail_on_indeterminate: bool,
 }
 
 /// `shards`: the shards on stdout; shared VPCs and unreadable evidence on stderr (exit 2 when
@@ -85,13 +88,12 @@ pub fn merge(args: MergeArgs, term: &Terminal, out: &mut dyn Write) -> Result<Ou
     let pack = rules::configure(pack, &args.only, &[])?;
     let metas = pack.into_iter().map(|r| r.meta).collect();
     let report = merge::merge(&args.reports, Tool::with_rules(&rule_files), metas)?;
-    // The shards' evidence is not read again: the HTML page draws no interface paths.
-    let no_tables = Tables::build(&mut Evidence::default())?;
-    report.write(args.format, &no_tables, out, term)?;
+    // The shards' evidence is not read again: the HTML page says it draws no interface paths.
+    report.write(args.format, None, out, term)?;
     let status = if !report.errors.is_empty() {
         2
     } else {
-        u8::from(report.fails(args.fail_on))
+        u8::from(report.fails(args.fail_on, args.fail_on_indeterminate))
     };
     Ok(Outcome::status(status))
 }

@@ -130,8 +130,9 @@ struct ScanArgs {
     /// standard error.
     #[arg(long)]
     timings: bool,
-    /// A TOML file of `[[waiver]]` tables: accepted exceptions, reported as suppressed and not
-    /// counted towards `--fail-on`.
+    /// A TOML file of `[[waiver]]` tables: accepted exceptions (failures or indeterminate
+    /// results), reported as suppressed and counted towards neither `--fail-on` nor
+    /// `--fail-on-indeterminate`.
     #[arg(long, value_name = "FILE")]
     waivers: Option<PathBuf>,
     /// The date waivers are checked against, `YYYY-MM-DD` (default: today, UTC).
@@ -364,12 +365,16 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
     timings.lap("rules");
     errors.extend(evidence.errors.iter().cloned());
     errors.append(&mut evaluation.errors);
-    let findings = std::mem::take(&mut evaluation.failed);
+    let failed = std::mem::take(&mut evaluation.failed);
+    let indeterminate = std::mem::take(&mut evaluation.indeterminate);
     let metas: Vec<_> = pack.into_iter().map(|r| r.meta).collect();
     let tool = Tool::with_rules(&rule_files);
     let triage = match &waivers {
-        Some(waivers) => waivers.apply(findings, args.as_of.unwrap_or_else(today)),
-        None => Triage::unwaived(findings),
+        Some(waivers) => waivers.apply(
+            failed.into_iter().chain(indeterminate).collect(),
+            args.as_of.unwrap_or_else(today),
+        ),
+        None => Triage::unwaived(failed, indeterminate),
     };
     // Stale waivers also go to standard error, except on the table and Markdown, which list them.
     let waiver_warnings = match args.format {
@@ -380,7 +385,7 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
     timings.lap("coverage");
     let report =
         Report::new(tool, triage, evaluation, &evidence, metas, errors).with_coverage(coverage);
-    report.write(args.format, &tables, out, term)?;
+    report.write(args.format, Some(&tables), out, term)?;
     out.flush()?;
     timings.lap("report");
     if args.timings {
@@ -394,9 +399,7 @@ fn scan(args: ScanArgs, term: &Terminal, out: &mut dyn Write) -> Result<Outcome>
         warnings: waiver_warnings,
         ..Outcome::status(if !report.errors.is_empty() {
             2
-        } else if report.fails(args.fail_on)
-            || (args.fail_on_indeterminate && !report.indeterminate.is_empty())
-        {
+        } else if report.fails(args.fail_on, args.fail_on_indeterminate) {
             1
         } else {
             0

@@ -255,6 +255,17 @@ fn a_run_is_read_as_evidence_and_its_failed_call_is_in_the_manifest() {
         Value::Array(vec![]),
         "wrappers are read"
     );
+    let skipped: Vec<(&str, &str)> = (coverage["skipped"].as_array().unwrap().iter())
+        .map(|s| (s["file"].as_str().unwrap(), s["reason"].as_str().unwrap()))
+        .collect();
+    let manifest = |file| (file, "collect-script's manifest of the calls it ran (");
+    for (file, reason) in [manifest("manifest.json"), manifest("manifest.tsv")] {
+        let listed = skipped.iter().find(|(f, _)| *f == file);
+        assert!(
+            listed.is_some_and(|(_, r)| r.starts_with(reason)),
+            "{skipped:?}"
+        );
+    }
     let scopes = coverage["scopes"].as_array().unwrap();
     assert_eq!(scopes.len(), 1, "{scopes:?}");
     assert_eq!(scopes[0]["account"], "111122223333");

@@ -253,3 +253,31 @@ fn merge_of_one_report_gives_it_back() {
     assert_eq!(run.code, code, "{}", run.stderr);
     assert_eq!(run.json(), report);
 }
+
+#[test]
+fn a_merged_html_page_says_it_draws_no_paths() {
+    let demo = common::snapshot("demo");
+    let single = common::snapaudit(&["scan", demo.to_str().unwrap(), "--format", "html"]);
+    assert!(
+        single.stdout.contains("<svg class=\"path\""),
+        "scan draws paths"
+    );
+    assert!(!single.stdout.contains("Not drawn"));
+    let (_, report) = common::scan_json(&[&demo], &[]);
+    let path = scratch("merge_html").join("shard.json");
+    std::fs::write(&path, serde_json::to_string(&report).unwrap()).unwrap();
+    let merged = common::snapaudit(&["merge", path.to_str().unwrap(), "--format", "html"]);
+    assert!(!merged.stdout.contains("<svg class=\"path\""));
+    let results = ["findings", "indeterminate"].map(|list| report[list].as_array().unwrap());
+    let interfaces: std::collections::BTreeSet<String> = (results.iter())
+        .flat_map(|list| list.iter())
+        .filter(|f| f["resource_type"] == "AwsEc2NetworkInterface")
+        .map(|f| format!("{}/{}", f["account"], f["resource_id"]))
+        .collect();
+    let interfaces = interfaces.len();
+    let note = format!(
+        "Not drawn: this page was merged from shard reports (<code>snapaudit merge</code>), \
+         which do not carry the evidence. The hop-by-hop paths of the {interfaces} interfaces"
+    );
+    assert!(interfaces > 0 && merged.stdout.contains(&note), "{note}");
+}

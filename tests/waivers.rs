@@ -38,19 +38,19 @@ fn waiver_file(test: &str, text: &str) -> PathBuf {
     path
 }
 
+/// `scan` of the snapshot `name` with `args`, then `extra`.
+fn scan_snapshot(name: &str, args: &[&str], extra: &[&str]) -> common::Run {
+    let fixture = snapshot(name);
+    let mut all = vec!["scan", fixture.to_str().unwrap()];
+    all.extend(args);
+    all.extend(extra);
+    snapaudit(&all)
+}
+
 /// `scan` of the demo with `waivers` on `as_of` and `extra` arguments.
 fn scan_demo(waivers: &Path, as_of: &str, extra: &[&str]) -> common::Run {
-    let demo = snapshot("demo");
-    let mut args = vec![
-        "scan",
-        demo.to_str().unwrap(),
-        "--waivers",
-        waivers.to_str().unwrap(),
-        "--as-of",
-        as_of,
-    ];
-    args.extend(extra);
-    snapaudit(&args)
+    let waivers = waivers.to_str().unwrap();
+    scan_snapshot("demo", &["--waivers", waivers, "--as-of", as_of], extra)
 }
 
 /// The rule ids of a list of findings.
@@ -233,4 +233,135 @@ fn html_jsonl_and_csv_keep_the_suppressed_finding() {
         row.ends_with(",suppressed,secops@example.com,2027-03-31,\"Bastion, source-restricted by the network ACL\""),
         "{row}"
     );
+}
+
+/// SA.NET.1's fixture: EC2.6 cannot be settled for its VPC (no flow-log export).
+const EC2_6_INDETERMINATE_WAIVER: &str = r#"
+[[waiver]]
+rule = "EC2.6"
+resource = "vpc-05e5edb277e444643"
+reason = "Flow logs are exported by the central logging account"
+owner = "logging@example.com"
+expires = "2027-01-31"
+"#;
+
+/// `scan snapshots/SA.NET.1 --rule EC2.6` with `extra` arguments.
+fn scan_indeterminate(extra: &[&str]) -> common::Run {
+    scan_snapshot("SA.NET.1", &["--rule", "EC2.6"], extra)
+}
+
+#[test]
+fn a_waiver_accepts_an_indeterminate_result_and_its_exit_code() {
+    let unwaived = scan_indeterminate(&["--fail-on-indeterminate", "--format", "json"]);
+    assert_eq!(unwaived.code, 1, "{}", unwaived.stderr);
+    let unwaived = unwaived.json();
+    assert_eq!(rule_ids(&unwaived["indeterminate"]), ["EC2.6"]);
+
+    let waivers = waiver_file("waiver-indeterminate", EC2_6_INDETERMINATE_WAIVER);
+    let waived_args = |format| {
+        [
+            "--waivers",
+            waivers.to_str().unwrap(),
+            "--as-of",
+            "2026-06-01",
+            "--fail-on-indeterminate",
+            "--format",
+            format,
+        ]
+    };
+    let run = scan_indeterminate(&waived_args("json"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let merged_code = |test: &str, report: &str| {
+        let saved = scratch(test).join("report.json");
+        std::fs::write(&saved, report).unwrap();
+        let saved = saved.to_str().unwrap();
+        let args = ["merge", saved, "--rule", "EC2.6", "--fail-on-indeterminate"];
+        snapaudit(&args).code
+    };
+    assert_eq!(
+        merged_code("waiver-indeterminate-open", &unwaived.to_string()),
+        1
+    );
+    assert_eq!(merged_code("waiver-indeterminate-merged", &run.stdout), 0);
+    assert_eq!(report["indeterminate"], Value::Array(vec![]));
+    assert_eq!(
+        report["waiver_warnings"],
+        Value::Array(vec![]),
+        "it matched"
+    );
+    let suppressed = &report["suppressed"][0];
+    assert_eq!(suppressed["resource_id"], "vpc-05e5edb277e444643");
+    assert_eq!(suppressed["status"], "suppressed");
+    assert_eq!(suppressed["waived_status"], "indeterminate");
+    assert_eq!(suppressed["waiver"]["owner"], "logging@example.com");
+    assert_eq!(report["summary"]["indeterminate"], 0);
+    assert_eq!(report["summary"]["suppressed"], 1);
+    let (before, after) = (
+        &unwaived["summary"]["rules_status"]["EC2.6"],
+        &report["summary"]["rules_status"]["EC2.6"],
+    );
+    assert_eq!(after["indeterminate"], 0, "{after}");
+    assert_eq!(after["suppressed"], before["indeterminate"], "{after}");
+    assert_eq!(after["examined"], before["examined"], "{after}");
+
+    let table = scan_indeterminate(&waived_args("table")).stdout;
+    let section = table.split_once("SUPPRESSED").unwrap().1;
+    assert!(
+        section.contains("logging@example.com  2027-01-31  indeterminate"),
+        "{table}"
+    );
+    let sarif = scan_indeterminate(&waived_args("sarif")).json();
+    let errors = sarif_schema_errors(&sarif);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(
+        result["kind"], "review",
+        "still a result to review: {result}"
+    );
+    assert_eq!(result["suppressions"][0]["kind"], "external");
+    let asff = scan_indeterminate(&waived_args("asff"));
+    let finding = &asff.json()[0];
+    assert_eq!(finding["Compliance"]["Status"], "WARNING", "{finding}");
+    assert_eq!(finding["Workflow"]["Status"], "SUPPRESSED", "{finding}");
+    if let Some((code, report)) = botocore_verdict(&asff.stdout) {
+        assert_eq!(code, 0, "botocore rejects the ASFF:\n{report}");
+    }
+}
+
+#[test]
+fn a_suppressed_failure_keeps_its_status_and_merge_keeps_both_kinds() {
+    let waivers = waiver_file(
+        "waiver-merge",
+        &EC2_6_INDETERMINATE_WAIVER.replace(
+            "[[waiver]]",
+            "[[waiver]]\nrule = \"EC2.19\"\nresource = \"sg-*\"\nreason = \"Lab\"\nowner = \"lab\"\nexpires = \"2027-01-31\"\n\n[[waiver]]",
+        ),
+    );
+    let waivers = waivers.to_str().unwrap();
+    let dated = ["--waivers", waivers, "--as-of", "2026-06-01"];
+    let run = scan_snapshot("SA.NET.1", &dated, &["--format", "json"]);
+    let report = run.json();
+    let waived: Vec<(&str, &str)> = (report["suppressed"].as_array().unwrap().iter())
+        .map(|s| {
+            let rule = s["rule_id"].as_str().unwrap();
+            (rule, s["waived_status"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        waived,
+        [
+            ("EC2.19", "fail"),
+            ("EC2.19", "fail"),
+            ("EC2.6", "indeterminate")
+        ]
+    );
+    let saved = scratch("waiver-merge").join("report.json");
+    std::fs::write(&saved, &run.stdout).unwrap();
+    let merged = snapaudit(&["merge", saved.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(merged.code, run.code, "{}", merged.stderr);
+    let merged = merged.json();
+    for part in ["findings", "suppressed", "indeterminate", "summary"] {
+        assert_eq!(merged[part], report[part], "{part}");
+    }
 }

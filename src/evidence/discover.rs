@@ -1,11 +1,15 @@
 //! Finding the files to read under the scanned paths. Inside a folder, symbolic links are not
 //! followed and special files (FIFOs, sockets, devices) are not read: each is listed as skipped
 //! with the reason and warned about, since whatever it stands for was not read. A path given to
-//! scan that cannot be read as a file or folder is an error saying why.
+//! scan that cannot be read as a file or folder is an error saying why. Files snapaudit itself
+//! writes beside evidence (a rule fixture's `expected.json`, `collect-script`'s manifest) are
+//! recognised by their content and listed as skipped with what they are.
 
 use std::fs::FileType;
 use std::io;
 use std::path::{Path, PathBuf};
+
+use serde_json::Value;
 
 use super::{Diagnostic, Evidence, Skipped};
 
@@ -104,6 +108,29 @@ fn not_read(evidence: &mut Evidence, shown: String, path: &Path, kind: &FileType
     });
 }
 
+/// The header line of `collect-script`'s `manifest.tsv` (see `collect/prelude.sh`).
+const MANIFEST_TSV_HEADER: &[u8] = b"status\texit_code\taccount\tregion\tfile\tcommand\tstderr\n";
+
+/// What a file that holds no evidence is, when snapaudit itself writes such files beside
+/// evidence: the reason it is listed as skipped.
+pub(super) fn own_file(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(MANIFEST_TSV_HEADER) {
+        return Some("collect-script's manifest of the calls it ran (manifest.tsv), not evidence");
+    }
+    let Ok(Value::Object(document)) = serde_json::from_slice::<Value>(bytes) else {
+        return None;
+    };
+    let has_only = |keys: &[&str]| document.keys().all(|k| keys.contains(&k.as_str()));
+    let is_array = |key: &str| document.get(key).is_some_and(Value::is_array);
+    if is_array("calls") && document.contains_key("snapaudit_collect") {
+        return Some("collect-script's manifest of the calls it ran (manifest.json), not evidence");
+    }
+    if is_array("findings") && has_only(&["findings", "passing", "indeterminate"]) {
+        return Some("a rule fixture's expected findings (read by `rules test`), not evidence");
+    }
+    None
+}
+
 /// Why a path given to scan could not be opened.
 fn unusable_path(root: &Path, e: &io::Error) -> String {
     let is_link = std::fs::symlink_metadata(root).is_ok_and(|m| m.file_type().is_symlink());
@@ -135,4 +162,27 @@ fn special_kind(kind: &FileType) -> &'static str {
 #[cfg(not(unix))]
 fn special_kind(_kind: &FileType) -> &'static str {
     "special file"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapaudits_own_files_are_told_from_evidence_by_content() {
+        let tsv = b"status\texit_code\taccount\tregion\tfile\tcommand\tstderr\nok\t0\t1\n";
+        assert!(own_file(tsv).unwrap().contains("(manifest.tsv)"));
+        let manifest = br#"{"snapaudit_collect": "0.1.0", "calls": []}"#;
+        assert!(own_file(manifest).unwrap().contains("(manifest.json)"));
+        let expected = br#"{"findings": [], "passing": ["sg-1"], "indeterminate": []}"#;
+        assert!(own_file(expected).unwrap().contains("expected findings"));
+        for other in [
+            &br#"{"findings": [], "SecurityGroups": []}"#[..],
+            br#"{"calls": []}"#,
+            b"status\tcode\n",
+            b"[1, 2]",
+        ] {
+            assert_eq!(own_file(other), None, "{}", String::from_utf8_lossy(other));
+        }
+    }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::depth;
+use super::discover;
 use super::elb;
 use super::encoding;
 use super::kinds::{ApiError, Document, Kind, Records};
@@ -126,7 +127,7 @@ fn read_text(file: u32, path: &str, bytes: &[u8]) -> FileOutcome {
             return out;
         }
         Some(_) => {
-            out.skipped = Some("not JSON".into());
+            out.skipped = Some(not_evidence(bytes, "not JSON"));
             return out;
         }
     };
@@ -134,14 +135,21 @@ fn read_text(file: u32, path: &str, bytes: &[u8]) -> FileOutcome {
     for (mut doc, at) in documents {
         recognised |= absorb(&mut out, path, &mut doc, &at);
     }
-    finish(out, path, recognised)
+    finish(out, path, bytes, recognised)
 }
 
-/// Marks a file with nothing recognisable as skipped, and ties prefix-list entries to the list
-/// named in the file name.
-fn finish(mut out: FileOutcome, path: &str, recognised: bool) -> FileOutcome {
+/// Why a file holding no evidence is skipped: what it is when snapaudit wrote it (a fixture's
+/// expected findings, a collection manifest), else `generic`.
+fn not_evidence(bytes: &[u8], generic: &str) -> String {
+    discover::own_file(bytes).unwrap_or(generic).into()
+}
+
+/// Marks a file (`bytes`) with nothing recognisable as skipped, and ties prefix-list entries to
+/// the list named in the file name.
+fn finish(mut out: FileOutcome, path: &str, bytes: &[u8], recognised: bool) -> FileOutcome {
     if !recognised && out.errors.is_empty() && out.skipped.is_none() {
-        out.skipped = Some("no AWS evidence recognised (no known top-level key)".into());
+        let generic = "no AWS evidence recognised (no known top-level key)";
+        out.skipped = Some(not_evidence(bytes, generic));
     }
     if let Some(list_id) = prefix_list_id(path) {
         for e in &mut out.records.prefix_list_entries {
@@ -323,7 +331,8 @@ fn settle_error(
     }
     let is_data = e.classify() == serde_json::error::Category::Data;
     if is_data && !looks_like_evidence(bytes) {
-        out.skipped = Some("no AWS evidence recognised (JSON of another shape)".into());
+        let generic = "no AWS evidence recognised (JSON of another shape)";
+        out.skipped = Some(not_evidence(bytes, generic));
         return out;
     }
     if is_data {
@@ -338,7 +347,7 @@ fn settle_error(
             if let Some(syntax) = stopped {
                 out.errors.push(invalid_json(path, &syntax));
             }
-            return finish(out, path, recognised);
+            return finish(out, path, bytes, recognised);
         }
         out = FileOutcome::default();
     }
@@ -347,7 +356,7 @@ fn settle_error(
         recognised |= absorb(&mut out, path, &mut doc, &at);
     }
     out.errors.push(invalid_json(path, &e));
-    finish(out, path, recognised)
+    finish(out, path, bytes, recognised)
 }
 
 /// Reads a file whose values `deep` are nested too deep to parse: the file is read with them

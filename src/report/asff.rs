@@ -176,7 +176,7 @@ fn suppress(finding: &mut Value, w: &AppliedWaiver) {
 pub fn document(report: &Report) -> Value {
     let rule = |id: &str| report.rules.iter().find(|r| r.id == id);
     let suppressed = report.suppressed.iter().map(|s| {
-        let mut asff = finding(&s.finding, rule(&s.finding.rule_id));
+        let mut asff = finding(&s.waived(), rule(&s.finding.rule_id));
         suppress(&mut asff, &s.waiver);
         asff
     });

@@ -209,7 +209,9 @@ fn suppressed(report: &Report, md: &mut String) {
     );
     header(
         md,
-        &["rule", "resource", "owner", "expires", "reason", "finding"],
+        &[
+            "rule", "resource", "owner", "expires", "waived", "reason", "finding",
+        ],
     );
     for s in &report.suppressed {
         let w = &s.waiver.waiver;
@@ -218,6 +220,7 @@ fn suppressed(report: &Report, md: &mut String) {
             escape(&s.finding.resource_id),
             escape(&w.owner),
             w.expires.to_string(),
+            s.waived_status.as_str().to_string(),
             escape(&w.reason),
             escape(&s.finding.message),
         ];

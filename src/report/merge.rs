@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::coverage::{RuleCoverage, ScopeCoverage, ScopeKinds};
-use super::waivers::{Suppressed, Triage};
+use super::waivers::{self, Suppressed, Triage};
 use super::{EvidenceSide, Report, RuleStatus};
 use crate::evidence::{Diagnostic, EvidenceFile, Skipped};
 use crate::provenance::Tool;
@@ -94,14 +94,17 @@ fn read(path: &Path) -> Result<ShardReport> {
     })
 }
 
-/// The findings of every shard, each once, in the report's order. Stale-waiver warnings are
+/// The failures, indeterminate and suppressed results of every shard, each once, in the
+/// report's order. Stale-waiver warnings are
 /// those every shard has: a waiver that matched a finding in one shard is not stale.
 fn merged_triage<'a>(shards: impl Iterator<Item = &'a mut ShardReport>) -> Triage {
     let mut open = Vec::new();
+    let mut indeterminate = Vec::new();
     let mut suppressed: Vec<Suppressed> = Vec::new();
     let mut stale: Option<Vec<Diagnostic>> = None;
     for shard in shards {
         open.append(&mut shard.findings);
+        indeterminate.append(&mut shard.indeterminate);
         suppressed.append(&mut shard.suppressed);
         let warnings = std::mem::take(&mut shard.waiver_warnings);
         stale = Some(match stale {
@@ -109,27 +112,21 @@ fn merged_triage<'a>(shards: impl Iterator<Item = &'a mut ShardReport>) -> Triag
             Some(kept) => kept.into_iter().filter(|w| warnings.contains(w)).collect(),
         });
     }
-    rules::sort_findings(&mut open);
-    open.dedup();
-    let mut findings: Vec<Finding> = suppressed.iter().map(|s| s.finding.clone()).collect();
-    rules::sort_findings(&mut findings);
-    findings.dedup();
-    let suppressed = findings
-        .iter()
-        .filter_map(|f| suppressed.iter().find(|s| &s.finding == f).cloned())
-        .collect();
+    for list in [&mut open, &mut indeterminate] {
+        rules::sort_findings(list);
+        list.dedup();
+    }
     Triage {
         open,
-        suppressed,
+        indeterminate,
+        suppressed: waivers::sorted(suppressed),
         warnings: stale.unwrap_or_default(),
     }
 }
 
-/// The indeterminate results and passes of every shard, each once and sorted, and each rule's
-/// rows counted over all shards.
+/// The passes of every shard, each once and sorted, and each rule's rows counted over all
+/// shards.
 fn merged_evaluation(shards: &[ShardReport]) -> Evaluation {
-    let mut indeterminate = union(shards.iter().map(|s| &s.indeterminate));
-    rules::sort_findings(&mut indeterminate);
     let passed = shards.iter().any(|s| s.passed.is_some()).then(|| {
         let mut passed = union(shards.iter().filter_map(|s| s.passed.as_ref()));
         passed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -144,7 +141,6 @@ fn merged_evaluation(shards: &[ShardReport]) -> Evaluation {
         };
     }
     Evaluation {
-        indeterminate,
         passed,
         tallies,
         ..Evaluation::default()

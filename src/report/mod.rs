@@ -62,8 +62,9 @@ pub struct Report {
     pub tool: Tool,
     /// Findings no waiver suppresses, sorted: the failures.
     pub findings: Vec<Finding>,
-    /// Findings an unexpired waiver suppresses, each with `"status": "suppressed"` and its
-    /// `waiver`; they are not failures.
+    /// Findings (failures or indeterminate results) an unexpired waiver suppresses, each with
+    /// `"status": "suppressed"`, the `waived_status` it had and its `waiver`; they count
+    /// towards no exit code.
     pub suppressed: Vec<Suppressed>,
     /// Results the evidence cannot settle (`"status": "indeterminate"`, the message naming what
     /// is missing), sorted; never failures, never hidden.
@@ -106,7 +107,7 @@ pub struct RuleStatus {
     pub failed: usize,
     /// Results the evidence cannot settle.
     pub indeterminate: usize,
-    /// Failures a waiver accepts.
+    /// Failures and indeterminate results a waiver accepts.
     pub suppressed: usize,
     /// Rows `[where]` excludes or the query calls not applicable.
     pub not_applicable: usize,
@@ -143,7 +144,6 @@ impl RuleStatus {
         rules: &[RuleMeta],
         tallies: &BTreeMap<String, RowTally>,
         triage: &Triage,
-        indeterminate: &[Finding],
     ) -> BTreeMap<String, RuleStatus> {
         let count = |findings: &mut dyn Iterator<Item = &Finding>, id: &str| {
             findings.filter(|f| f.rule_id == id).count()
@@ -155,7 +155,7 @@ impl RuleStatus {
                 let status = RuleStatus {
                     examined: tally.examined,
                     failed: count(&mut triage.open.iter(), &r.id),
-                    indeterminate: count(&mut indeterminate.iter(), &r.id),
+                    indeterminate: count(&mut triage.indeterminate.iter(), &r.id),
                     suppressed: count(&mut triage.suppressed.iter().map(|s| &s.finding), &r.id),
                     not_applicable: tally.not_applicable,
                     passed: tally.passed,
@@ -200,8 +200,8 @@ impl EvidenceSide {
 }
 
 impl Report {
-    /// Assembles a report from the failures sorted by the waivers (`triage`) and the rest of
-    /// the rules' evaluation (its failures and errors taken out); `errors` are evidence and rule
+    /// Assembles a report from the failures and indeterminate results sorted by the waivers
+    /// (`triage`) and the rest of the rules' evaluation (those and its errors taken out); `errors` are evidence and rule
     /// errors together.
     pub fn new(
         tool: Tool,
@@ -227,14 +227,10 @@ impl Report {
     ) -> Report {
         let mut by_severity = BTreeMap::new();
         let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
-        let rules_status = RuleStatus::of_rules(
-            &rules,
-            &evaluation.tallies,
-            &triage,
-            &evaluation.indeterminate,
-        );
+        let rules_status = RuleStatus::of_rules(&rules, &evaluation.tallies, &triage);
         let Triage {
             open: findings,
+            indeterminate,
             suppressed,
             warnings: waiver_warnings,
         } = triage;
@@ -246,7 +242,7 @@ impl Report {
         let summary = json!({
             "findings": findings.len(),
             "suppressed": suppressed.len(),
-            "indeterminate": evaluation.indeterminate.len(),
+            "indeterminate": indeterminate.len(),
             "by_severity": by_severity,
             "by_rule": by_rule,
             "rules": rules.len(),
@@ -263,7 +259,7 @@ impl Report {
             tool,
             findings,
             suppressed,
-            indeterminate: evaluation.indeterminate,
+            indeterminate,
             passed: evaluation.passed,
             summary,
             evidence: evidence.files,
@@ -282,9 +278,11 @@ impl Report {
         Report { coverage, ..self }
     }
 
-    /// Whether any open failure is at or above `threshold` (indeterminate results never are).
-    pub fn fails(&self, threshold: Severity) -> bool {
+    /// Whether the exit code says failure: an open failure at or above `threshold`, or, with
+    /// `on_indeterminate`, any open indeterminate result (suppressed results never count).
+    pub fn fails(&self, threshold: Severity, on_indeterminate: bool) -> bool {
         self.findings.iter().any(|f| f.severity <= threshold)
+            || (on_indeterminate && !self.indeterminate.is_empty())
     }
 
     /// Every passing resource listed (none without `--show-pass`).
@@ -293,11 +291,12 @@ impl Report {
     }
 
     /// Writes the report in `format`; `tables` are those of its evidence, from which the HTML
-    /// page draws the path of each interface a finding is about; the table is shaped for `term`.
+    /// page draws the path of each interface a finding is about (none: the page says it draws
+    /// none); the table is shaped for `term`.
     pub fn write(
         &self,
         format: Format,
-        tables: &Tables,
+        tables: Option<&Tables>,
         out: &mut dyn Write,
         term: &Terminal,
     ) -> Result<()> {

@@ -159,7 +159,7 @@ fn build_properties(tool: &Tool) -> Value {
 pub fn document(report: &Report) -> Value {
     let rule_index = |id: &str| report.rules.iter().position(|r| r.id == id);
     let suppressed = report.suppressed.iter().map(|s| {
-        let mut result = result(&s.finding, rule_index(&s.finding.rule_id));
+        let mut result = result(&s.waived(), rule_index(&s.finding.rule_id));
         result["suppressions"] = json!([suppression(&s.waiver)]);
         result
     });

@@ -45,7 +45,7 @@ impl Report {
             out,
             "\nSUPPRESSED by waivers (accepted exceptions, not counted as failures):"
         )?;
-        let rows: Vec<Line<5>> = self
+        let rows: Vec<Line<6>> = self
             .suppressed
             .iter()
             .map(|s| {
@@ -55,11 +55,12 @@ impl Report {
                     terminal::short_resource(&s.finding.resource_id).to_string(),
                     w.owner.clone(),
                     w.expires.to_string(),
+                    s.waived_status.as_str().to_string(),
                     w.reason.clone(),
                 ]))
             })
             .collect();
-        let header = ["RULE", "RESOURCE", "OWNER", "EXPIRES", "REASON"];
+        let header = ["RULE", "RESOURCE", "OWNER", "EXPIRES", "WAIVED", "REASON"];
         terminal::write_rows(out, term, header, &rows)
     }
 

@@ -1,7 +1,8 @@
 //! Waivers: exceptions the audited organisation accepted, read from a TOML file of `[[waiver]]`
-//! tables. A finding matched by an unexpired waiver is reported as suppressed, with the waiver's
-//! reason, owner and expiry, and no longer counts as a failure; a waiver that has expired or
-//! matches no finding is a warning naming the file and the waiver.
+//! tables. A failure or an indeterminate result matched by an unexpired waiver is reported as
+//! suppressed, with the status it had (`waived_status`) and the waiver's reason, owner and
+//! expiry, and no longer counts towards the exit code (`--fail-on`, `--fail-on-indeterminate`);
+//! a waiver that has expired or matches no finding is a warning naming the file and the waiver.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -11,7 +12,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::Diagnostic;
-use crate::rules::{Finding, Status};
+use crate::rules::{self, Finding, Status};
 
 /// One accepted exception, as written in the waiver file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -94,33 +95,61 @@ pub struct AppliedWaiver {
     pub waiver: Waiver,
 }
 
-/// A failure an unexpired waiver suppresses; serialized as the finding (its status
-/// `suppressed`) plus a `waiver` object.
+/// A failure or indeterminate result an unexpired waiver suppresses; serialized as the finding
+/// (its status `suppressed`), the status it had, and a `waiver` object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Suppressed {
     /// The finding, its status set to `suppressed`.
     #[serde(flatten)]
     pub finding: Finding,
+    /// The status the finding had before the waiver: `fail` or `indeterminate`.
+    pub waived_status: Status,
     /// The waiver that suppresses it.
     pub waiver: AppliedWaiver,
+}
+
+impl Suppressed {
+    /// The finding with the status it had before the waiver, for formats that mark the
+    /// suppression separately (SARIF's `suppressions`, ASFF's `Workflow`).
+    pub fn waived(&self) -> Finding {
+        Finding {
+            status: self.waived_status,
+            ..self.finding.clone()
+        }
+    }
+}
+
+/// `suppressed` in the report's order (that of their findings), each finding once; `scan` and
+/// `merge` both order them here.
+pub fn sorted(suppressed: Vec<Suppressed>) -> Vec<Suppressed> {
+    let mut findings: Vec<Finding> = suppressed.iter().map(|s| s.finding.clone()).collect();
+    rules::sort_findings(&mut findings);
+    findings.dedup();
+    findings
+        .iter()
+        .filter_map(|f| suppressed.iter().find(|s| &s.finding == f).cloned())
+        .collect()
 }
 
 /// Findings sorted by the waivers: those still open, those suppressed, and the stale waivers.
 #[derive(Debug, Default)]
 pub struct Triage {
-    /// Findings no unexpired waiver matches; they count as failures.
+    /// Failures no unexpired waiver matches; they count as failures.
     pub open: Vec<Finding>,
-    /// Findings an unexpired waiver matches.
+    /// Indeterminate results no unexpired waiver matches.
+    pub indeterminate: Vec<Finding>,
+    /// Failures and indeterminate results an unexpired waiver matches.
     pub suppressed: Vec<Suppressed>,
     /// Expired waivers and waivers that match no finding.
     pub warnings: Vec<Diagnostic>,
 }
 
 impl Triage {
-    /// Every finding open, as when no waiver file is given.
-    pub fn unwaived(findings: Vec<Finding>) -> Triage {
+    /// Every failure and indeterminate result open, as when no waiver file is given.
+    pub fn unwaived(failed: Vec<Finding>, indeterminate: Vec<Finding>) -> Triage {
         Triage {
-            open: findings,
+            open: failed,
+            indeterminate,
             ..Triage::default()
         }
     }
@@ -175,11 +204,13 @@ impl Waivers {
         })
     }
 
-    /// Sorts the failures `findings` by the waivers in force on `as_of`: the first unexpired waiver (in file
-    /// order) that matches a finding suppresses it; stale waivers become warnings.
+    /// Sorts the failures and indeterminate results (`findings`, each kept in its list unless
+    /// suppressed) by the waivers in force on `as_of`: the first unexpired waiver (in file order)
+    /// that matches a finding suppresses it; stale waivers become warnings.
     pub fn apply(&self, findings: Vec<Finding>, as_of: Date) -> Triage {
         let mut matched = vec![0usize; self.entries.len()];
         let mut triage = Triage::default();
+        let mut suppressed = Vec::new();
         for finding in findings {
             let mut in_force = None;
             for (n, entry) in self.entries.iter().enumerate() {
@@ -191,16 +222,21 @@ impl Waivers {
                 }
             }
             match in_force {
-                Some(entry) => triage.suppressed.push(Suppressed {
+                Some(entry) => suppressed.push(Suppressed {
+                    waived_status: finding.status,
                     finding: Finding {
                         status: Status::Suppressed,
                         ..finding
                     },
                     waiver: self.applied(entry),
                 }),
+                None if finding.status == Status::Indeterminate => {
+                    triage.indeterminate.push(finding)
+                }
                 None => triage.open.push(finding),
             }
         }
+        triage.suppressed = sorted(suppressed);
         for (entry, &count) in self.entries.iter().zip(&matched) {
             if let Some(problem) = entry.waiver.staleness(count, as_of) {
                 triage.warnings.push(self.warning(entry, &problem));
@@ -256,7 +292,7 @@ impl Waiver {
                 self.expires
             )),
             (true, n) => Some(format!(
-                "expired on {}: its {n} finding(s) are reported as failures again",
+                "expired on {}: its {n} finding(s) are no longer suppressed",
                 self.expires
             )),
         }

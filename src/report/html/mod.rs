@@ -23,9 +23,13 @@ const STYLE: &str = include_str!("style.css");
 /// The page's script (filters and sorting), inlined.
 const SCRIPT: &str = include_str!("app.js");
 
-/// The report as one HTML page; `tables` are those of its evidence (for the paths).
-pub fn document(report: &Report, tables: &Tables) -> Result<String> {
-    let paths = paths::PathIndex::new(tables, report)?;
+/// The report as one HTML page; `tables` are those of its evidence (for the paths), none when
+/// the evidence is not read (`merge`), which the page then says.
+pub fn document(report: &Report, tables: Option<&Tables>) -> Result<String> {
+    let paths = match tables {
+        Some(tables) => paths::PathIndex::new(tables, report)?,
+        None => paths::PathIndex::not_read(report),
+    };
     let mut h = String::new();
     let _ = write!(
         h,

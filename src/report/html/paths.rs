@@ -27,19 +27,21 @@ struct Drawn {
 /// The paths of every interface a finding is about, by (account, interface id).
 pub struct PathIndex {
     interfaces: BTreeMap<(String, String), Vec<Drawn>>,
+    /// How many interfaces in findings have paths the page cannot draw, its evidence not read.
+    not_read: usize,
 }
 
 impl PathIndex {
     /// Looks up the paths of the interfaces the report's findings are about; the views are
     /// not built when no finding is about an interface.
     pub fn new(tables: &Tables, report: &Report) -> Result<PathIndex> {
-        let wanted: BTreeSet<(String, String)> = report
-            .all_findings()
-            .filter_map(|(f, _)| interface_key(f))
-            .collect();
+        let wanted = wanted(report);
         let mut interfaces: BTreeMap<(String, String), Vec<Drawn>> = BTreeMap::new();
         if wanted.is_empty() {
-            return Ok(PathIndex { interfaces });
+            return Ok(PathIndex {
+                interfaces,
+                not_read: 0,
+            });
         }
         for (key, row) in matching_rows(tables, "eni_exposure", &wanted)? {
             let caption = format!("direct path ({})", text(&row["path_version"]));
@@ -63,7 +65,18 @@ impl PathIndex {
                     .push(drawn(caption, &row));
             }
         }
-        Ok(PathIndex { interfaces })
+        Ok(PathIndex {
+            interfaces,
+            not_read: 0,
+        })
+    }
+
+    /// No path, for a report whose evidence is not read again (`merge`): the page says so.
+    pub fn not_read(report: &Report) -> PathIndex {
+        PathIndex {
+            interfaces: BTreeMap::new(),
+            not_read: wanted(report).len(),
+        }
     }
 
     /// The id of the figure drawing the path of the interface `finding` is about, if any.
@@ -74,6 +87,17 @@ impl PathIndex {
 
     /// One figure per interface: each of its paths as SVG with the hops listed below it.
     pub fn figures(&self, h: &mut String) {
+        if self.not_read > 0 {
+            let _ = writeln!(
+                h,
+                "<h2>Internet paths of the interfaces in findings</h2>\n<p>\
+                 Not drawn: this page was merged from shard reports (<code>snapaudit merge</code>), \
+                 which do not carry the evidence. The hop-by-hop paths of the {} interfaces in \
+                 findings are drawn by <code>snapaudit scan --format html</code> over the evidence \
+                 (of all shards, or of the shard holding the interface).</p>",
+                self.not_read
+            );
+        }
         if self.interfaces.is_empty() {
             return;
         }
@@ -96,6 +120,13 @@ impl PathIndex {
             *h += "</figure>\n";
         }
     }
+}
+
+/// The (account, interface id) of every interface the report's findings are about.
+fn wanted(report: &Report) -> BTreeSet<(String, String)> {
+    (report.all_findings())
+        .filter_map(|(f, _)| interface_key(f))
+        .collect()
 }
 
 /// (account, interface id) of a finding about a network interface.

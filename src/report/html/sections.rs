@@ -114,16 +114,18 @@ pub fn suppressed(h: &mut String, report: &Report) {
     }
     *h += "<h2>Suppressed by waivers</h2>\n<p>Accepted exceptions: reported, not counted as \
           failures.</p>\n<table><tr><th>rule</th><th>resource</th><th>owner</th><th>expires</th>\
-          <th>reason</th><th>finding</th></tr>\n";
+          <th>waived</th><th>reason</th><th>finding</th></tr>\n";
     for s in &report.suppressed {
         let w = &s.waiver.waiver;
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td></tr>",
             esc(&s.finding.rule_id),
             esc(&s.finding.resource_id),
             esc(&w.owner),
             w.expires,
+            s.waived_status.as_str(),
             esc(&w.reason),
             esc(&s.finding.message),
         );

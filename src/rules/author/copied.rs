@@ -16,9 +16,9 @@ use crate::tables::Tables;
 
 /// Evidence `rules new` can copy, embedded by `build.rs`.
 struct Source {
-    /// Its folder under `snapshots/`.
+    /// Its folder in snapaudit's source tree (`snapshots/ID`, `tests/fixtures/NAME`).
     folder: &'static str,
-    /// The table of the built-in rule it is the fixture of; empty for the demo.
+    /// The table of the built-in rule it is the fixture of; empty for the others.
     table: &'static str,
     /// Its files: the path relative to the folder, and the contents.
     files: &'static [(&'static str, &'static [u8])],
@@ -26,9 +26,24 @@ struct Source {
 
 include!(concat!(env!("OUT_DIR"), "/scaffold_sources.rs"));
 
+/// The demo, tried right after the fixture of a built-in rule over the table.
+const DEMO: &str = "snapshots/demo";
+
+/// What the rows of a table no built-in rule reads are about, where the column with the most
+/// ids of one row names something else (a path's target, a listener's load balancer): the
+/// table, its resource column and that resource's type.
+const SUBJECTS: [(&str, &str, &str); 2] = [
+    (
+        "lb_exposure",
+        "network_interface_id",
+        "AwsEc2NetworkInterface",
+    ),
+    ("lb_listeners", "listener_arn", "Other"),
+];
+
 /// How a rule over a table names its resources: as the first built-in rule over it does, else
-/// by the table's `…_id` or `…_arn` column with the most ids of one row in the evidence (then
-/// the most distinct ids).
+/// as [`SUBJECTS`] says, else by the table's `…_id` or `…_arn` column with the most ids of one
+/// row in the evidence (then the most distinct ids).
 struct Naming {
     /// The resource column, when a built-in rule names it.
     resource: Option<String>,
@@ -45,11 +60,14 @@ fn naming(table: &str) -> Result<Naming> {
             resource_type: rule.meta.resource_type.clone(),
             requires: rule.meta.requires.clone(),
         },
-        None => Naming {
-            resource: None,
-            resource_type: "Other".into(),
-            requires: Vec::new(),
-        },
+        None => {
+            let subject = SUBJECTS.iter().find(|(t, _, _)| *t == table);
+            Naming {
+                resource: subject.map(|(_, column, _)| column.to_string()),
+                resource_type: subject.map_or("Other", |(_, _, kind)| kind).into(),
+                requires: Vec::new(),
+            }
+        }
     })
 }
 
@@ -126,12 +144,12 @@ pub fn scaffold(
 }
 
 /// The embedded evidence to try for `table`, in order: the fixture of a built-in rule over it,
-/// the demo, then every other (each group smallest first).
+/// the demo, then every other (smallest first).
 fn candidates(table: &str) -> Vec<&'static Source> {
     let mut sources: Vec<&Source> = SCAFFOLD_SOURCES.iter().collect();
-    sources.sort_by_key(|source| match source.table {
-        t if t == table => 0,
-        "" => 1,
+    sources.sort_by_key(|source| match source {
+        s if s.table == table => 0,
+        s if s.folder == DEMO => 1,
         _ => 2,
     });
     sources
@@ -207,7 +225,7 @@ fn write_expected(fixture: &Path, source: &str, found: &Resources, failing: &str
         &serde_json::to_string_pretty(&expected)?,
     )?;
     let readme = format!(
-        "# Fixture\n\nA copy of the evidence of snapaudit's `snapshots/{source}/`. As scaffolded, \
+        "# Fixture\n\nA copy of the evidence of snapaudit's `{source}/`. As scaffolded, \
          the rule reports the resource whose `{}` is `{failing}` and passes \
          the {} others that `expected.json` lists; change the query, the evidence and \
          `expected.json` together.\n",

@@ -200,7 +200,13 @@ impl Expected {
                 });
             }
         }
-        for id in passed.difference(&self.passing.iter().cloned().collect()) {
+        // A resource reported on one row fails, even when its other rows passed (a network ACL
+        // whose one entry fails): it is no unexpected pass.
+        let listed: BTreeSet<String> = self.passing.iter().cloned().collect();
+        for id in passed
+            .difference(&listed)
+            .filter(|id| !reported.contains(*id))
+        {
             mismatches.push(Mismatch::UnexpectedPass {
                 resource: id.clone(),
             });
@@ -415,6 +421,23 @@ mod tests {
             [Mismatch::ListedTwice {
                 resource: "a".into(),
                 severity: "high".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_resource_failing_on_one_row_is_no_unexpected_pass() {
+        let acl = expected(
+            json!({"findings": [{"resource_id": "a", "severity": "medium"}],
+                                  "passing": ["b"]}),
+        );
+        let rows_passed = BTreeSet::from(["a".to_string(), "b".to_string()]);
+        assert_eq!(acl.compare(&[finding("a", "medium")], &rows_passed), []);
+        let extra = BTreeSet::from(["a".to_string(), "b".to_string(), "c".to_string()]);
+        assert_eq!(
+            acl.compare(&[finding("a", "medium")], &extra),
+            [Mismatch::UnexpectedPass {
+                resource: "c".into()
             }]
         );
     }

@@ -1,8 +1,9 @@
 //! `rules new ID --table T`: a rule file reading T and a fixture folder with a failing and a
 //! passing case in the AWS CLI's JSON shape, such that `rules test` passes right away; the
 //! author then edits the query, the cases and `expected.json` together. The records of
-//! `subnets`, `ecs_services` and `instances` are synthesised here; any other table's fixture is
-//! copied evidence (see [`super::copied`]).
+//! `subnets`, `ecs_services`, `instances` and `network_acl_entries` (whose every network ACL
+//! has several entries, so no copied evidence has one row of it) are synthesised here; any
+//! other table's fixture is copied evidence (see [`super::copied`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -73,7 +74,7 @@ struct Scaffold {
 const ACCOUNT: &str = "111122223333";
 
 /// The tables whose evidence `rules new` synthesises: a failing and a passing record each.
-const SCAFFOLDS: [Scaffold; 3] = [
+const SCAFFOLDS: [Scaffold; 4] = [
     Scaffold {
         table: "subnets",
         kind: Kind::Subnets,
@@ -103,6 +104,16 @@ const SCAFFOLDS: [Scaffold; 3] = [
         condition: ".public_ip != null",
         message: "Instance \\(.instance_id) (\\(.name)) holds public IPv4 \\(.public_ip)",
         record: instance,
+    },
+    Scaffold {
+        table: "network_acl_entries",
+        kind: Kind::NetworkAcls,
+        resource: "network_acl_id",
+        resource_type: "AwsEc2NetworkAcl",
+        title: "Network ACLs should not allow inbound traffic from the whole internet",
+        condition: ".direction == \"inbound\" and .action == \"allow\" and .open_to_world",
+        message: "Network ACL \\(.network_acl_id) rule \\(.rule_number) allows \\(.cidr) inbound",
+        record: network_acl,
     },
 ];
 
@@ -171,6 +182,39 @@ fn instance(case: Case) -> (String, Value) {
         "OwnerId": ACCOUNT,
         "Groups": [],
         "Instances": [item]
+    });
+    (id, record)
+}
+
+/// A network ACL allowing SSH inbound (from anywhere when failing, from the VPC when passing),
+/// with the default entries that deny the rest, which every network ACL has.
+fn network_acl(case: Case) -> (String, Value) {
+    let id = format!("acl-{}", case.hex());
+    let source = match case {
+        Case::Failing => "0.0.0.0/0",
+        Case::Passing => "10.0.0.0/16",
+    };
+    let deny_the_rest = |egress: bool| {
+        json!({"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "deny", "Egress": egress,
+               "CidrBlock": "0.0.0.0/0"})
+    };
+    let record = json!({
+        "NetworkAclId": id,
+        "VpcId": "vpc-0a1b2c3d4e5f60718",
+        "OwnerId": ACCOUNT,
+        "IsDefault": false,
+        "Associations": [{
+            "NetworkAclAssociationId": format!("aclassoc-{}", case.hex()),
+            "NetworkAclId": id,
+            "SubnetId": format!("subnet-{}", case.hex())
+        }],
+        "Entries": [
+            {"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": false,
+             "CidrBlock": source, "PortRange": {"From": 22, "To": 22}},
+            deny_the_rest(false),
+            deny_the_rest(true)
+        ],
+        "Tags": [{"Key": "Name", "Value": case.name()}]
     });
     (id, record)
 }
