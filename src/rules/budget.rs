@@ -23,7 +23,7 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, RefCell};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -134,11 +134,10 @@ struct Progress {
     stopped: AtomicU8,
 }
 
-/// How many rule evaluations are running (on any thread).
-static EVALUATING: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
-    /// Whether an evaluation is being metered on this thread.
+    /// Whether an evaluation is being metered on this thread (a thread-local read is all an
+    /// allocation pays outside one: no shared counter that every thread's allocations would
+    /// read while sandbox threads write it).
     static METERED: Cell<bool> = const { Cell::new(false) };
     /// Net bytes allocated by the evaluation so far.
     static ALLOCATED: Cell<isize> = const { Cell::new(0) };
@@ -159,8 +158,7 @@ impl<A> Metered<A> {
     /// budget, or on a cancelled thread, parks the thread for good instead of returning.
     #[inline]
     fn meter(grow: isize) {
-        // One shared load while no rule runs (reading, tables, reports), before any thread-local.
-        if EVALUATING.load(Ordering::Relaxed) == 0 || !METERED.get() {
+        if !METERED.get() {
             return;
         }
         let allocated = ALLOCATED.get() + grow;
@@ -189,7 +187,6 @@ impl<A> Metered<A> {
 #[cold]
 fn stop(progress: &Progress, code: u8) -> ! {
     METERED.set(false);
-    EVALUATING.fetch_sub(1, Ordering::SeqCst);
     progress.stopped.store(code, Ordering::SeqCst);
     loop {
         std::thread::park();
@@ -268,13 +265,14 @@ fn serve(progress: &Arc<Progress>, jobs: &Receiver<Job>, results: &Sender<Output
     PROGRESS.set(Arc::as_ptr(progress));
     let top = 0u8;
     STACK_FLOOR.set((&top as *const u8 as usize).saturating_sub(STACK_BUDGET));
+    let mut params = Params::default();
     for job in jobs {
         // The row is converted once for all its rules (its size is the evidence's, not a rule's).
         let input = jq::to_val(&job.row).map_err(|e| format!("{e:#}"));
         for task in &job.tasks {
-            let outputs = match &input {
-                Ok(input) => evaluate(&job, task, input.clone()),
-                Err(e) => Err(e.clone()),
+            let outputs = match (&input, params.of(&task.params)) {
+                (Ok(input), Ok(params)) => evaluate(&job, task, input.clone(), params),
+                (Err(e), _) | (_, Err(e)) => Err(e.clone()),
             };
             if results.send(outputs).is_err() {
                 return;
@@ -283,14 +281,39 @@ fn serve(progress: &Arc<Progress>, jobs: &Receiver<Job>, results: &Sender<Output
     }
 }
 
-/// One rule on one row (`input`), metered from its parameters to its last output.
-fn evaluate(job: &Job, task: &Task, input: jaq_json::Val) -> Outputs {
+/// Each rule's parameters as a jaq value, converted once per sandbox thread rather than once
+/// per row: a rule's tasks share one `Arc` (held here, so its address is never reused).
+#[derive(Default)]
+struct Params(Vec<(Arc<Value>, Result<jaq_json::Val, String>)>);
+
+impl Params {
+    /// How many rules' parameters are kept before the oldest are dropped.
+    const KEPT: usize = 64;
+
+    /// `params` as a jaq value.
+    fn of(&mut self, params: &Arc<Value>) -> &Result<jaq_json::Val, String> {
+        let at = match self.0.iter().position(|(p, _)| Arc::ptr_eq(p, params)) {
+            Some(at) => at,
+            None => {
+                if self.0.len() >= Self::KEPT {
+                    self.0.clear();
+                }
+                let converted = jq::to_val(params).map_err(|e| format!("{e:#}"));
+                self.0.push((Arc::clone(params), converted));
+                self.0.len() - 1
+            }
+        };
+        &self.0[at].1
+    }
+}
+
+/// One rule on one row (`input`, with its parameters `params`), metered to its last output.
+fn evaluate(job: &Job, task: &Task, input: jaq_json::Val, params: &jaq_json::Val) -> Outputs {
     ALLOCATED.set(0);
     MEMORY_LIMIT.set(job.memory.min(isize::MAX as usize) as isize);
-    EVALUATING.fetch_add(1, Ordering::SeqCst);
     METERED.set(true);
     let outputs = (|| {
-        let globals = [jq::to_val(&task.params)?];
+        let globals = [params.clone()];
         let limit = job.outputs + 1;
         let outputs = jq::run_at_most(&task.filter, input, &globals, limit)?;
         if outputs.len() > job.outputs {
@@ -302,7 +325,6 @@ fn evaluate(job: &Job, task: &Task, input: jaq_json::Val) -> Outputs {
         outputs.iter().map(jq::from_val).collect::<Result<Vec<_>>>()
     })();
     METERED.set(false);
-    EVALUATING.fetch_sub(1, Ordering::SeqCst);
     outputs.map_err(|e| format!("{e:#}"))
 }
 
