@@ -5,7 +5,6 @@ use anyhow::{Result, anyhow, bail};
 use jaq_core::load::{self, Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data};
 use jaq_json::{Num, Val};
-use serde::Deserialize as _;
 
 type Data = data::JustLut<Val>;
 
@@ -113,9 +112,32 @@ pub fn compile_with(code: &str, line_offset: usize, globals: &[&'static str]) ->
         })
 }
 
-/// serde_json → jaq value, without going through text.
+/// serde_json → jaq value, without going through text: the value `Val`'s own `Deserialize`
+/// gives (integers as machine or big integers, other numbers as floats, objects in key order),
+/// built directly rather than through serde's visitor.
 pub fn to_val(v: &serde_json::Value) -> Result<Val> {
-    Ok(Val::deserialize(v)?)
+    Ok(val_of(v))
+}
+
+/// [`to_val`], which cannot fail.
+fn val_of(v: &serde_json::Value) -> Val {
+    use serde_json::Value;
+    match v {
+        Value::Null => Val::Null,
+        Value::Bool(b) => Val::Bool(*b),
+        Value::Number(n) => Val::Num(match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Num::from_integral(u),
+            (None, Some(i)) => Num::from_integral(i),
+            (None, None) => Num::Float(n.as_f64().unwrap_or(f64::NAN)),
+        }),
+        Value::String(s) => Val::utf8_str(s.clone().into_bytes()),
+        Value::Array(items) => items.iter().map(val_of).collect(),
+        Value::Object(entries) => Val::obj(
+            (entries.iter())
+                .map(|(k, v)| (Val::utf8_str(k.clone().into_bytes()), val_of(v)))
+                .collect(),
+        ),
+    }
 }
 
 /// jaq value → serde_json: the value its JSON text parses to (and the same error when it does
@@ -186,6 +208,8 @@ pub fn run_at_most(filter: &Filter, input: Val, globals: &[Val], limit: usize) -
 
 #[cfg(test)]
 mod tests {
+    use serde::Deserialize as _;
+
     use super::*;
 
     /// Every output of `code` (run on null) converts to what its JSON text parses to.
@@ -201,6 +225,18 @@ mod tests {
             }
         }
         outputs.len()
+    }
+
+    #[test]
+    fn values_convert_as_val_deserializes_them() {
+        let text = r#"[null, true, 0, -7, 18446744073709551615, -9223372036854775808, 1.5, 3.0,
+            -0.0, 1e300, "é\n", {"b": [1, {"a": null}], "a": "x", "": []}, [[]], {}]"#;
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let by_serde = Val::deserialize(&value).unwrap();
+        assert_eq!(
+            format!("{:?}", to_val(&value).unwrap()),
+            format!("{by_serde:?}")
+        );
     }
 
     #[test]
