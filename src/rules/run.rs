@@ -168,8 +168,10 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
     evaluation
 }
 
-/// How many rows a rayon task hands its sandbox thread at once.
-const CHUNK: usize = 256;
+/// How many rows a rayon task hands its sandbox thread at once: enough to spare a thread switch
+/// per row, few enough that the chunk's rows (built before any is evaluated) stay in cache; 256
+/// doubled the rule phase's wall time on the large preset under load, 32 cut it by a third.
+const CHUNK: usize = 32;
 
 /// Runs every rule of the table on the rows it wants among `rows`, all on this thread's
 /// sandbox at once.
