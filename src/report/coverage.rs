@@ -31,12 +31,15 @@ pub struct ScopedRecord {
 /// Every record cited as `record` by a table row that names an account, each once.
 pub fn scoped_records(tables: &Tables) -> Result<BTreeSet<ScopedRecord>> {
     let mut out = BTreeSet::new();
-    for_each_scoped_record(tables, |file, document, pointer, scope| {
+    for_each_scoped_record(tables, |cited| {
         out.insert(ScopedRecord {
-            file: file.to_string(),
-            document,
-            pointer: pointer.to_string(),
-            scope,
+            file: cited.file.to_string(),
+            document: u64::from(cited.document),
+            pointer: cited.pointer.to_string(),
+            scope: (
+                Some(cited.account.to_string()),
+                cited.region.map(str::to_string),
+            ),
         });
     })?;
     Ok(out)
@@ -46,11 +49,17 @@ pub fn scoped_records(tables: &Tables) -> Result<BTreeSet<ScopedRecord>> {
 type FileScopes = BTreeMap<String, BTreeSet<Scope>>;
 
 /// [`FileScopes`] straight from the tables, without keeping every record: what a scan needs.
+/// Each distinct (file, account, region) is gathered borrowed, and owned once.
 fn file_scopes(tables: &Tables) -> Result<FileScopes> {
-    let mut out = FileScopes::new();
-    for_each_scoped_record(tables, |file, _, _, scope| {
-        out.entry(file.to_string()).or_default().insert(scope);
+    let mut distinct: BTreeSet<(&str, &str, Option<&str>)> = BTreeSet::new();
+    for_each_scoped_record(tables, |cited| {
+        distinct.insert((cited.file, cited.account, cited.region));
     })?;
+    let mut out = FileScopes::new();
+    for (file, account, region) in distinct {
+        let scope = (Some(account.to_string()), region.map(str::to_string));
+        out.entry(file.to_string()).or_default().insert(scope);
+    }
     Ok(out)
 }
 
@@ -65,15 +74,27 @@ fn file_scopes_of(records: &BTreeSet<ScopedRecord>) -> FileScopes {
     out
 }
 
-/// Calls `visit(file, document, pointer, scope)` for the `record` of every table row that names
-/// an account. Reads only the `account`, `region` and `record_ref` columns: a scan pays for
-/// this on every table.
-fn for_each_scoped_record(
-    tables: &Tables,
-    mut visit: impl FnMut(&str, u64, &str, Scope),
+/// A record a table row cites as its own, with the row's account and region, borrowed from the
+/// tables.
+struct CitedRecord<'t> {
+    file: &'t str,
+    document: u32,
+    pointer: &'t str,
+    account: &'t str,
+    region: Option<&'t str>,
+}
+
+/// Calls `visit` for the `record` of every row that names an account, in the tables built with
+/// the evidence. Reads only the `account`, `region` and `record_ref` columns: a scan pays for
+/// this on every table. The views are not read: they cite only records their source tables
+/// cite with the same scope (`eni_exposure`'s record is its interface's `network_interfaces`
+/// record; the load-balancer and flow views cite none as `record`), and asking for one would
+/// build it, evaluating the reachability of every interface or path.
+fn for_each_scoped_record<'t>(
+    tables: &'t Tables,
+    mut visit: impl FnMut(CitedRecord<'t>),
 ) -> Result<()> {
-    for name in tables.names() {
-        let df = tables.get(name)?;
+    for (_, df) in tables.eager() {
         let text = |column: &str| df.column(column).ok().and_then(|c| c.str().ok());
         let (Some(accounts), Some(records)) = (text("account"), text("record_ref")) else {
             continue;
@@ -83,12 +104,14 @@ fn for_each_scoped_record(
             let (Some(account), Some(reference)) = (accounts.get(i), records.get(i)) else {
                 continue;
             };
-            let region = regions.and_then(|r| r.get(i)).map(str::to_string);
-            let e = tables.resolve("record", reference)?;
-            if let (Some(file), Some(pointer)) = (e["file"].as_str(), e["pointer"].as_str()) {
-                let document = e["document"].as_u64().unwrap_or_default();
-                visit(file, document, pointer, (Some(account.to_string()), region));
-            }
+            let (file, document, pointer) = tables.locate(reference)?;
+            visit(CitedRecord {
+                file: &file.file,
+                document,
+                pointer,
+                account,
+                region: regions.and_then(|r| r.get(i)),
+            });
         }
     }
     Ok(())
@@ -333,13 +356,21 @@ fn kinds_by_scope(
         .filter(|s| s.1.is_some() || !regional.contains(&s.0))
         .map(|s| (s.clone(), BTreeSet::new()))
         .collect();
-    let none = BTreeSet::new();
     for f in files {
-        let owners = owners.get(&f.file).unwrap_or(&none);
-        for (scope, kinds) in present.iter_mut() {
-            let owned = owners.contains(scope) || owners.contains(&(scope.0.clone(), None));
-            if owners.is_empty() || owned {
-                kinds.extend(f.kind.iter().copied());
+        let kinds = f.kind.iter().copied();
+        match owners.get(&f.file).filter(|o| !o.is_empty()) {
+            None => present.values_mut().for_each(|k| k.extend(kinds.clone())),
+            Some(owners) => {
+                for (account, region) in owners {
+                    let of_account = present
+                        .range_mut((account.clone(), None)..)
+                        .take_while(|((a, _), _)| a == account);
+                    for ((_, r), present_kinds) in of_account {
+                        if region.is_none() || r == region {
+                            present_kinds.extend(kinds.clone());
+                        }
+                    }
+                }
             }
         }
     }

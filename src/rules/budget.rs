@@ -4,10 +4,10 @@
 //! How it holds:
 //! - **Outputs** are counted as they come: at most `outputs + 1` are taken from jaq.
 //! - **Time** cannot be checked between outputs alone (`[range(1e9)]` or `def f: f; f` produce
-//!   one output that never comes), so a row's rules run on a sandbox thread ([`Sandbox`]) while
-//!   the rayon thread that asked waits with a deadline (`time` per row, and what is left of
-//!   `total` for the rule). A rule past its deadline is abandoned: its thread is marked
-//!   cancelled and a fresh one takes the row's remaining rules.
+//!   one output that never comes), so rules run on a sandbox thread (`super::sandbox`), a chunk
+//!   of rows at a time, while the rayon thread that asked watches the evaluation in progress
+//!   (`time` per row, and what is left of `total` for the rule). A rule past its deadline is
+//!   abandoned: its thread is marked cancelled and a fresh one takes the rest of the chunk.
 //! - **Memory and stack** are metered by the global allocator ([`Metered`]): while a sandbox
 //!   thread evaluates a rule, each allocation is counted against `memory` (net bytes) and the
 //!   stack pointer against the thread's stack budget (jaq recurses on the Rust stack and
@@ -20,17 +20,13 @@
 //! rows (so at most one sandbox thread per rule is ever abandoned); every other rule still runs.
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
-use serde_json::Value;
-
-use super::jq;
 
 /// Limits on each rule evaluation (`scan --rule-budget`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,28 +113,46 @@ fn bytes(text: &str) -> Result<usize> {
 }
 
 /// Why an evaluation was stopped (the codes the allocator writes into [`Progress::stopped`]).
-const OVER_MEMORY: u8 = 1;
-const OVER_STACK: u8 = 2;
+pub(super) const OVER_MEMORY: u8 = 1;
+pub(super) const OVER_STACK: u8 = 2;
 const CANCELLED: u8 = 3;
 
 /// Stack size of a sandbox thread, and how much of it a rule may use.
-const STACK_SIZE: usize = 256 << 20;
+pub(super) const STACK_SIZE: usize = 256 << 20;
 const STACK_BUDGET: usize = 192 << 20;
 
 /// What a sandbox thread shares with the thread waiting on it.
 #[derive(Default)]
-struct Progress {
+pub(super) struct Progress {
     /// Set by the waiting thread when it abandons the evaluation.
-    cancelled: AtomicBool,
+    pub(super) cancelled: AtomicBool,
     /// Set by the allocator when it refused an allocation (a code above).
-    stopped: AtomicU8,
+    pub(super) stopped: AtomicU8,
 }
 
-/// How many rule evaluations are running (on any thread).
-static EVALUATING: AtomicUsize = AtomicUsize::new(0);
+/// Makes the calling thread a sandbox thread sharing `progress`, its stack budget counted from
+/// here; called once, first thing on the thread, which holds `progress` for its whole life.
+pub(super) fn enter_sandbox(progress: &Arc<Progress>) {
+    PROGRESS.set(Arc::as_ptr(progress));
+    let top = 0u8;
+    STACK_FLOOR.set((&top as *const u8 as usize).saturating_sub(STACK_BUDGET));
+}
+
+/// Runs `evaluation` on a sandbox thread ([`enter_sandbox`]) with every allocation metered
+/// against `memory` bytes and the stack budget.
+pub(super) fn metered<T>(memory: usize, evaluation: impl FnOnce() -> T) -> T {
+    ALLOCATED.set(0);
+    MEMORY_LIMIT.set(memory.min(isize::MAX as usize) as isize);
+    METERED.set(true);
+    let result = evaluation();
+    METERED.set(false);
+    result
+}
 
 thread_local! {
-    /// Whether an evaluation is being metered on this thread.
+    /// Whether an evaluation is being metered on this thread (a thread-local read is all an
+    /// allocation pays outside one: no shared counter that every thread's allocations would
+    /// read while sandbox threads write it).
     static METERED: Cell<bool> = const { Cell::new(false) };
     /// Net bytes allocated by the evaluation so far.
     static ALLOCATED: Cell<isize> = const { Cell::new(0) };
@@ -159,8 +173,7 @@ impl<A> Metered<A> {
     /// budget, or on a cancelled thread, parks the thread for good instead of returning.
     #[inline]
     fn meter(grow: isize) {
-        // One shared load while no rule runs (reading, tables, reports), before any thread-local.
-        if EVALUATING.load(Ordering::Relaxed) == 0 || !METERED.get() {
+        if !METERED.get() {
             return;
         }
         let allocated = ALLOCATED.get() + grow;
@@ -189,7 +202,6 @@ impl<A> Metered<A> {
 #[cold]
 fn stop(progress: &Progress, code: u8) -> ! {
     METERED.set(false);
-    EVALUATING.fetch_sub(1, Ordering::SeqCst);
     progress.stopped.store(code, Ordering::SeqCst);
     loop {
         std::thread::park();
@@ -214,227 +226,5 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Metered<A> {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         Self::meter(new_size as isize - layout.size() as isize);
         unsafe { self.0.realloc(ptr, layout, new_size) }
-    }
-}
-
-/// One rule to evaluate on a row.
-#[derive(Clone)]
-pub struct Task {
-    /// The rule's compiled query.
-    pub filter: Arc<jq::Filter>,
-    /// Its parameters (`$params`).
-    pub params: Arc<Value>,
-}
-
-/// A row and the rules to run on it, with the limits of each evaluation.
-struct Job {
-    row: Arc<Value>,
-    tasks: Vec<Task>,
-    outputs: usize,
-    memory: usize,
-}
-
-/// What one rule emitted on a row, or why it failed (its own error, not a budget's).
-type Outputs = Result<Vec<Value>, String>;
-
-/// A sandbox thread: it runs jobs one after another, metered.
-struct Sandbox {
-    jobs: Sender<Job>,
-    results: Receiver<Outputs>,
-    progress: Arc<Progress>,
-}
-
-impl Sandbox {
-    /// Starts a sandbox thread.
-    fn start() -> Result<Sandbox> {
-        let (jobs, job_rx) = mpsc::channel::<Job>();
-        let (result_tx, results) = mpsc::channel();
-        let progress = Arc::new(Progress::default());
-        let shared = Arc::clone(&progress);
-        std::thread::Builder::new()
-            .name("rule sandbox".into())
-            .stack_size(STACK_SIZE)
-            .spawn(move || serve(&shared, &job_rx, &result_tx))?;
-        Ok(Sandbox {
-            jobs,
-            results,
-            progress,
-        })
-    }
-}
-
-/// The sandbox thread's loop: each rule of each job, metered, its outputs sent back.
-fn serve(progress: &Arc<Progress>, jobs: &Receiver<Job>, results: &Sender<Outputs>) {
-    PROGRESS.set(Arc::as_ptr(progress));
-    let top = 0u8;
-    STACK_FLOOR.set((&top as *const u8 as usize).saturating_sub(STACK_BUDGET));
-    for job in jobs {
-        // The row is converted once for all its rules (its size is the evidence's, not a rule's).
-        let input = jq::to_val(&job.row).map_err(|e| format!("{e:#}"));
-        for task in &job.tasks {
-            let outputs = match &input {
-                Ok(input) => evaluate(&job, task, input.clone()),
-                Err(e) => Err(e.clone()),
-            };
-            if results.send(outputs).is_err() {
-                return;
-            }
-        }
-    }
-}
-
-/// One rule on one row (`input`), metered from its parameters to its last output.
-fn evaluate(job: &Job, task: &Task, input: jaq_json::Val) -> Outputs {
-    ALLOCATED.set(0);
-    MEMORY_LIMIT.set(job.memory.min(isize::MAX as usize) as isize);
-    EVALUATING.fetch_add(1, Ordering::SeqCst);
-    METERED.set(true);
-    let outputs = (|| {
-        let globals = [jq::to_val(&task.params)?];
-        let limit = job.outputs + 1;
-        let outputs = jq::run_at_most(&task.filter, input, &globals, limit)?;
-        if outputs.len() > job.outputs {
-            bail!(
-                "budget exceeded: it emitted more than {} outputs",
-                job.outputs
-            );
-        }
-        outputs.iter().map(jq::from_val).collect::<Result<Vec<_>>>()
-    })();
-    METERED.set(false);
-    EVALUATING.fetch_sub(1, Ordering::SeqCst);
-    outputs.map_err(|e| format!("{e:#}"))
-}
-
-/// Time spent by each rule of a run, and the rules stopped for good.
-pub struct Ledger {
-    budget: Budget,
-    spent: Vec<AtomicU64>,
-    stopped: Vec<AtomicBool>,
-}
-
-/// What became of one rule on one row.
-pub enum Verdict {
-    /// It ran: what it emitted, or its own error.
-    Ran(Outputs),
-    /// It was stopped by its budget (the reason); it does not run again.
-    Stopped(String),
-    /// It had been stopped on an earlier row.
-    Skipped,
-}
-
-thread_local! {
-    /// The sandbox of this (rayon) thread, started on first use.
-    static SANDBOX: RefCell<Option<Sandbox>> = const { RefCell::new(None) };
-}
-
-impl Ledger {
-    /// A ledger for `rules` rules under `budget`.
-    pub fn new(budget: Budget, rules: usize) -> Ledger {
-        Ledger {
-            budget,
-            spent: (0..rules).map(|_| AtomicU64::new(0)).collect(),
-            stopped: (0..rules).map(|_| AtomicBool::new(false)).collect(),
-        }
-    }
-
-    /// Runs the rules `wanted` (indices into `tasks`) on `row`, each under the budget, on this
-    /// thread's sandbox; one verdict per wanted rule, in order.
-    pub fn run_row(&self, row: &Arc<Value>, tasks: &[Task], wanted: &[usize]) -> Vec<Verdict> {
-        let mut verdicts = Vec::with_capacity(wanted.len());
-        while let Some(rest) = wanted.get(verdicts.len()..).filter(|r| !r.is_empty()) {
-            let batch: Vec<usize> = (rest.iter().copied())
-                .take_while(|&r| !self.stopped[r].load(Ordering::Relaxed))
-                .collect();
-            if batch.is_empty() {
-                verdicts.push(Verdict::Skipped);
-                continue;
-            }
-            let job = Job {
-                row: Arc::clone(row),
-                tasks: batch.iter().map(|&r| tasks[r].clone()).collect(),
-                outputs: self.budget.outputs,
-                memory: self.budget.memory,
-            };
-            verdicts.extend(self.wait(job, &batch));
-        }
-        verdicts
-    }
-
-    /// Sends `job` (the rules `batch`) to this thread's sandbox and collects each rule's
-    /// verdict, up to the first rule stopped by its budget (its sandbox is then abandoned).
-    fn wait(&self, job: Job, batch: &[usize]) -> Vec<Verdict> {
-        SANDBOX.with_borrow_mut(|slot| {
-            let sent = match slot.take() {
-                Some(sandbox) => Ok(sandbox),
-                None => Sandbox::start(),
-            }
-            .and_then(|sandbox| {
-                let sent = sandbox.jobs.send(job);
-                sent.map_err(|_| anyhow!("its thread ended"))
-                    .map(|()| sandbox)
-            });
-            let sandbox = match sent {
-                Ok(sandbox) => sandbox,
-                Err(e) => {
-                    let why = format!("cannot run it in a rule sandbox thread: {e}");
-                    return batch
-                        .iter()
-                        .map(|_| Verdict::Ran(Err(why.clone())))
-                        .collect();
-                }
-            };
-            let mut verdicts = Vec::new();
-            for &rule in batch {
-                let verdict = self.receive(&sandbox, rule);
-                let stopped = matches!(verdict, Verdict::Stopped(_));
-                verdicts.push(verdict);
-                if stopped {
-                    sandbox.progress.cancelled.store(true, Ordering::SeqCst);
-                    return verdicts;
-                }
-            }
-            *slot = Some(sandbox);
-            verdicts
-        })
-    }
-
-    /// Waits for rule `rule`'s outputs, within its time left; a stop is recorded in the ledger.
-    fn receive(&self, sandbox: &Sandbox, rule: usize) -> Verdict {
-        let started = Instant::now();
-        let spent = Duration::from_nanos(self.spent[rule].load(Ordering::Relaxed));
-        let left = self.budget.total.saturating_sub(spent);
-        let deadline = started + self.budget.time.min(left);
-        let reason = loop {
-            let slice = deadline
-                .saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(20));
-            match sandbox.results.recv_timeout(slice) {
-                Ok(outputs) => {
-                    let nanos = started.elapsed().as_nanos().min(u64::MAX as u128) as u64;
-                    self.spent[rule].fetch_add(nanos, Ordering::Relaxed);
-                    return Verdict::Ran(outputs);
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    break "its sandbox thread ended".to_string();
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-            }
-            match sandbox.progress.stopped.load(Ordering::SeqCst) {
-                OVER_MEMORY => {
-                    break format!("it allocated more than {} bytes", self.budget.memory);
-                }
-                OVER_STACK => break "it recursed deeper than its stack budget".to_string(),
-                _ if Instant::now() >= deadline && self.budget.time <= left => {
-                    break format!("it ran longer than {:?} on one row", self.budget.time);
-                }
-                _ if Instant::now() >= deadline => {
-                    break format!("it ran longer than {:?} in total", self.budget.total);
-                }
-                _ => {}
-            }
-        };
-        self.stopped[rule].store(true, Ordering::Relaxed);
-        Verdict::Stopped(format!("budget exceeded: {reason}; the rule was stopped"))
     }
 }

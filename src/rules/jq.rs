@@ -4,8 +4,7 @@
 use anyhow::{Result, anyhow, bail};
 use jaq_core::load::{self, Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data};
-use jaq_json::Val;
-use serde::Deserialize as _;
+use jaq_json::{Num, Val};
 
 type Data = data::JustLut<Val>;
 
@@ -113,14 +112,77 @@ pub fn compile_with(code: &str, line_offset: usize, globals: &[&'static str]) ->
         })
 }
 
-/// serde_json → jaq value, without going through text.
+/// serde_json → jaq value, without going through text: the value `Val`'s own `Deserialize`
+/// gives (integers as machine or big integers, other numbers as floats, objects in key order),
+/// built directly rather than through serde's visitor.
 pub fn to_val(v: &serde_json::Value) -> Result<Val> {
-    Ok(Val::deserialize(v)?)
+    Ok(val_of(v))
 }
 
-/// jaq value → serde_json (jaq values print as JSON).
+/// [`to_val`], which cannot fail.
+fn val_of(v: &serde_json::Value) -> Val {
+    use serde_json::Value;
+    match v {
+        Value::Null => Val::Null,
+        Value::Bool(b) => Val::Bool(*b),
+        Value::Number(n) => Val::Num(match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Num::from_integral(u),
+            (None, Some(i)) => Num::from_integral(i),
+            (None, None) => Num::Float(n.as_f64().unwrap_or(f64::NAN)),
+        }),
+        Value::String(s) => Val::utf8_str(s.clone().into_bytes()),
+        Value::Array(items) => items.iter().map(val_of).collect(),
+        Value::Object(entries) => Val::obj(
+            (entries.iter())
+                .map(|(k, v)| (Val::utf8_str(k.clone().into_bytes()), val_of(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// jaq value → serde_json: the value its JSON text parses to (and the same error when it does
+/// not parse), without writing the text for the values that convert directly.
 pub fn from_val(v: &Val) -> Result<serde_json::Value> {
-    Ok(serde_json::from_str(&v.to_string())?)
+    match direct(v, 0) {
+        Some(value) => Ok(value),
+        None => Ok(serde_json::from_str(&v.to_string())?),
+    }
+}
+
+/// How deep [`direct`] converts; serde_json refuses text nested deeper than 128.
+const DIRECT_DEPTH: usize = 100;
+
+/// `v` as serde_json when every part of it converts without text: null, booleans, machine
+/// integers, finite floats, UTF-8 strings, arrays and objects with UTF-8 string keys, not nested
+/// deeper than [`DIRECT_DEPTH`]. `None` for anything else (big integers, decimals, byte strings,
+/// NaN), which only the text says how serde_json reads.
+fn direct(v: &Val, depth: usize) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    let text = |bytes: &[u8]| std::str::from_utf8(bytes).ok().map(str::to_string);
+    if depth > DIRECT_DEPTH {
+        return None;
+    }
+    Some(match v {
+        Val::Null => Value::Null,
+        Val::Bool(b) => Value::Bool(*b),
+        Val::Num(Num::Int(n)) => Value::from(*n as i64),
+        Val::Num(Num::Float(x)) if x.is_finite() => Value::from(*x),
+        Val::TStr(s) => Value::String(text(s)?),
+        Val::Arr(items) => Value::Array(
+            (items.iter())
+                .map(|item| direct(item, depth + 1))
+                .collect::<Option<_>>()?,
+        ),
+        Val::Obj(entries) => Value::Object(
+            (entries.iter())
+                .map(|(key, value)| match key {
+                    Val::TStr(k) => Some((text(k)?, direct(value, depth + 1)?)),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+        ),
+        Val::Num(_) | Val::BStr(_) => return None,
+    })
 }
 
 /// Runs `filter` on `input` and collects every output; a runtime error or `halt` is an error.
@@ -142,4 +204,51 @@ pub fn run_at_most(filter: &Filter, input: Val, globals: &[Val], limit: usize) -
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize as _;
+
+    use super::*;
+
+    /// Every output of `code` (run on null) converts to what its JSON text parses to.
+    fn converts_as_text(code: &str) -> usize {
+        let filter = compile(code, 0).unwrap();
+        let outputs = run(&filter, Val::Null, &[Val::Null]).unwrap();
+        for v in &outputs {
+            let by_text = serde_json::from_str::<serde_json::Value>(&v.to_string());
+            match (from_val(v), by_text) {
+                (Ok(direct), Ok(text)) => assert_eq!(direct, text, "{v}"),
+                (Err(direct), Err(text)) => assert_eq!(direct.to_string(), text.to_string()),
+                (direct, text) => panic!("{v}: {direct:?} against {text:?}"),
+            }
+        }
+        outputs.len()
+    }
+
+    #[test]
+    fn values_convert_as_val_deserializes_them() {
+        let text = r#"[null, true, 0, -7, 18446744073709551615, -9223372036854775808, 1.5, 3.0,
+            -0.0, 1e300, "é\n", {"b": [1, {"a": null}], "a": "x", "": []}, [[]], {}]"#;
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let by_serde = Val::deserialize(&value).unwrap();
+        assert_eq!(
+            format!("{:?}", to_val(&value).unwrap()),
+            format!("{by_serde:?}")
+        );
+    }
+
+    #[test]
+    fn outputs_convert_as_their_text_parses() {
+        let scalars = r#"null, true, 0, -7, 9007199254740993, 1.5, 3.0, 1e300, -0.0, "é\n\"", 100000000000000000000000, 1.10"#;
+        assert_eq!(converts_as_text(scalars), 12);
+        let nested =
+            r#"{b: [1, {a: null}], a: "x", "c d": [[]]}, [nan], [infinite], {"k": [-infinite]}"#;
+        assert_eq!(converts_as_text(nested), 4);
+        assert_eq!(
+            converts_as_text("[limit(150; repeat(0))] | reduce .[] as $x (1; [.])"),
+            1
+        );
+    }
 }

@@ -8,6 +8,7 @@ pub mod fix;
 pub mod jq;
 pub mod rows;
 pub mod run;
+mod sandbox;
 pub mod status;
 
 use std::collections::BTreeMap;

@@ -2,6 +2,7 @@
 //! as a finding (`fail` or `indeterminate`), a pass, or not applicable.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use std::sync::Arc;
 
@@ -10,8 +11,9 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::budget::{self, Budget, Verdict};
+use super::budget::Budget;
 use super::rows::RowFilter;
+use super::sandbox::{Ledger, RowRules, Task, Verdict};
 use super::status::{Passed, RowTally, Status};
 use super::{ExcludedRows, Finding, Rule, Severity, jq};
 use crate::evidence::Diagnostic;
@@ -49,10 +51,9 @@ struct TableRules<'a> {
     table: &'a str,
     rules: Vec<&'a Rule>,
     filters: Vec<RowFilter>,
-    /// Each rule's compiled query and parameters, as the budgeted evaluation takes them.
-    tasks: Vec<budget::Task>,
-    /// What each rule has spent of the budget, and whether it was stopped.
-    ledger: budget::Ledger,
+    /// Each rule's compiled query and parameters, what it has spent of the budget, and whether
+    /// it was stopped.
+    ledger: Ledger,
     list_passed: bool,
 }
 
@@ -127,25 +128,25 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
             .collect();
         let tasks = rules
             .iter()
-            .map(|r| budget::Task {
+            .map(|r| Task {
                 filter: Arc::clone(&r.filter),
                 params: Arc::new(serde_json::to_value(&r.meta.params).unwrap_or(Value::Null)),
             })
             .collect();
         let of_table = TableRules {
             table,
-            ledger: budget::Ledger::new(budget, rules.len()),
+            ledger: Ledger::new(budget, tasks),
             rules,
             filters,
-            tasks,
             list_passed,
         };
         let progress = crate::progress::Progress::new("rules", height);
-        let outcomes = (0..height)
+        let outcomes = (0..height.div_ceil(CHUNK))
             .into_par_iter()
-            .map(|i| {
-                progress.advance(1);
-                rules_on_row(tables, &of_table, i)
+            .map(|chunk| {
+                let rows = chunk * CHUNK..height.min((chunk + 1) * CHUNK);
+                progress.advance(rows.len());
+                rules_on_rows(tables, &of_table, rows)
             })
             .reduce(Outcomes::default, Outcomes::merge);
         findings.extend(outcomes.findings);
@@ -167,13 +168,53 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
     evaluation
 }
 
-/// Runs every rule of the table that wants row `i` on it; the row is converted for jq only when
-/// one does. Each rule's tally counts the row once.
-fn rules_on_row(tables: &Tables, of_table: &TableRules, i: usize) -> Outcomes {
+/// How many rows a rayon task hands its sandbox thread at once: enough to spare a thread switch
+/// per row, few enough that the chunk's rows (built before any is evaluated) stay in cache; 256
+/// doubled the rule phase's wall time on the large preset under load, 32 cut it by a third.
+const CHUNK: usize = 32;
+
+/// Runs every rule of the table on the rows it wants among `rows`, all on this thread's
+/// sandbox at once.
+fn rules_on_rows(tables: &Tables, of_table: &TableRules, rows: Range<usize>) -> Outcomes {
+    let prepared: Vec<Prepared> = rows.map(|i| prepare_row(tables, of_table, i)).collect();
+    let jobs = (prepared.iter())
+        .filter_map(|p| p.job.as_ref())
+        .map(|(row, wanted)| RowRules {
+            row: Arc::clone(row),
+            wanted: wanted.clone(),
+        })
+        .collect();
+    let mut verdicts = of_table.ledger.run_rows(jobs).into_iter();
+    let mut outcomes = Outcomes::default();
+    for p in prepared {
+        let mut row_outcomes = p.outcomes;
+        if let Some((row, wanted)) = p.job {
+            let row_verdicts = verdicts.next().unwrap_or_default();
+            conclude_row(of_table, &row, wanted, row_verdicts, &mut row_outcomes);
+        }
+        outcomes = outcomes.merge(row_outcomes);
+    }
+    outcomes
+}
+
+/// A row before its rules ran: its tallies and passing resources so far, and, when some rule
+/// wants it, the row and those rules.
+struct Prepared {
+    outcomes: Outcomes,
+    job: Option<(Arc<Value>, Vec<usize>)>,
+}
+
+/// Row `i` before its rules run: which rules want it (the others count it not applicable or
+/// passed), converted for jq only when one does. Each rule's tally counts the row once.
+fn prepare_row(tables: &Tables, of_table: &TableRules, i: usize) -> Prepared {
     let table = of_table.table;
+    let failed = |e| Prepared {
+        outcomes: Outcomes::failed(table, e),
+        job: None,
+    };
     let df = match tables.get(table) {
         Ok(df) => df,
-        Err(e) => return Outcomes::failed(table, e),
+        Err(e) => return failed(e),
     };
     let mut outcomes = Outcomes {
         tallies: vec![RowTally::default(); of_table.rules.len()],
@@ -190,16 +231,19 @@ fn rules_on_row(tables: &Tables, of_table: &TableRules, i: usize) -> Outcomes {
                 outcomes.tallies[k].passed = 1;
                 passing.push(k);
             }
-            (Err(e), _) => return Outcomes::failed(table, e),
+            (Err(e), _) => return failed(e),
         }
     }
     let list_passing = of_table.list_passed && !passing.is_empty();
     if wanted.is_empty() && !list_passing {
-        return outcomes;
+        return Prepared {
+            outcomes,
+            job: None,
+        };
     }
     let row = match tables.row(table, i) {
         Ok(row) => Arc::new(row),
-        Err(e) => return Outcomes::failed(table, e),
+        Err(e) => return failed(e),
     };
     if list_passing {
         let rules = passing.iter().map(|&k| of_table.rules[k]);
@@ -207,14 +251,23 @@ fn rules_on_row(tables: &Tables, of_table: &TableRules, i: usize) -> Outcomes {
             .passed
             .extend(rules.filter_map(|rule| passing_resource(rule, &row)));
     }
-    if wanted.is_empty() {
-        return outcomes;
-    }
-    let verdicts = of_table.ledger.run_row(&row, &of_table.tasks, &wanted);
+    let job = (!wanted.is_empty()).then_some((row, wanted));
+    Prepared { outcomes, job }
+}
+
+/// What the rules `wanted` of a row gave (`verdicts`, in the same order), into `outcomes`.
+fn conclude_row(
+    of_table: &TableRules,
+    row: &Value,
+    wanted: Vec<usize>,
+    verdicts: Vec<Verdict>,
+    outcomes: &mut Outcomes,
+) {
+    let table = of_table.table;
     for (k, verdict) in wanted.into_iter().zip(verdicts) {
         let rule = of_table.rules[k];
         let found = match verdict {
-            Verdict::Ran(Ok(outputs)) => findings_of(rule, &row, outputs),
+            Verdict::Ran(Ok(outputs)) => findings_of(rule, row, outputs),
             Verdict::Ran(Err(e)) | Verdict::Stopped(e) => Err(anyhow!(e)),
             Verdict::Skipped => continue,
         };
@@ -225,7 +278,7 @@ fn rules_on_row(tables: &Tables, of_table: &TableRules, i: usize) -> Outcomes {
                 let message = format!(
                     "rule {} failed on {table} row {resource} ({}): {e:#}",
                     rule.meta.id,
-                    row_pointer(&row)
+                    row_pointer(row)
                 );
                 outcomes.errors.push(Diagnostic::file(&rule.path, message));
                 continue;
@@ -235,7 +288,7 @@ fn rules_on_row(tables: &Tables, of_table: &TableRules, i: usize) -> Outcomes {
             Status::Pass => {
                 outcomes.tallies[k].passed = 1;
                 if of_table.list_passed {
-                    outcomes.passed.extend(passing_resource(rule, &row));
+                    outcomes.passed.extend(passing_resource(rule, row));
                 }
             }
             Status::NotApplicable => outcomes.tallies[k].not_applicable = 1,
@@ -246,7 +299,6 @@ fn rules_on_row(tables: &Tables, of_table: &TableRules, i: usize) -> Outcomes {
             .filter(|f| f.status != Status::NotApplicable);
         outcomes.findings.extend(findings);
     }
-    outcomes
 }
 
 /// Where a row's first evidence record is (`FILE:DOCUMENT:POINTER`), to name the row in errors.

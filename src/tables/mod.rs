@@ -100,6 +100,11 @@ impl Tables {
         names
     }
 
+    /// The tables built with the evidence (every table but the views of [`VIEWS`]), by name.
+    pub fn eager(&self) -> impl Iterator<Item = (&'static str, &DataFrame)> {
+        self.frames.iter().map(|(name, df)| (*name, df))
+    }
+
     /// One table by name; an unknown name lists the known ones.
     pub fn get(&self, name: &str) -> Result<&DataFrame> {
         if let Some(i) = VIEWS.iter().position(|(view, _)| *view == name) {
@@ -151,32 +156,36 @@ impl Tables {
 
     /// Expands a `FILE:DOCUMENT:POINTER` reference (as written by [`source_ref`]).
     pub fn resolve(&self, role: &str, reference: &str) -> Result<Value> {
+        let (file, document, pointer) = self.locate(reference)?;
+        Ok(record_json(role, file, document, pointer))
+    }
+
+    /// The file, document and pointer a `FILE:DOCUMENT:POINTER` reference names, borrowed.
+    pub fn locate<'a>(&'a self, reference: &'a str) -> Result<(&'a EvidenceFile, u32, &'a str)> {
         let bad = || anyhow::anyhow!("bad evidence reference {reference}");
         let mut parts = reference.splitn(3, ':');
         let (file, document, pointer) = (parts.next(), parts.next(), parts.next());
         let file: u32 = file.unwrap_or_default().parse().map_err(|_| bad())?;
         let document: u32 = document.unwrap_or_default().parse().map_err(|_| bad())?;
-        let source = Source::new(file, document, pointer.unwrap_or_default().to_string());
-        self.source_json(role, &source)
+        Ok((self.file(file)?, document, pointer.unwrap_or_default()))
+    }
+
+    /// Evidence file number `file`.
+    fn file(&self, file: u32) -> Result<&EvidenceFile> {
+        match self.files.get(file as usize) {
+            Some(f) => Ok(f),
+            None => bail!(
+                "evidence reference to file #{file} outside the {} files read",
+                self.files.len()
+            ),
+        }
     }
 
     /// An evidence record as `{role, file, sha256, document, pointer}`, the shape of every
     /// `evidence` entry in rows, findings and reach output.
     pub fn source_json(&self, role: &str, source: &Source) -> Result<Value> {
-        let Some(f) = self.files.get(source.file as usize) else {
-            bail!(
-                "evidence reference to file #{} outside the {} files read",
-                source.file,
-                self.files.len()
-            );
-        };
-        Ok(json!({
-            "role": role,
-            "file": f.file,
-            "sha256": f.sha256,
-            "document": source.document,
-            "pointer": source.pointer,
-        }))
+        let file = self.file(source.file)?;
+        Ok(record_json(role, file, source.document, &source.pointer))
     }
 
     /// A running task whose ENI is not in the evidence stays in `ecs_task_network` (`eni_found`
@@ -221,7 +230,17 @@ impl Tables {
     }
 }
 
-/// A polars value as JSON.
+/// An evidence record as `{role, file, sha256, document, pointer}`.
+fn record_json(role: &str, file: &EvidenceFile, document: u32, pointer: &str) -> Value {
+    json!({
+        "role": role,
+        "file": file.file,
+        "sha256": file.sha256,
+        "document": document,
+        "pointer": pointer,
+    })
+}
+
 /// A polars value as JSON (strings, numbers, booleans, lists; anything else as its text).
 pub fn any_to_json(v: AnyValue) -> Value {
     match v {

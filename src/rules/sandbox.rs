@@ -1,0 +1,339 @@
+//! Running rules on rows under the budget ([`super::budget`] says how it holds): a rayon thread
+//! hands a chunk of rows to its sandbox thread and waits, watching the evaluation in progress,
+//! while the sandbox thread evaluates each wanted rule on each row, metered. One message per
+//! chunk crosses the threads (not one per row and rule), so a large table does not pay two
+//! thread switches for every row; the deadlines are watched from what the sandbox publishes.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use jaq_json::Val;
+use serde_json::Value;
+
+use super::budget::{self, Budget, OVER_MEMORY, OVER_STACK, Progress};
+use super::jq;
+
+/// One rule to evaluate on a row.
+#[derive(Clone)]
+pub struct Task {
+    /// The rule's compiled query.
+    pub filter: Arc<jq::Filter>,
+    /// Its parameters (`$params`).
+    pub params: Arc<Value>,
+}
+
+/// A row and the rules to run on it (indices into the ledger's tasks, in order).
+pub struct RowRules {
+    /// The row, as the query sees it.
+    pub row: Arc<Value>,
+    /// The rules that want it.
+    pub wanted: Vec<usize>,
+}
+
+/// What one rule emitted on a row, or why it failed (its own error, not a budget's).
+type Outputs = Result<Vec<Value>, String>;
+
+/// What became of one rule on one row.
+pub enum Verdict {
+    /// It ran: what it emitted, or its own error.
+    Ran(Outputs),
+    /// It was stopped by its budget (the reason); it does not run again.
+    Stopped(String),
+    /// It had been stopped on an earlier row.
+    Skipped,
+}
+
+/// The tasks of one table's rules, what each has spent of the budget and whether it was
+/// stopped: shared by the waiting threads and the sandboxes.
+struct Shared {
+    budget: Budget,
+    tasks: Vec<Task>,
+    /// Nanoseconds each rule has run, over all rows.
+    spent: Vec<AtomicU64>,
+    stopped: Vec<AtomicBool>,
+}
+
+/// Time spent by each rule of a run, and the rules stopped for good.
+pub struct Ledger(Arc<Shared>);
+
+/// Rows and the evaluations to make on them: `(row, rule)`, grouped by row, in order.
+struct Job {
+    rows: Arc<Vec<Arc<Value>>>,
+    evaluations: Vec<(usize, usize)>,
+    shared: Arc<Shared>,
+}
+
+/// What a sandbox publishes while it works through a job.
+#[derive(Default)]
+struct Watch {
+    /// 1 + the index in the job of the evaluation running; 0 between evaluations.
+    current: AtomicUsize,
+    /// When it started, in nanoseconds since [`epoch`].
+    since: AtomicU64,
+    /// The verdicts so far (`Ran` or `Skipped`), in the job's order.
+    verdicts: Mutex<Vec<Verdict>>,
+}
+
+/// A sandbox thread: it runs jobs one after another, metered.
+struct Sandbox {
+    jobs: Sender<Job>,
+    /// One message per finished job.
+    done: Receiver<()>,
+    progress: Arc<Progress>,
+    watch: Arc<Watch>,
+}
+
+thread_local! {
+    /// The sandbox of this (rayon) thread, started on first use.
+    static SANDBOX: RefCell<Option<Sandbox>> = const { RefCell::new(None) };
+}
+
+/// The instant the sandboxes' clocks count from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Nanoseconds since [`epoch`].
+fn nanos_since_epoch() -> u64 {
+    epoch().elapsed().as_nanos().min(u64::MAX as u128) as u64
+}
+
+impl Sandbox {
+    /// Starts a sandbox thread.
+    fn start() -> Result<Sandbox> {
+        let (jobs, job_rx) = mpsc::channel::<Job>();
+        let (done_tx, done) = mpsc::channel();
+        let progress = Arc::new(Progress::default());
+        let watch = Arc::new(Watch::default());
+        let (shared_progress, shared_watch) = (Arc::clone(&progress), Arc::clone(&watch));
+        epoch();
+        std::thread::Builder::new()
+            .name("rule sandbox".into())
+            .stack_size(budget::STACK_SIZE)
+            .spawn(move || serve(&shared_progress, &shared_watch, &job_rx, &done_tx))?;
+        Ok(Sandbox {
+            jobs,
+            done,
+            progress,
+            watch,
+        })
+    }
+}
+
+/// The sandbox thread's loop: each evaluation of each job, metered, its verdict published.
+fn serve(progress: &Arc<Progress>, watch: &Watch, jobs: &Receiver<Job>, done: &Sender<()>) {
+    budget::enter_sandbox(progress);
+    let mut params = Params::default();
+    for job in jobs {
+        // A row is converted once for all its rules (its size is the evidence's, not a rule's).
+        let mut input: Option<(usize, Result<Val, String>)> = None;
+        for (k, &(row, rule)) in job.evaluations.iter().enumerate() {
+            let shared = &job.shared;
+            let verdict = if shared.stopped[rule].load(Ordering::Relaxed) {
+                Verdict::Skipped
+            } else {
+                if input
+                    .as_ref()
+                    .is_none_or(|(converted, _)| *converted != row)
+                {
+                    let converted = jq::to_val(&job.rows[row]).map_err(|e| format!("{e:#}"));
+                    input = Some((row, converted));
+                }
+                watch.since.store(nanos_since_epoch(), Ordering::SeqCst);
+                watch.current.store(k + 1, Ordering::SeqCst);
+                let started = Instant::now();
+                let task = &shared.tasks[rule];
+                let outputs = match (input.as_ref().map(|(_, v)| v), params.of(&task.params)) {
+                    (Some(Ok(input)), Ok(params)) => evaluate(&shared.budget, task, input, params),
+                    (Some(Err(e)), _) | (_, Err(e)) => Err(e.clone()),
+                    (None, _) => Err("the row was not converted".to_string()),
+                };
+                let nanos = started.elapsed().as_nanos().min(u64::MAX as u128) as u64;
+                shared.spent[rule].fetch_add(nanos, Ordering::Relaxed);
+                Verdict::Ran(outputs)
+            };
+            let mut verdicts = watch
+                .verdicts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            verdicts.push(verdict);
+        }
+        watch.current.store(0, Ordering::SeqCst);
+        if done.send(()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Each rule's parameters as a jaq value, converted once per sandbox thread rather than once
+/// per row: a rule's tasks share one `Arc` (held here, so its address is never reused).
+#[derive(Default)]
+struct Params(Vec<(Arc<Value>, Result<Val, String>)>);
+
+impl Params {
+    /// How many rules' parameters are kept before the oldest are dropped.
+    const KEPT: usize = 64;
+
+    /// `params` as a jaq value.
+    fn of(&mut self, params: &Arc<Value>) -> &Result<Val, String> {
+        let at = match self.0.iter().position(|(p, _)| Arc::ptr_eq(p, params)) {
+            Some(at) => at,
+            None => {
+                if self.0.len() >= Self::KEPT {
+                    self.0.clear();
+                }
+                let converted = jq::to_val(params).map_err(|e| format!("{e:#}"));
+                self.0.push((Arc::clone(params), converted));
+                self.0.len() - 1
+            }
+        };
+        &self.0[at].1
+    }
+}
+
+/// One rule on one row (`input`, with its parameters `params`), metered to its last output.
+fn evaluate(budget: &Budget, task: &Task, input: &Val, params: &Val) -> Outputs {
+    let outputs = budget::metered(budget.memory, || {
+        let globals = [params.clone()];
+        let limit = budget.outputs + 1;
+        let outputs = jq::run_at_most(&task.filter, input.clone(), &globals, limit)?;
+        if outputs.len() > budget.outputs {
+            bail!(
+                "budget exceeded: it emitted more than {} outputs",
+                budget.outputs
+            );
+        }
+        outputs.iter().map(jq::from_val).collect::<Result<Vec<_>>>()
+    });
+    outputs.map_err(|e| format!("{e:#}"))
+}
+
+impl Ledger {
+    /// A ledger for the rules `tasks` under `budget`.
+    pub fn new(budget: Budget, tasks: Vec<Task>) -> Ledger {
+        let rules = tasks.len();
+        Ledger(Arc::new(Shared {
+            budget,
+            tasks,
+            spent: (0..rules).map(|_| AtomicU64::new(0)).collect(),
+            stopped: (0..rules).map(|_| AtomicBool::new(false)).collect(),
+        }))
+    }
+
+    /// Runs each row's wanted rules on it, each under the budget, on this thread's sandbox;
+    /// one verdict per wanted rule of each row, in order.
+    pub fn run_rows(&self, rows: Vec<RowRules>) -> Vec<Vec<Verdict>> {
+        let evaluations: Vec<(usize, usize)> = (rows.iter().enumerate())
+            .flat_map(|(i, r)| r.wanted.iter().map(move |&rule| (i, rule)))
+            .collect();
+        let wanted: Vec<usize> = rows.iter().map(|r| r.wanted.len()).collect();
+        let rows = Arc::new(rows.into_iter().map(|r| r.row).collect());
+        let mut verdicts = Vec::with_capacity(evaluations.len());
+        while verdicts.len() < evaluations.len() {
+            let job = Job {
+                rows: Arc::clone(&rows),
+                evaluations: evaluations[verdicts.len()..].to_vec(),
+                shared: Arc::clone(&self.0),
+            };
+            verdicts.extend(self.send(job));
+        }
+        let mut verdicts = verdicts.into_iter();
+        (wanted.into_iter())
+            .map(|n| verdicts.by_ref().take(n).collect())
+            .collect()
+    }
+
+    /// Sends `job` to this thread's sandbox and waits for its verdicts, up to the first
+    /// evaluation stopped by its budget (its sandbox is then abandoned, and the rest of the job
+    /// is for the caller to send again).
+    fn send(&self, job: Job) -> Vec<Verdict> {
+        SANDBOX.with_borrow_mut(|slot| {
+            let evaluations = job.evaluations.clone();
+            let sandbox = match slot.take().map_or_else(Sandbox::start, Ok) {
+                Ok(sandbox) => sandbox.jobs.send(job).map(|()| sandbox).ok(),
+                Err(_) => None,
+            };
+            let Some(sandbox) = sandbox else {
+                let why = "cannot run it in a rule sandbox thread".to_string();
+                return (evaluations.iter())
+                    .map(|_| Verdict::Ran(Err(why.clone())))
+                    .collect();
+            };
+            let (verdicts, finished) = self.watch(&sandbox, &evaluations);
+            if finished {
+                *slot = Some(sandbox);
+            } else {
+                sandbox.progress.cancelled.store(true, Ordering::SeqCst);
+            }
+            verdicts
+        })
+    }
+
+    /// Waits for `sandbox` to finish its job (`evaluations`), checking every 20 ms the budget of
+    /// the evaluation in progress: every verdict and `true`, or the verdicts up to the one
+    /// stopped (recorded in the ledger) and `false`.
+    fn watch(&self, sandbox: &Sandbox, evaluations: &[(usize, usize)]) -> (Vec<Verdict>, bool) {
+        let published = || {
+            let mut verdicts =
+                (sandbox.watch.verdicts.lock()).unwrap_or_else(PoisonError::into_inner);
+            std::mem::take(&mut *verdicts)
+        };
+        let (mut verdicts, k, reason) = loop {
+            match sandbox.done.recv_timeout(Duration::from_millis(20)) {
+                Ok(()) => return (published(), true),
+                Err(RecvTimeoutError::Disconnected) => {
+                    let verdicts = published();
+                    let k = verdicts.len();
+                    break (verdicts, k, "its sandbox thread ended".to_string());
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some((k, reason)) = self.over_budget(sandbox, evaluations) {
+                        break (published(), k, reason);
+                    }
+                }
+            }
+        };
+        verdicts.truncate(k);
+        if let Some(&(_, rule)) = evaluations.get(k) {
+            self.0.stopped[rule].store(true, Ordering::Relaxed);
+            let why = format!("budget exceeded: {reason}; the rule was stopped");
+            verdicts.push(Verdict::Stopped(why));
+        }
+        (verdicts, false)
+    }
+
+    /// The evaluation of `evaluations` that `sandbox` is running, and why it is to be stopped,
+    /// when it is over its budget.
+    fn over_budget(
+        &self,
+        sandbox: &Sandbox,
+        evaluations: &[(usize, usize)],
+    ) -> Option<(usize, String)> {
+        let watch = &sandbox.watch;
+        let current = watch.current.load(Ordering::SeqCst);
+        let since = watch.since.load(Ordering::SeqCst);
+        if current == 0 || watch.current.load(Ordering::SeqCst) != current {
+            return None;
+        }
+        let (k, budget) = (current - 1, &self.0.budget);
+        let rule = evaluations[k].1;
+        let running = Duration::from_nanos(nanos_since_epoch().saturating_sub(since));
+        let spent = Duration::from_nanos(self.0.spent[rule].load(Ordering::Relaxed));
+        let left = budget.total.saturating_sub(spent);
+        let reason = match sandbox.progress.stopped.load(Ordering::SeqCst) {
+            OVER_MEMORY => format!("it allocated more than {} bytes", budget.memory),
+            OVER_STACK => "it recursed deeper than its stack budget".to_string(),
+            _ if running >= budget.time && budget.time <= left => {
+                format!("it ran longer than {:?} on one row", budget.time)
+            }
+            _ if running >= left => format!("it ran longer than {:?} in total", budget.total),
+            _ => return None,
+        };
+        Some((k, reason))
+    }
+}
