@@ -400,3 +400,126 @@ fn an_ipv6_source_to_an_ipv4_only_target_ends_every_hop_in_a_full_sentence() {
         ("fail", "sg-05b53eeb660f1dcab: nothing left to evaluate")
     );
 }
+
+/// The user rule ORG.7 (`query`) with a `[fix]` whose query is `fix`.
+fn user_rule_with_fix(query: &str, fix: &str) -> String {
+    format!("{}\n[fix]\nquery = '''\n{fix}\n'''\n", user_rule(query))
+}
+
+#[test]
+fn an_endless_or_huge_fix_is_stopped_named_with_its_row_and_the_other_fixes_are_made() {
+    let cases = [
+        (
+            "\"open\"",
+            "def f: f; f",
+            "ORG.7 [fix]",
+            "ran longer than 1s on one row",
+        ),
+        (
+            "\"open\"",
+            "[range(1e9)]",
+            "ORG.7 [fix]",
+            "allocated more than 8388608 bytes",
+        ),
+        (
+            "\"open\"",
+            "repeat({})",
+            "ORG.7 [fix]",
+            "more than 100 outputs",
+        ),
+        (
+            "def f: f; f",
+            "{}",
+            "ORG.7",
+            "ran longer than 1s on one row",
+        ),
+    ];
+    for (k, (query, fix, label, why)) in cases.into_iter().enumerate() {
+        let dir = scratch(&format!("fix-budget-{k}"));
+        std::fs::write(dir.join("ORG.7.toml"), user_rule_with_fix(query, fix)).unwrap();
+        let started = Instant::now();
+        let run = common::snapaudit(&[
+            "remediate",
+            snapshot("demo").to_str().unwrap(),
+            "--rules",
+            dir.to_str().unwrap(),
+            "--format",
+            "json",
+            "--rule-budget",
+            "time=1s,outputs=100,memory=8MiB",
+        ]);
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(30), "{fix}: took {took:?}");
+        assert_eq!(run.code, 2, "{fix}: {}", run.stderr);
+        let named: Vec<&str> = (run.stderr.lines())
+            .filter(|l| {
+                l.contains(&format!(
+                    "rule {label} failed on ecs_tasks row \"arn:aws:ecs:"
+                ))
+            })
+            .collect();
+        assert!(!named.is_empty(), "{fix}: {}", run.stderr);
+        for line in named {
+            assert!(line.contains(why), "{fix}: {line}");
+            assert!(
+                line.contains("(ecs/describe-tasks.json:0:/tasks/"),
+                "{fix}: {line}"
+            );
+        }
+        let fixed: Vec<String> = (run.json()["actions"].as_array().unwrap().iter())
+            .map(|a| a["rule_id"].as_str().unwrap().to_string())
+            .collect();
+        assert!(fixed.iter().any(|id| id == "ECS.2"), "{fix}: {fixed:?}");
+        assert!(!fixed.iter().any(|id| id == "ORG.7"), "{fix}: {fixed:?}");
+    }
+}
+
+#[test]
+fn an_endless_or_huge_query_filter_is_stopped_and_named_with_its_row() {
+    let query = |filter: &str| {
+        let demo = snapshot("demo");
+        let args = [
+            "query",
+            demo.to_str().unwrap(),
+            "--table",
+            "ecs_tasks",
+            filter,
+        ];
+        common::snapaudit(
+            &[
+                &args[..],
+                &["--rule-budget", "time=1s,outputs=100,memory=8MiB"],
+            ]
+            .concat(),
+        )
+    };
+    let cases = [
+        ("last(range(1e12))", "ran longer than 1s on one row"),
+        ("[range(1e9)]", "allocated more than 8388608 bytes"),
+        ("repeat(.)", "more than 100 outputs"),
+        ("def f: 1 + f; f", "recursed deeper than its stack budget"),
+    ];
+    for (filter, why) in cases {
+        let started = Instant::now();
+        let run = query(filter);
+        assert!(started.elapsed() < Duration::from_secs(30), "{filter}");
+        assert_eq!(run.code, 2, "{filter}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{filter}: {}", run.stdout);
+        let said = "the filter failed on ecs_tasks row 0 (ecs/describe-tasks.json:0:/tasks/";
+        assert!(
+            run.stderr.contains(said) && run.stderr.contains(why),
+            "{filter}: {}",
+            run.stderr
+        );
+    }
+    let sane = query("{b: 1, a: .task_arn}");
+    assert_eq!(sane.code, 0, "{}", sane.stderr);
+    let lines: Vec<&str> = sane.stdout.lines().collect();
+    assert!(lines.len() > 1, "one line per task: {lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with(r#"{"b":1,"a":"arn:aws:ecs:"#)),
+        "the filter's key order is kept: {lines:?}"
+    );
+}

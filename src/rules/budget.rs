@@ -222,8 +222,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Metered<A> {
 pub struct Task {
     /// The rule's compiled query.
     pub filter: Arc<jq::Filter>,
-    /// Its parameters (`$params`).
-    pub params: Arc<Value>,
+    /// The values of its global variables, in the order it was compiled with (a rule's
+    /// `$params`; a fix's `$params`, `$finding` and `$lookup`).
+    pub globals: Arc<[Value]>,
 }
 
 /// A row and the rules to run on it, with the limits of each evaluation.
@@ -283,14 +284,14 @@ fn serve(progress: &Arc<Progress>, jobs: &Receiver<Job>, results: &Sender<Output
     }
 }
 
-/// One rule on one row (`input`), metered from its parameters to its last output.
+/// One rule on one row (`input`), metered from its global variables to its last output.
 fn evaluate(job: &Job, task: &Task, input: jaq_json::Val) -> Outputs {
     ALLOCATED.set(0);
     MEMORY_LIMIT.set(job.memory.min(isize::MAX as usize) as isize);
     EVALUATING.fetch_add(1, Ordering::SeqCst);
     METERED.set(true);
     let outputs = (|| {
-        let globals = [jq::to_val(&task.params)?];
+        let globals = (task.globals.iter().map(jq::to_val)).collect::<Result<Vec<_>>>()?;
         let limit = job.outputs + 1;
         let outputs = jq::run_at_most(&task.filter, input, &globals, limit)?;
         if outputs.len() > job.outputs {
