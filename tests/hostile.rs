@@ -523,3 +523,39 @@ fn an_endless_or_huge_query_filter_is_stopped_and_named_with_its_row() {
         "the filter's key order is kept: {lines:?}"
     );
 }
+
+#[test]
+fn the_evidence_command_does_not_count_a_record_dropped_for_nesting_too_deep() {
+    let deep = format!("{}1{}", "[".repeat(150), "]".repeat(150));
+    let dir = demo_with_interfaces(
+        "deep-count",
+        |doc| {
+            let enis = doc["NetworkInterfaces"].as_array_mut().unwrap();
+            // A field the reader types (the record no longer reads) and one it ignores (the
+            // record reads, then is dropped).
+            enis[1]["Description"] = "@DEEP@".into();
+            enis[2]["NotRead"] = "@DEEP@".into();
+        },
+        &[("\"@DEEP@\"", deep)],
+    );
+    let run = common::snapaudit(&["evidence", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let report = run.json();
+    let file = (report["files"].as_array().unwrap().iter())
+        .find(|f| f["file"] == "ec2/describe-network-interfaces.json")
+        .unwrap();
+    assert_eq!(file["records"], 7, "9 interfaces, 2 dropped: {file}");
+    assert_eq!(file["counts"][0]["records"], 7, "{file}");
+    let pointers: Vec<&str> = (report["errors"].as_array().unwrap().iter())
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert_eq!(pointers.len(), 2, "{pointers:?}");
+    assert!(
+        pointers[0].starts_with("/NetworkInterfaces/1/Description/0"),
+        "{pointers:?}"
+    );
+    assert!(
+        pointers[1].starts_with("/NetworkInterfaces/2/NotRead/0"),
+        "{pointers:?}"
+    );
+}
