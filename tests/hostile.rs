@@ -559,3 +559,57 @@ fn the_evidence_command_does_not_count_a_record_dropped_for_nesting_too_deep() {
         "{pointers:?}"
     );
 }
+
+#[test]
+fn invalid_outbound_group_permissions_are_warnings_naming_file_and_pointer() {
+    let dir = demo_with("bad-outbound", "ec2/describe-security-groups.json", |doc| {
+        for group in doc["SecurityGroups"].as_array_mut().unwrap() {
+            let perm = serde_json::json!({"IpProtocol": "tcp", "FromPort": 443, "ToPort": 80,
+                "IpRanges": [{"CidrIp": "0.0.0.0/33"}]});
+            let egress = group["IpPermissionsEgress"].as_array_mut().unwrap();
+            egress.insert(0, perm);
+        }
+    });
+    let groups = {
+        let path = dir.join("ec2/describe-security-groups.json");
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        doc["SecurityGroups"].as_array().unwrap().len()
+    };
+    let (code, report) = scan_json(&[&dir], &[]);
+    assert_ne!(code, -1, "no signal");
+    let outbound: Vec<&Value> = (report["warnings"].as_array().unwrap().iter())
+        .filter(|w| {
+            w["pointer"]
+                .as_str()
+                .unwrap_or("")
+                .contains("/IpPermissionsEgress/")
+        })
+        .collect();
+    assert_eq!(outbound.len(), groups, "one per group: {outbound:?}");
+    for (i, warning) in outbound.iter().enumerate() {
+        assert_eq!(warning["file"], "ec2/describe-security-groups.json");
+        let pointer = format!("/SecurityGroups/{i}/IpPermissionsEgress/0");
+        assert!(
+            outbound.iter().any(|w| w["pointer"] == pointer.as_str()),
+            "{pointer}"
+        );
+        let message = warning["message"].as_str().unwrap();
+        for said in [
+            "FromPort-ToPort 443-80 is not a range within 0-65535 (from above to)",
+            "CidrIp `0.0.0.0/33` is not a CIDR block",
+            "no verdict rests on it",
+        ] {
+            assert!(message.contains(said), "{message}");
+        }
+    }
+    // No reachability hop reads outbound group permissions: every verdict is as before.
+    let verdicts = |answer: &Value| -> Vec<(String, String)> {
+        (answer["hops"].as_array().unwrap().iter())
+            .map(|h| (h["hop"].to_string(), h["verdict"].to_string()))
+            .collect()
+    };
+    let (before, _) = reach_instance(&snapshot("demo"));
+    let (after, _) = reach_instance(&dir);
+    assert_eq!(after["reachable"], before["reachable"]);
+    assert_eq!(verdicts(&after), verdicts(&before));
+}
