@@ -13,8 +13,9 @@
 //!   stack pointer against the thread's stack budget (jaq recurses on the Rust stack and
 //!   allocates at each level, so `def f: 1 + f; f` is caught before the stack overflows). An
 //!   allocation over budget, or on a cancelled thread, never happens: an allocator must not
-//!   unwind, so the thread reports why and parks for good, holding at most its budget. A loop
-//!   that never allocates (rare in jaq) is abandoned at its deadline and spins until exit.
+//!   unwind, so the thread reports why and parks for good, holding at most its budget. The one
+//!   jq loop that allocates nothing, `range` (as in `last(range(1e12))`), checks [`abandoned`]
+//!   at each step and ends with an error, so an abandoned rule stops there too.
 //!
 //! A rule stopped this way is an error naming the rule and the row, and it is not run on later
 //! rows (so at most one sandbox thread per rule is ever abandoned); every other rule still runs.
@@ -183,6 +184,16 @@ impl<A> Metered<A> {
         };
         stop(progress, code);
     }
+}
+
+/// Whether the evaluation running on this thread was abandoned by the thread waiting on it (never
+/// outside a sandbox thread). A loop that allocates nothing checks it (`jq`'s `range`), so that
+/// an abandoned rule stops there instead of keeping a core busy until exit.
+pub fn abandoned() -> bool {
+    let progress = PROGRESS.get();
+    // SAFETY: as in `meter`: a non-null PROGRESS points into an Arc the thread holds for its
+    // whole life.
+    !progress.is_null() && unsafe { &*progress }.cancelled.load(Ordering::Relaxed)
 }
 
 /// Parks the metered thread for good, after saying why (never returns, never unwinds).
@@ -437,5 +448,32 @@ impl Ledger {
         };
         self.stopped[rule].store(true, Ordering::Relaxed);
         Verdict::Stopped(format!("budget exceeded: {reason}; the rule was stopped"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_abandoned_range_ends_instead_of_spinning_on() {
+        let sandbox = Sandbox::start().unwrap();
+        let task = Task {
+            filter: Arc::new(jq::compile("last(range(1e15))", 0).unwrap()),
+            globals: Arc::from([Value::Null]),
+        };
+        let job = Job {
+            row: Arc::new(Value::Null),
+            tasks: vec![task],
+            outputs: 1,
+            memory: usize::MAX,
+        };
+        sandbox.jobs.send(job).unwrap();
+        let spinning = sandbox.results.recv_timeout(Duration::from_millis(300));
+        assert!(spinning.is_err(), "it is still running: {spinning:?}");
+        sandbox.progress.cancelled.store(true, Ordering::SeqCst);
+        let ended = sandbox.results.recv_timeout(Duration::from_secs(20));
+        let why = ended.expect("it ends once abandoned").unwrap_err();
+        assert!(why.contains("the evaluation was abandoned"), "{why}");
     }
 }
