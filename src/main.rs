@@ -6,12 +6,13 @@
 mod cmd_collect;
 mod cmd_docs;
 mod cmd_export;
+mod cmd_query;
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use snapaudit::diff::render::DiffFormat;
 use snapaudit::diff::{Diff, Side};
@@ -61,7 +62,7 @@ enum Command {
     Tables(TablesArgs),
     /// Run a jq filter over the rows of one table; prints one JSON value per line.
     #[command(after_help = examples::QUERY)]
-    Query(QueryArgs),
+    Query(cmd_query::QueryArgs),
     /// Explain, hop by hop, whether the internet can reach a network interface, instance or ECS task.
     #[command(after_help = examples::REACH)]
     Reach(ReachArgs),
@@ -153,17 +154,6 @@ struct TablesArgs {
     paths: Vec<PathBuf>,
 }
 
-/// Arguments of `query`.
-#[derive(Args)]
-struct QueryArgs {
-    /// Evidence files or folders, then the jq filter (`.` is one row).
-    #[arg(required = true, value_name = "PATH... FILTER")]
-    args: Vec<String>,
-    /// The table to read.
-    #[arg(long)]
-    table: String,
-}
-
 /// Arguments of `reach`.
 #[derive(Args)]
 struct ReachArgs {
@@ -253,9 +243,15 @@ struct RemediateArgs {
     /// Only the findings of these rule ids (repeatable).
     #[arg(long = "rule")]
     only: Vec<String>,
+    /// A folder of extra rule files, added to the built-in pack (repeatable).
+    #[arg(long = "rules")]
+    rules: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = RemediateFormat::Script)]
     format: RemediateFormat,
+    /// Limits on each rule query and each fix, as in `scan --rule-budget`.
+    #[arg(long, value_name = "KEY=VALUE,...", default_value = "")]
+    rule_budget: rules::budget::Budget,
 }
 
 /// Output formats of `remediate`.
@@ -304,7 +300,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Scan(args) => scan(args, &term, &mut out),
         Command::Tables(args) => tables(args, &mut out),
-        Command::Query(args) => query(args, &mut out),
+        Command::Query(args) => cmd_query::run(args, &mut out),
         Command::Reach(args) => reach(args, &mut out),
         Command::Rules(args) => list_rules(args, &mut out),
         Command::Diff(args) => diff(args, &mut out),
@@ -417,10 +413,10 @@ fn today() -> jiff::civil::Date {
 /// `remediate`: the fixes of the findings, printed for review; exit 2 when evidence or a fix
 /// could not be used.
 fn remediate(args: RemediateArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let (pack, tool) = load_pack(&[])?;
+    let (pack, tool) = load_pack(&args.rules)?;
     let pack = rules::configure(pack, &args.only, &[])?;
     let (evidence, tables) = load(&args.paths)?;
-    let (actions, errors) = rules::fix::actions(&pack, &tables);
+    let (actions, errors) = rules::fix::actions(&pack, &tables, args.rule_budget);
     match args.format {
         RemediateFormat::Script => remediate_report::write_script(out, &tool, &actions)?,
         RemediateFormat::Terraform => remediate_report::write_terraform(out, &tool, &actions)?,
@@ -460,24 +456,6 @@ fn tables(args: TablesArgs, out: &mut dyn Write) -> Result<Outcome> {
         writeln!(out, "{name} ({} rows)", df.height())?;
         for c in df.columns() {
             writeln!(out, "  {:<28} {}", c.name(), c.dtype())?;
-        }
-    }
-    Ok(Outcome::of_evidence(evidence))
-}
-
-/// `query`: the filter's outputs over every row of one table, one JSON value per line.
-fn query(mut args: QueryArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let filter = args.args.pop().unwrap_or_default();
-    if args.args.is_empty() {
-        bail!("query needs evidence paths and a jq filter: query PATH... --table T 'FILTER'");
-    }
-    let paths: Vec<PathBuf> = args.args.into_iter().map(PathBuf::from).collect();
-    let compiled = rules::jq::compile(&filter, 0).map_err(|e| anyhow!("filter: {e}"))?;
-    let (evidence, tables) = load(&paths)?;
-    for i in 0..tables.get(&args.table)?.height() {
-        let row = tables.row(&args.table, i)?;
-        for v in rules::jq::run(&compiled, rules::jq::to_val(&row)?, &[jaq_json::Val::Null])? {
-            writeln!(out, "{v}")?;
         }
     }
     Ok(Outcome::of_evidence(evidence))

@@ -400,3 +400,216 @@ fn an_ipv6_source_to_an_ipv4_only_target_ends_every_hop_in_a_full_sentence() {
         ("fail", "sg-05b53eeb660f1dcab: nothing left to evaluate")
     );
 }
+
+/// The user rule ORG.7 (`query`) with a `[fix]` whose query is `fix`.
+fn user_rule_with_fix(query: &str, fix: &str) -> String {
+    format!("{}\n[fix]\nquery = '''\n{fix}\n'''\n", user_rule(query))
+}
+
+#[test]
+fn an_endless_or_huge_fix_is_stopped_named_with_its_row_and_the_other_fixes_are_made() {
+    let cases = [
+        (
+            "\"open\"",
+            "def f: f; f",
+            "ORG.7 [fix]",
+            "ran longer than 1s on one row",
+        ),
+        (
+            "\"open\"",
+            "[range(1e9)]",
+            "ORG.7 [fix]",
+            "allocated more than 8388608 bytes",
+        ),
+        (
+            "\"open\"",
+            "repeat({})",
+            "ORG.7 [fix]",
+            "more than 100 outputs",
+        ),
+        (
+            "def f: f; f",
+            "{}",
+            "ORG.7",
+            "ran longer than 1s on one row",
+        ),
+    ];
+    for (k, (query, fix, label, why)) in cases.into_iter().enumerate() {
+        let dir = scratch(&format!("fix-budget-{k}"));
+        std::fs::write(dir.join("ORG.7.toml"), user_rule_with_fix(query, fix)).unwrap();
+        let started = Instant::now();
+        let run = common::snapaudit(&[
+            "remediate",
+            snapshot("demo").to_str().unwrap(),
+            "--rules",
+            dir.to_str().unwrap(),
+            "--format",
+            "json",
+            "--rule-budget",
+            "time=1s,outputs=100,memory=8MiB",
+        ]);
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(30), "{fix}: took {took:?}");
+        assert_eq!(run.code, 2, "{fix}: {}", run.stderr);
+        let named: Vec<&str> = (run.stderr.lines())
+            .filter(|l| {
+                l.contains(&format!(
+                    "rule {label} failed on ecs_tasks row \"arn:aws:ecs:"
+                ))
+            })
+            .collect();
+        assert!(!named.is_empty(), "{fix}: {}", run.stderr);
+        for line in named {
+            assert!(line.contains(why), "{fix}: {line}");
+            assert!(
+                line.contains("(ecs/describe-tasks.json:0:/tasks/"),
+                "{fix}: {line}"
+            );
+        }
+        let fixed: Vec<String> = (run.json()["actions"].as_array().unwrap().iter())
+            .map(|a| a["rule_id"].as_str().unwrap().to_string())
+            .collect();
+        assert!(fixed.iter().any(|id| id == "ECS.2"), "{fix}: {fixed:?}");
+        assert!(!fixed.iter().any(|id| id == "ORG.7"), "{fix}: {fixed:?}");
+    }
+}
+
+#[test]
+fn an_endless_or_huge_query_filter_is_stopped_and_named_with_its_row() {
+    let query = |filter: &str| {
+        let demo = snapshot("demo");
+        let args = [
+            "query",
+            demo.to_str().unwrap(),
+            "--table",
+            "ecs_tasks",
+            filter,
+        ];
+        common::snapaudit(
+            &[
+                &args[..],
+                &["--rule-budget", "time=1s,outputs=100,memory=8MiB"],
+            ]
+            .concat(),
+        )
+    };
+    let cases = [
+        ("last(range(1e12))", "ran longer than 1s on one row"),
+        ("[range(1e9)]", "allocated more than 8388608 bytes"),
+        ("repeat(.)", "more than 100 outputs"),
+        ("def f: 1 + f; f", "recursed deeper than its stack budget"),
+    ];
+    for (filter, why) in cases {
+        let started = Instant::now();
+        let run = query(filter);
+        assert!(started.elapsed() < Duration::from_secs(30), "{filter}");
+        assert_eq!(run.code, 2, "{filter}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{filter}: {}", run.stdout);
+        let said = "the filter failed on ecs_tasks row 0 (ecs/describe-tasks.json:0:/tasks/";
+        assert!(
+            run.stderr.contains(said) && run.stderr.contains(why),
+            "{filter}: {}",
+            run.stderr
+        );
+    }
+    let sane = query("{b: 1, a: .task_arn}");
+    assert_eq!(sane.code, 0, "{}", sane.stderr);
+    let lines: Vec<&str> = sane.stdout.lines().collect();
+    assert!(lines.len() > 1, "one line per task: {lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with(r#"{"b":1,"a":"arn:aws:ecs:"#)),
+        "the filter's key order is kept: {lines:?}"
+    );
+}
+
+#[test]
+fn the_evidence_command_does_not_count_a_record_dropped_for_nesting_too_deep() {
+    let deep = format!("{}1{}", "[".repeat(150), "]".repeat(150));
+    let dir = demo_with_interfaces(
+        "deep-count",
+        |doc| {
+            let enis = doc["NetworkInterfaces"].as_array_mut().unwrap();
+            // A field the reader types (the record no longer reads) and one it ignores (the
+            // record reads, then is dropped).
+            enis[1]["Description"] = "@DEEP@".into();
+            enis[2]["NotRead"] = "@DEEP@".into();
+        },
+        &[("\"@DEEP@\"", deep)],
+    );
+    let run = common::snapaudit(&["evidence", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let report = run.json();
+    let file = (report["files"].as_array().unwrap().iter())
+        .find(|f| f["file"] == "ec2/describe-network-interfaces.json")
+        .unwrap();
+    assert_eq!(file["records"], 7, "9 interfaces, 2 dropped: {file}");
+    assert_eq!(file["counts"][0]["records"], 7, "{file}");
+    let pointers: Vec<&str> = (report["errors"].as_array().unwrap().iter())
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert_eq!(pointers.len(), 2, "{pointers:?}");
+    assert!(
+        pointers[0].starts_with("/NetworkInterfaces/1/Description/0"),
+        "{pointers:?}"
+    );
+    assert!(
+        pointers[1].starts_with("/NetworkInterfaces/2/NotRead/0"),
+        "{pointers:?}"
+    );
+}
+
+#[test]
+fn invalid_outbound_group_permissions_are_warnings_naming_file_and_pointer() {
+    let dir = demo_with("bad-outbound", "ec2/describe-security-groups.json", |doc| {
+        for group in doc["SecurityGroups"].as_array_mut().unwrap() {
+            let perm = serde_json::json!({"IpProtocol": "tcp", "FromPort": 443, "ToPort": 80,
+                "IpRanges": [{"CidrIp": "0.0.0.0/33"}]});
+            let egress = group["IpPermissionsEgress"].as_array_mut().unwrap();
+            egress.insert(0, perm);
+        }
+    });
+    let groups = {
+        let path = dir.join("ec2/describe-security-groups.json");
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        doc["SecurityGroups"].as_array().unwrap().len()
+    };
+    let (code, report) = scan_json(&[&dir], &[]);
+    assert_ne!(code, -1, "no signal");
+    let outbound: Vec<&Value> = (report["warnings"].as_array().unwrap().iter())
+        .filter(|w| {
+            w["pointer"]
+                .as_str()
+                .unwrap_or("")
+                .contains("/IpPermissionsEgress/")
+        })
+        .collect();
+    assert_eq!(outbound.len(), groups, "one per group: {outbound:?}");
+    for (i, warning) in outbound.iter().enumerate() {
+        assert_eq!(warning["file"], "ec2/describe-security-groups.json");
+        let pointer = format!("/SecurityGroups/{i}/IpPermissionsEgress/0");
+        assert!(
+            outbound.iter().any(|w| w["pointer"] == pointer.as_str()),
+            "{pointer}"
+        );
+        let message = warning["message"].as_str().unwrap();
+        for said in [
+            "FromPort-ToPort 443-80 is not a range within 0-65535 (from above to)",
+            "CidrIp `0.0.0.0/33` is not a CIDR block",
+            "no verdict rests on it",
+        ] {
+            assert!(message.contains(said), "{message}");
+        }
+    }
+    // No reachability hop reads outbound group permissions: every verdict is as before.
+    let verdicts = |answer: &Value| -> Vec<(String, String)> {
+        (answer["hops"].as_array().unwrap().iter())
+            .map(|h| (h["hop"].to_string(), h["verdict"].to_string()))
+            .collect()
+    };
+    let (before, _) = reach_instance(&snapshot("demo"));
+    let (after, _) = reach_instance(&dir);
+    assert_eq!(after["reachable"], before["reachable"]);
+    assert_eq!(verdicts(&after), verdicts(&before));
+}

@@ -117,7 +117,7 @@ macro_rules! kinds {
                 let mut bad = Vec::new();
                 $(
                     if let Some(serde_json::Value::Array(items)) = map.remove($key) {
-                        counts.push((Kind::$variant, items.len()));
+                        let before = self.$field.len();
                         for (i, item) in items.into_iter().enumerate() {
                             let source = at.child($key, i);
                             match <$ty>::deserialize(item) {
@@ -125,14 +125,23 @@ macro_rules! kinds {
                                 Err(e) => bad.push((source.pointer, e.to_string())),
                             }
                         }
+                        // Only the records read count, as in `take`.
+                        counts.push((Kind::$variant, self.$field.len() - before));
                     }
                 )*
                 bad
             }
 
-            /// Keeps only the records whose source `keep` accepts.
-            pub fn retain(&mut self, keep: impl Fn(&Source) -> bool) {
-                $( self.$field.retain(|r| keep(&r.source)); )*
+            /// Keeps only the records whose source `keep` accepts; returns how many of each
+            /// kind were dropped.
+            pub fn retain(&mut self, keep: impl Fn(&Source) -> bool) -> Vec<(Kind, usize)> {
+                let mut dropped = Vec::new();
+                $(
+                    let before = self.$field.len();
+                    self.$field.retain(|r| keep(&r.source));
+                    dropped.push((Kind::$variant, before - self.$field.len()));
+                )*
+                dropped
             }
 
             /// Appends `other`'s records after this one's.

@@ -368,7 +368,8 @@ fn without_deep(file: u32, path: &str, bytes: &[u8], deep: &[depth::TooDeep]) ->
         (deep.iter())
             .any(|d| document.is_none_or(|n| n == d.document) && depth::holds(pointer, &d.pointer))
     };
-    out.records.retain(|s| !held(Some(s.document), &s.pointer));
+    let dropped = out.records.retain(|s| !held(Some(s.document), &s.pointer));
+    uncount(&mut out.kinds, &dropped);
     // The emptied value may also have given its record an unexpected shape: one error is enough.
     out.errors
         .retain(|e| !e.pointer.as_deref().is_some_and(|p| held(None, p)));
@@ -390,6 +391,17 @@ fn without_deep(file: u32, path: &str, bytes: &[u8], deep: &[depth::TooDeep]) ->
         });
     }
     out
+}
+
+/// Takes records dropped after reading off the file's counts per kind, so that a dropped record
+/// is never counted as read.
+fn uncount(counts: &mut [(Kind, usize)], dropped: &[(Kind, usize)]) {
+    for &(kind, mut left) in dropped {
+        for (_, n) in counts.iter_mut().filter(|(k, _)| *k == kind) {
+            let taken = left.min(*n);
+            (*n, left) = (*n - taken, left - taken);
+        }
+    }
 }
 
 /// The error for a file serde could not read, at serde's position.

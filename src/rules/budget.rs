@@ -13,8 +13,9 @@
 //!   stack pointer against the thread's stack budget (jaq recurses on the Rust stack and
 //!   allocates at each level, so `def f: 1 + f; f` is caught before the stack overflows). An
 //!   allocation over budget, or on a cancelled thread, never happens: an allocator must not
-//!   unwind, so the thread reports why and parks for good, holding at most its budget. A loop
-//!   that never allocates (rare in jaq) is abandoned at its deadline and spins until exit.
+//!   unwind, so the thread reports why and parks for good, holding at most its budget. The one
+//!   jq loop that allocates nothing, `range` (as in `last(range(1e12))`), checks [`abandoned`]
+//!   at each step and ends with an error, so an abandoned rule stops there too.
 //!
 //! A rule stopped this way is an error naming the rule and the row, and it is not run on later
 //! rows (so at most one sandbox thread per rule is ever abandoned); every other rule still runs.
@@ -196,6 +197,16 @@ impl<A> Metered<A> {
         };
         stop(progress, code);
     }
+}
+
+/// Whether the evaluation running on this thread was abandoned by the thread waiting on it (never
+/// outside a sandbox thread). A loop that allocates nothing checks it (`jq`'s `range`), so that
+/// an abandoned rule stops there instead of keeping a core busy until exit.
+pub fn abandoned() -> bool {
+    let progress = PROGRESS.get();
+    // SAFETY: as in `meter`: a non-null PROGRESS points into an Arc the thread holds for its
+    // whole life.
+    !progress.is_null() && unsafe { &*progress }.cancelled.load(Ordering::Relaxed)
 }
 
 /// Parks the metered thread for good, after saying why (never returns, never unwinds).

@@ -4,14 +4,18 @@
 //! Nothing here runs a command; `snapaudit remediate` only prints them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::budget::Budget;
 use super::rows::RowFilter;
-use super::{Finding, Rule, Status, jq, rule_on_row};
+use super::run::{findings_of, row_error};
+use super::sandbox::{Ledger, Task, Verdict};
+use super::{Finding, Rule, Status, jq};
 use crate::evidence::Diagnostic;
 use crate::tables::Tables;
 
@@ -94,42 +98,43 @@ impl Action {
 }
 
 /// The fixes of every finding of the rules that have one, sorted by account, region, rule and
-/// resource; a fix that fails is a diagnostic naming the rule file.
-pub fn actions(rules: &[Rule], tables: &Tables) -> (Vec<Action>, Vec<Diagnostic>) {
+/// resource. Each rule's query and each fix run under `budget`, as in `scan`: a query that fails
+/// or goes over it is a diagnostic naming the rule file, the rule and the row (a query over its
+/// budget is stopped for the later rows), and every other rule's fixes are still made.
+pub fn actions(rules: &[Rule], tables: &Tables, budget: Budget) -> (Vec<Action>, Vec<Diagnostic>) {
     let mut actions = Vec::new();
     let mut errors = Vec::new();
     for rule in rules {
         let Some(fix) = &rule.fix else { continue };
-        let failed = |e: anyhow::Error| {
-            let message = format!("rule {} [fix]: {e:#}", rule.meta.id);
-            Diagnostic::file(&rule.path, message)
-        };
-        let (df, index) = match tables
-            .get(&rule.meta.table)
-            .and_then(|df| Ok((df, LookupIndex::new(rule, tables)?)))
-        {
-            Ok(found) => found,
+        let prepared = tables.get(&rule.meta.table).and_then(|df| {
+            let run = FixRun::new(rule, fix, tables, budget)?;
+            Ok((df, run))
+        });
+        let (df, run) = match prepared {
+            Ok(prepared) => prepared,
             Err(e) => {
-                errors.push(failed(e));
+                let message = format!("rule {} [fix]: {e:#}", rule.meta.id);
+                errors.push(Diagnostic::file(&rule.path, message));
                 continue;
             }
         };
         // The rows the rule can fire on ([where]); no other row can have a finding to fix.
         let filter = RowFilter::new(&rule.meta.rows_where);
-        let results: Vec<Result<Vec<Action>>> = (0..df.height())
+        let results: Vec<Result<Vec<Action>, Diagnostic>> = (0..df.height())
             .into_par_iter()
-            .map_init(
-                || rule.params(),
-                |params, i| match filter.wants(df, i)? {
-                    true => row_actions(rule, fix, tables, &index, params, i),
-                    false => Ok(Vec::new()),
-                },
-            )
+            .map(|i| match filter.wants(df, i) {
+                Ok(true) => run.row_actions(i),
+                Ok(false) => Ok(Vec::new()),
+                Err(e) => Err(Diagnostic::file(
+                    &rule.path,
+                    format!("rule {}: {e:#}", rule.meta.id),
+                )),
+            })
             .collect();
         for result in results {
             match result {
                 Ok(mut found) => actions.append(&mut found),
-                Err(e) => errors.push(failed(e)),
+                Err(failed) => errors.push(failed),
             }
         }
     }
@@ -138,39 +143,100 @@ pub fn actions(rules: &[Rule], tables: &Tables) -> (Vec<Action>, Vec<Diagnostic>
     (actions, errors)
 }
 
-/// The actions for the findings `rule` emits on row `i` of its table.
-fn row_actions(
-    rule: &Rule,
-    fix: &jq::Filter,
-    tables: &Tables,
-    index: &LookupIndex,
-    params: &jaq_json::Val,
-    i: usize,
-) -> Result<Vec<Action>> {
-    let row = tables.row(&rule.meta.table, i)?;
-    let input = jq::to_val(&row)?;
-    let mut findings = rule_on_row(rule, &row, input.clone(), params)?;
-    // Only a failure has a fix: an indeterminate result needs evidence, not a change.
-    findings.retain(|f| f.status == Status::Fail);
-    if findings.is_empty() {
-        return Ok(Vec::new());
+/// The ledger slots of a rule's query and of its fix.
+const QUERY: usize = 0;
+const FIX: usize = 1;
+
+/// What making one rule's fixes needs on every row: the rule's query and its fix, each under
+/// the budget (one ledger, a slot each), and its lookups.
+struct FixRun<'a> {
+    rule: &'a Rule,
+    tables: &'a Tables,
+    index: LookupIndex<'a>,
+    /// The rule's query (slot [`QUERY`]) and its fix (slot [`FIX`], given each finding's
+    /// variables as it runs).
+    ledger: Ledger,
+    /// The rule's parameters (`$params`).
+    params: Value,
+}
+
+impl<'a> FixRun<'a> {
+    fn new(
+        rule: &'a Rule,
+        fix: &Arc<jq::Filter>,
+        tables: &'a Tables,
+        budget: Budget,
+    ) -> Result<Self> {
+        let params = rule.params_json();
+        let task = |filter: &Arc<jq::Filter>| Task {
+            filter: Arc::clone(filter),
+            globals: Arc::from([params.clone()]),
+        };
+        let ledger = Ledger::new(budget, vec![task(&rule.filter), task(fix)]);
+        Ok(FixRun {
+            rule,
+            tables,
+            index: LookupIndex::new(rule, tables)?,
+            ledger,
+            params,
+        })
     }
-    let lookup = jq::to_val(&index.rows(tables, &row)?)?;
-    let mut actions = Vec::new();
-    for finding in findings {
-        let globals = [
-            params.clone(),
-            jq::to_val(&serde_json::to_value(&finding)?)?,
-            lookup.clone(),
-        ];
-        for out in jq::run(fix, input.clone(), &globals)? {
-            let emitted: Emitted = serde_json::from_value(jq::from_val(&out)?).context(
-                "the fix must emit objects with commands, terraform, warnings and verify",
-            )?;
-            actions.push(action(&finding, emitted));
+
+    /// The actions for the failures the rule finds on row `i` of its table; an error names the
+    /// rule (`ID` for its query, `ID [fix]` for its fix) and the row.
+    fn row_actions(&self, i: usize) -> Result<Vec<Action>, Diagnostic> {
+        let (rule, table) = (self.rule, self.rule.meta.table.as_str());
+        let row = (self.tables.row(table, i).map(Arc::new))
+            .map_err(|e| Diagnostic::file(&rule.path, format!("rule {}: {e:#}", rule.meta.id)))?;
+        let verdict = self.ledger.run_one(Arc::clone(&row), QUERY, None);
+        let findings = ran(verdict)
+            .and_then(|outputs| findings_of(rule, &row, outputs.unwrap_or_default()))
+            .map_err(|e| row_error(rule, &rule.meta.id, table, &row, e))?;
+        self.fixes(&row, findings)
+            .map_err(|e| row_error(rule, &format!("{} [fix]", rule.meta.id), table, &row, e))
+    }
+
+    /// The fix's actions for each failure among `findings` on `row` (an indeterminate result
+    /// needs evidence, not a change).
+    fn fixes(&self, row: &Arc<Value>, findings: Vec<Finding>) -> Result<Vec<Action>> {
+        let failures: Vec<Finding> = (findings.into_iter())
+            .filter(|f| f.status == Status::Fail)
+            .collect();
+        if failures.is_empty() {
+            return Ok(Vec::new());
         }
+        let lookup = self.index.rows(self.tables, row)?;
+        let mut actions = Vec::new();
+        for finding in failures {
+            let globals = Arc::from([
+                self.params.clone(),
+                serde_json::to_value(&finding)?,
+                lookup.clone(),
+            ]);
+            // None: the fix was stopped by its budget on an earlier row (reported there).
+            let Some(outputs) = ran(self.ledger.run_one(Arc::clone(row), FIX, Some(globals)))?
+            else {
+                break;
+            };
+            for out in outputs {
+                let emitted: Emitted = serde_json::from_value(out).context(
+                    "the fix must emit objects with commands, terraform, warnings and verify",
+                )?;
+                actions.push(action(&finding, emitted));
+            }
+        }
+        Ok(actions)
     }
-    Ok(actions)
+}
+
+/// The outputs of an evaluation (its `verdict`): none when it had been stopped on an earlier
+/// row, an error when it failed or went over its budget now.
+fn ran(verdict: Verdict) -> Result<Option<Vec<Value>>> {
+    match verdict {
+        Verdict::Ran(Ok(outputs)) => Ok(Some(outputs)),
+        Verdict::Ran(Err(e)) | Verdict::Stopped(e) => Err(anyhow!(e)),
+        Verdict::Skipped => Ok(None),
+    }
 }
 
 /// An emitted change, placed on its finding.

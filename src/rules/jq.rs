@@ -2,8 +2,10 @@
 //! Rules see only the evidence: no environment, no clock, no files, no imports.
 
 use anyhow::{Result, anyhow, bail};
+use std::cmp::Ordering;
+
 use jaq_core::load::{self, Arena, File, Loader};
-use jaq_core::{Compiler, Ctx, Vars, data};
+use jaq_core::{Compiler, Ctx, Cv, Error, Exn, Native, ValXs, Vars, data, native};
 use jaq_json::{Num, Val};
 
 type Data = data::JustLut<Val>;
@@ -86,7 +88,8 @@ pub fn compile_with(code: &str, line_offset: usize, globals: &[&'static str]) ->
     let funs = jaq_core::funs()
         .chain(jaq_std::funs())
         .chain(jaq_json::funs())
-        .filter(|(name, _, _)| !WITHHELD.contains(name));
+        .filter(|(name, _, _)| !WITHHELD.contains(name) && *name != "range")
+        .chain([("range", native::v(3), Native::<Data>::new(range))]);
     Compiler::default()
         .with_funs(funs)
         .with_global_vars(globals.iter().copied())
@@ -110,6 +113,41 @@ pub fn compile_with(code: &str, line_offset: usize, globals: &[&'static str]) ->
                 .collect();
             anyhow!(msgs.join("\n"))
         })
+}
+
+/// `range($from; $upto; $by)`, as jaq's own (jaq-core's `funs::range`), except that it ends with
+/// an error once the rule sandbox running it is abandoned ([`super::budget::abandoned`]): it is
+/// the one jq loop that allocates nothing, so the allocator's check would never stop it.
+fn range<'a>(mut cv: Cv<'a, Data>) -> ValXs<'a, Val> {
+    let by = cv.0.pop_var();
+    let upto = cv.0.pop_var();
+    let mut next = Ok(cv.0.pop_var());
+    let direction = by
+        .partial_cmp(&Val::from(0isize))
+        .unwrap_or(Ordering::Equal);
+    let mut stopped = false;
+    Box::new(std::iter::from_fn(move || {
+        if stopped {
+            return None;
+        }
+        if super::budget::abandoned() {
+            stopped = true;
+            let why = "the evaluation was abandoned (over its budget)";
+            return Some(Err(Exn::from(Error::str(why))));
+        }
+        match next.clone() {
+            Ok(x) => match direction {
+                Ordering::Greater => x < upto,
+                Ordering::Less => x > upto,
+                Ordering::Equal => x != upto,
+            }
+            .then(|| std::mem::replace(&mut next, (x + by.clone()).map_err(Exn::from))),
+            Err(e) => {
+                next = Ok(upto.clone());
+                Some(Err(e))
+            }
+        }
+    }))
 }
 
 /// serde_json → jaq value, without going through text: the value `Val`'s own `Deserialize`

@@ -8,7 +8,7 @@ pub mod fix;
 pub mod jq;
 pub mod rows;
 pub mod run;
-mod sandbox;
+pub mod sandbox;
 pub mod status;
 
 use std::collections::BTreeMap;
@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::evidence::Diagnostic;
-pub(crate) use run::rule_on_row;
 pub use run::{Evaluation, evaluate, run};
 pub use status::{Passed, RowTally, Status};
 
@@ -131,16 +130,13 @@ pub struct Rule {
     pub path: String,
     filter: Arc<jq::Filter>,
     /// Its compiled fix, if it has one.
-    fix: Option<jq::Filter>,
+    fix: Option<Arc<jq::Filter>>,
 }
 
 impl Rule {
-    /// The rule's parameters as a jq value (`$params`).
-    fn params(&self) -> jaq_json::Val {
-        serde_json::to_value(&self.meta.params)
-            .ok()
-            .and_then(|v| jq::to_val(&v).ok())
-            .unwrap_or(jaq_json::Val::Null)
+    /// The rule's parameters (`$params`).
+    fn params_json(&self) -> Value {
+        serde_json::to_value(&self.meta.params).unwrap_or(Value::Null)
     }
 }
 
@@ -205,7 +201,7 @@ fn compile_rule(path: &str, text: &str) -> Result<Rule> {
         Some(f) => {
             let line = query_line(text, &f.query);
             let compiled = jq::compile_with(f.query.get_ref(), line, &jq::FIX_GLOBALS);
-            Some(compiled.context("[fix] query")?)
+            Some(Arc::new(compiled.context("[fix] query")?))
         }
         None => None,
     };

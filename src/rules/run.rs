@@ -15,7 +15,7 @@ use super::budget::Budget;
 use super::rows::RowFilter;
 use super::sandbox::{Ledger, RowRules, Task, Verdict};
 use super::status::{Passed, RowTally, Status};
-use super::{ExcludedRows, Finding, Rule, Severity, jq};
+use super::{ExcludedRows, Finding, Rule, Severity};
 use crate::evidence::Diagnostic;
 use crate::tables::Tables;
 
@@ -130,7 +130,7 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
             .iter()
             .map(|r| Task {
                 filter: Arc::clone(&r.filter),
-                params: Arc::new(serde_json::to_value(&r.meta.params).unwrap_or(Value::Null)),
+                globals: Arc::from([r.params_json()]),
             })
             .collect();
         let of_table = TableRules {
@@ -274,13 +274,8 @@ fn conclude_row(
         let found = match found {
             Ok(found) => found,
             Err(e) => {
-                let resource = row.get(&rule.meta.resource).unwrap_or(&Value::Null);
-                let message = format!(
-                    "rule {} failed on {table} row {resource} ({}): {e:#}",
-                    rule.meta.id,
-                    row_pointer(row)
-                );
-                outcomes.errors.push(Diagnostic::file(&rule.path, message));
+                let failed = row_error(rule, &rule.meta.id, table, row, e);
+                outcomes.errors.push(failed);
                 continue;
             }
         };
@@ -301,8 +296,25 @@ fn conclude_row(
     }
 }
 
+/// The error of `rule` (shown as `label`) on `row` of `table`, naming the row by its resource
+/// and its first evidence record.
+pub(crate) fn row_error(
+    rule: &Rule,
+    label: &str,
+    table: &str,
+    row: &Value,
+    e: anyhow::Error,
+) -> Diagnostic {
+    let resource = row.get(&rule.meta.resource).unwrap_or(&Value::Null);
+    let message = format!(
+        "rule {label} failed on {table} row {resource} ({}): {e:#}",
+        row_pointer(row)
+    );
+    Diagnostic::file(&rule.path, message)
+}
+
 /// Where a row's first evidence record is (`FILE:DOCUMENT:POINTER`), to name the row in errors.
-fn row_pointer(row: &Value) -> String {
+pub fn row_pointer(row: &Value) -> String {
     match row.get("evidence").and_then(|e| e.get(0)) {
         Some(record) => format!(
             "{}:{}:{}",
@@ -337,24 +349,9 @@ fn passing_resource(rule: &Rule, row: &Value) -> Option<Passed> {
     })
 }
 
-/// The findings one rule emits for one row, each with its status (`fail` unless the query says
-/// `indeterminate` or `not_applicable`).
-pub(crate) fn rule_on_row(
-    rule: &Rule,
-    row: &Value,
-    input: jaq_json::Val,
-    params: &jaq_json::Val,
-) -> Result<Vec<Finding>> {
-    let outputs = jq::run(&rule.filter, input, std::slice::from_ref(params))?;
-    let outputs = outputs
-        .iter()
-        .map(jq::from_val)
-        .collect::<Result<Vec<_>>>()?;
-    findings_of(rule, row, outputs)
-}
-
-/// The findings of what `rule`'s query emitted on `row`.
-fn findings_of(rule: &Rule, row: &Value, outputs: Vec<Value>) -> Result<Vec<Finding>> {
+/// The findings of what `rule`'s query emitted on `row`, each with its status (`fail` unless
+/// the query says `indeterminate` or `not_applicable`).
+pub(crate) fn findings_of(rule: &Rule, row: &Value, outputs: Vec<Value>) -> Result<Vec<Finding>> {
     outputs
         .into_iter()
         .map(|out| {

@@ -22,8 +22,9 @@ use super::jq;
 pub struct Task {
     /// The rule's compiled query.
     pub filter: Arc<jq::Filter>,
-    /// Its parameters (`$params`).
-    pub params: Arc<Value>,
+    /// The values of its global variables, in the order it was compiled with (a rule's
+    /// `$params`; a fix's `$params`, `$finding` and `$lookup`).
+    pub globals: Arc<[Value]>,
 }
 
 /// A row and the rules to run on it (indices into the ledger's tasks, in order).
@@ -65,6 +66,9 @@ struct Job {
     rows: Arc<Vec<Arc<Value>>>,
     evaluations: Vec<(usize, usize)>,
     shared: Arc<Shared>,
+    /// Global variables for every evaluation, in place of its task's (a fix's `$finding` and
+    /// `$lookup` differ per finding).
+    globals: Option<Arc<[Value]>>,
 }
 
 /// What a sandbox publishes while it works through a job.
@@ -128,7 +132,7 @@ impl Sandbox {
 /// The sandbox thread's loop: each evaluation of each job, metered, its verdict published.
 fn serve(progress: &Arc<Progress>, watch: &Watch, jobs: &Receiver<Job>, done: &Sender<()>) {
     budget::enter_sandbox(progress);
-    let mut params = Params::default();
+    let mut globals_of = Globals::default();
     for job in jobs {
         // A row is converted once for all its rules (its size is the evidence's, not a rule's).
         let mut input: Option<(usize, Result<Val, String>)> = None;
@@ -148,8 +152,11 @@ fn serve(progress: &Arc<Progress>, watch: &Watch, jobs: &Receiver<Job>, done: &S
                 watch.current.store(k + 1, Ordering::SeqCst);
                 let started = Instant::now();
                 let task = &shared.tasks[rule];
-                let outputs = match (input.as_ref().map(|(_, v)| v), params.of(&task.params)) {
-                    (Some(Ok(input)), Ok(params)) => evaluate(&shared.budget, task, input, params),
+                let globals = job.globals.as_ref().unwrap_or(&task.globals);
+                let outputs = match (input.as_ref().map(|(_, v)| v), globals_of.of(globals)) {
+                    (Some(Ok(input)), Ok(globals)) => {
+                        evaluate(&shared.budget, task, input, globals)
+                    }
                     (Some(Err(e)), _) | (_, Err(e)) => Err(e.clone()),
                     (None, _) => Err("the row was not converted".to_string()),
                 };
@@ -170,25 +177,30 @@ fn serve(progress: &Arc<Progress>, watch: &Watch, jobs: &Receiver<Job>, done: &S
     }
 }
 
-/// Each rule's parameters as a jaq value, converted once per sandbox thread rather than once
-/// per row: a rule's tasks share one `Arc` (held here, so its address is never reused).
+/// Each task's global variables as jaq values, converted once per sandbox thread rather than
+/// once per row: a rule's tasks share one `Arc` (held here, so its address is never reused).
 #[derive(Default)]
-struct Params(Vec<(Arc<Value>, Result<Val, String>)>);
+struct Globals(Vec<(Arc<[Value]>, Converted)>);
 
-impl Params {
-    /// How many rules' parameters are kept before the oldest are dropped.
+/// A task's global variables as jaq values, or why they could not be converted.
+type Converted = Result<Vec<Val>, String>;
+
+impl Globals {
+    /// How many tasks' variables are kept before the oldest are dropped.
     const KEPT: usize = 64;
 
-    /// `params` as a jaq value.
-    fn of(&mut self, params: &Arc<Value>) -> &Result<Val, String> {
-        let at = match self.0.iter().position(|(p, _)| Arc::ptr_eq(p, params)) {
+    /// `globals` as jaq values.
+    fn of(&mut self, globals: &Arc<[Value]>) -> &Converted {
+        let at = match self.0.iter().position(|(g, _)| Arc::ptr_eq(g, globals)) {
             Some(at) => at,
             None => {
                 if self.0.len() >= Self::KEPT {
                     self.0.clear();
                 }
-                let converted = jq::to_val(params).map_err(|e| format!("{e:#}"));
-                self.0.push((Arc::clone(params), converted));
+                let converted = (globals.iter().map(jq::to_val))
+                    .collect::<Result<Vec<_>>>()
+                    .map_err(|e| format!("{e:#}"));
+                self.0.push((Arc::clone(globals), converted));
                 self.0.len() - 1
             }
         };
@@ -196,12 +208,12 @@ impl Params {
     }
 }
 
-/// One rule on one row (`input`, with its parameters `params`), metered to its last output.
-fn evaluate(budget: &Budget, task: &Task, input: &Val, params: &Val) -> Outputs {
+/// One rule on one row (`input`, with its global variables `globals`), metered to its last
+/// output.
+fn evaluate(budget: &Budget, task: &Task, input: &Val, globals: &[Val]) -> Outputs {
     let outputs = budget::metered(budget.memory, || {
-        let globals = [params.clone()];
         let limit = budget.outputs + 1;
-        let outputs = jq::run_at_most(&task.filter, input.clone(), &globals, limit)?;
+        let outputs = jq::run_at_most(&task.filter, input.clone(), globals, limit)?;
         if outputs.len() > budget.outputs {
             bail!(
                 "budget exceeded: it emitted more than {} outputs",
@@ -239,6 +251,7 @@ impl Ledger {
                 rows: Arc::clone(&rows),
                 evaluations: evaluations[verdicts.len()..].to_vec(),
                 shared: Arc::clone(&self.0),
+                globals: None,
             };
             verdicts.extend(self.send(job));
         }
@@ -246,6 +259,18 @@ impl Ledger {
         (wanted.into_iter())
             .map(|n| verdicts.by_ref().take(n).collect())
             .collect()
+    }
+
+    /// Runs the rule in slot `rule` on `row` under the budget, with `globals` in place of its
+    /// task's when given (a fix's variables differ per finding): its verdict.
+    pub fn run_one(&self, row: Arc<Value>, rule: usize, globals: Option<Arc<[Value]>>) -> Verdict {
+        let job = Job {
+            rows: Arc::new(vec![row]),
+            evaluations: vec![(0, rule)],
+            shared: Arc::clone(&self.0),
+            globals,
+        };
+        (self.send(job).into_iter().next()).unwrap_or(Verdict::Skipped)
     }
 
     /// Sends `job` to this thread's sandbox and waits for its verdicts, up to the first
@@ -335,5 +360,37 @@ impl Ledger {
             _ => return None,
         };
         Some((k, reason))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_abandoned_range_ends_instead_of_spinning_on() {
+        let sandbox = Sandbox::start().unwrap();
+        let task = Task {
+            filter: Arc::new(jq::compile("last(range(1e15))", 0).unwrap()),
+            globals: Arc::from([Value::Null]),
+        };
+        let ledger = Ledger::new(Budget::default(), vec![task]);
+        let job = Job {
+            rows: Arc::new(vec![Arc::new(Value::Null)]),
+            evaluations: vec![(0, 0)],
+            shared: Arc::clone(&ledger.0),
+            globals: None,
+        };
+        sandbox.jobs.send(job).unwrap();
+        let spinning = sandbox.done.recv_timeout(Duration::from_millis(300));
+        assert!(spinning.is_err(), "it is still running: {spinning:?}");
+        sandbox.progress.cancelled.store(true, Ordering::SeqCst);
+        let ended = sandbox.done.recv_timeout(Duration::from_secs(20));
+        ended.expect("it ends once abandoned");
+        let verdicts = std::mem::take(&mut *sandbox.watch.verdicts.lock().unwrap());
+        match verdicts.as_slice() {
+            [Verdict::Ran(Err(why))] => assert!(why.contains("was abandoned"), "{why}"),
+            _ => panic!("one failed evaluation expected"),
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! Checks of the values the reachability engine relies on: CIDR blocks, network ACL rule
 //! numbers, port ranges and protocols. An invalid value is a warning naming its file and
 //! pointer; the tables then treat the entry holding it as unreadable, which makes the hop it
-//! belongs to indeterminate (never a silent pass or fail).
+//! belongs to indeterminate (never a silent pass or fail). Outbound group permissions are
+//! checked the same way; no hop reads them (security groups are stateful), so their warning
+//! says that no verdict rests on them.
 
 use ipnet::IpNet;
 
@@ -106,10 +108,20 @@ pub fn permission(p: &IpPermission) -> Vec<String> {
     problems
 }
 
-/// One warning per entry, route or permission of `records` holding an invalid value.
+/// What an invalid entry means for the verdicts: the engine leaves it out, so what it decides
+/// is indeterminate.
+const UNUSED: &str = "the entry is not used and what it decides is indeterminate";
+
+/// What an invalid outbound group permission means: security groups are stateful (a reply to
+/// admitted traffic always leaves), so no reachability hop reads outbound permissions.
+const OUTBOUND_UNUSED: &str = "the entry is not used; no reachability hop reads outbound group \
+     permissions (security groups let replies out), so no verdict rests on it";
+
+/// One warning per entry, route or permission (inbound and outbound) of `records` holding an
+/// invalid value.
 pub fn warnings(records: &Records, files: &[EvidenceFile]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let mut warn = |source: Source, problems: Vec<String>| {
+    let mut warn = |source: Source, problems: Vec<String>, meaning: &str| {
         if problems.is_empty() {
             return;
         }
@@ -117,26 +129,31 @@ pub fn warnings(records: &Records, files: &[EvidenceFile]) -> Vec<Diagnostic> {
             pointer: Some(source.pointer),
             ..Diagnostic::file(
                 &files[source.file as usize].file,
-                format!(
-                    "{}; the entry is not used and what it decides is indeterminate",
-                    problems.join("; ")
-                ),
+                format!("{}; {meaning}", problems.join("; ")),
             )
         });
     };
     for a in &records.network_acls {
         for (i, e) in a.item.entries.iter().enumerate() {
-            warn(a.source.child("Entries", i), acl_entry(e));
+            warn(a.source.child("Entries", i), acl_entry(e), UNUSED);
         }
     }
     for t in &records.route_tables {
         for (i, r) in t.item.routes.iter().enumerate() {
-            warn(t.source.child("Routes", i), route(r).into_iter().collect());
+            warn(
+                t.source.child("Routes", i),
+                route(r).into_iter().collect(),
+                UNUSED,
+            );
         }
     }
     for g in &records.security_groups {
         for (i, p) in g.item.ip_permissions.iter().enumerate() {
-            warn(g.source.child("IpPermissions", i), permission(p));
+            warn(g.source.child("IpPermissions", i), permission(p), UNUSED);
+        }
+        for (i, p) in g.item.ip_permissions_egress.iter().enumerate() {
+            let at = g.source.child("IpPermissionsEgress", i);
+            warn(at, permission(p), OUTBOUND_UNUSED);
         }
     }
     out
