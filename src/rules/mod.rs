@@ -134,6 +134,14 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The rule's compiled query and parameters, as the budgeted evaluation takes them.
+    pub fn task(&self) -> budget::Task {
+        budget::Task {
+            filter: Arc::clone(&self.filter),
+            params: Arc::new(serde_json::to_value(&self.meta.params).unwrap_or(Value::Null)),
+        }
+    }
+
     /// The rule's parameters as a jq value (`$params`).
     fn params(&self) -> jaq_json::Val {
         serde_json::to_value(&self.meta.params)
@@ -192,8 +200,9 @@ impl Finding {
     }
 }
 
-/// Reads and compiles one rule file.
-fn compile_rule(path: &str, text: &str) -> Result<Rule> {
+/// Reads and compiles one rule file (`path` names it, `text` is its TOML): its metadata, its
+/// query and its fix; an error names the line and column. [`load`] adds the load-time checks.
+pub fn compile_rule(path: &str, text: &str) -> Result<Rule> {
     let meta: RuleMeta = toml::from_str(text).map_err(|e| {
         let at = e.span().map(|s| jq::line_col(text, s.start));
         let (l, c) = at.unwrap_or((1, 1));

@@ -125,13 +125,7 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
             .iter()
             .map(|r| RowFilter::new(&r.meta.rows_where))
             .collect();
-        let tasks = rules
-            .iter()
-            .map(|r| budget::Task {
-                filter: Arc::clone(&r.filter),
-                params: Arc::new(serde_json::to_value(&r.meta.params).unwrap_or(Value::Null)),
-            })
-            .collect();
+        let tasks = rules.iter().map(|r| r.task()).collect();
         let of_table = TableRules {
             table,
             ledger: budget::Ledger::new(budget, rules.len()),
