@@ -39,6 +39,6 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   echo "fuzzing $target for ${seconds}s"
   "$CARGO_TARGET_DIR/debug/$target" "$corpus" "${seeds[$target]}" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 ${options[$target]} \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 "${options[$target]}" \
     -artifact_prefix="$artifacts/" -print_final_stats=1
 done
