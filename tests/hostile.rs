@@ -400,3 +400,41 @@ fn an_ipv6_source_to_an_ipv4_only_target_ends_every_hop_in_a_full_sentence() {
         ("fail", "sg-05b53eeb660f1dcab: nothing left to evaluate")
     );
 }
+
+// Found with the rule_file fuzz target (fuzz/) on a hand-made deep input: jaq parses and compiles
+// recursively, and a query nested a few thousand levels deep overflowed the main thread's stack,
+// aborting the process.
+#[test]
+fn a_deeply_nested_query_compiles_and_runs_instead_of_overflowing_the_stack() {
+    let depth = 30_000;
+    let query = format!("{}empty{}", "(".repeat(depth), ")".repeat(depth));
+    let (_, report, _) = scan_with_rule("deep-query", &query, "");
+    assert_eq!(rule_errors(&report), Vec::<String>::new());
+    assert!(
+        report["errors"].as_array().unwrap().is_empty(),
+        "{}",
+        report["errors"]
+    );
+    assert_eq!(report["summary"]["complete"], true);
+}
+
+#[test]
+fn a_query_longer_than_the_limit_is_an_error_naming_file_and_line() {
+    let query = format!("empty{}", " ".repeat(64 << 10));
+    let (code, report, _) = scan_with_rule("long-query", &query, "");
+    assert_eq!(code, 2, "an unusable rule");
+    let error = &report["errors"][0];
+    assert!(
+        error["file"].as_str().unwrap().ends_with("ORG.7.toml"),
+        "{error}"
+    );
+    assert_eq!(
+        error["message"],
+        "line 10: the query is 65542 bytes long; a query may have at most 65536"
+    );
+    assert_eq!(report["summary"]["complete"], false);
+    assert!(
+        !report["findings"].as_array().unwrap().is_empty(),
+        "the other rules ran"
+    );
+}
