@@ -590,3 +590,21 @@ fn a_fifo_or_a_symlink_loop_given_as_the_path_is_an_error_naming_it() {
     let (code, report) = common::scan_json(&[&fifo, &vpcs], &[]);
     assert_eq!((code, &report["summary"]["complete"]), (2, &false.into()));
 }
+
+/// `read_bytes`, the evidence fuzzer's entry point, reads a file as `scan` does: the same
+/// records per file for JSON evidence and for a gzip flow log delivery file.
+#[test]
+fn read_bytes_reads_each_file_as_scan_does() {
+    let root = snapshot("SA.NET.4");
+    let scanned = evidence::scan(std::slice::from_ref(&root));
+    assert!(scanned.errors.is_empty(), "{:?}", scanned.errors);
+    assert!(scanned.files.iter().any(|f| f.file.ends_with(".log.gz")));
+    for file in &scanned.files {
+        let bytes = std::fs::read(root.join(&file.file)).unwrap();
+        let out = evidence::read_bytes(&file.file, &bytes);
+        let kinds: usize = out.kinds.iter().map(|(_, n)| n).sum();
+        let flow = out.flow.as_ref().map_or(0, |f| f.len());
+        assert_eq!(kinds + flow, file.records, "{}", file.file);
+        assert!(out.errors.is_empty(), "{}: {:?}", file.file, out.errors);
+    }
+}

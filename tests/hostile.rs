@@ -613,3 +613,40 @@ fn invalid_outbound_group_permissions_are_warnings_naming_file_and_pointer() {
     assert_eq!(after["reachable"], before["reachable"]);
     assert_eq!(verdicts(&after), verdicts(&before));
 }
+// Found with the rule_file fuzz target (fuzz/) on a hand-made deep input: jaq parses and compiles
+// recursively, and a query nested a few thousand levels deep overflowed the main thread's stack,
+// aborting the process.
+#[test]
+fn a_deeply_nested_query_compiles_and_runs_instead_of_overflowing_the_stack() {
+    let depth = 30_000;
+    let query = format!("{}empty{}", "(".repeat(depth), ")".repeat(depth));
+    let (_, report, _) = scan_with_rule("deep-query", &query, "");
+    assert_eq!(rule_errors(&report), Vec::<String>::new());
+    assert!(
+        report["errors"].as_array().unwrap().is_empty(),
+        "{}",
+        report["errors"]
+    );
+    assert_eq!(report["summary"]["complete"], true);
+}
+
+#[test]
+fn a_query_longer_than_the_limit_is_an_error_naming_file_and_line() {
+    let query = format!("empty{}", " ".repeat(64 << 10));
+    let (code, report, _) = scan_with_rule("long-query", &query, "");
+    assert_eq!(code, 2, "an unusable rule");
+    let error = &report["errors"][0];
+    assert!(
+        error["file"].as_str().unwrap().ends_with("ORG.7.toml"),
+        "{error}"
+    );
+    assert_eq!(
+        error["message"],
+        "line 10: the query is 65542 bytes long; a query may have at most 65536"
+    );
+    assert_eq!(report["summary"]["complete"], false);
+    assert!(
+        !report["findings"].as_array().unwrap().is_empty(),
+        "the other rules ran"
+    );
+}

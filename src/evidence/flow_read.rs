@@ -25,16 +25,27 @@ const SHOWN_ERRORS: usize = 10;
 /// Whether a file is a flow log delivery file: gzip (`Some(true)`), or text whose first line
 /// names flow log fields (`Some(false)`); `None` for anything else (JSON is never one).
 pub fn sniff(path: &Path) -> io::Result<Option<bool>> {
-    let mut head = Vec::with_capacity(512);
-    File::open(path)?.take(512).read_to_end(&mut head)?;
+    let mut head = Vec::with_capacity(SNIFFED);
+    File::open(path)?
+        .take(SNIFFED as u64)
+        .read_to_end(&mut head)?;
+    Ok(sniff_head(&head))
+}
+
+/// The bytes [`sniff`] looks at.
+const SNIFFED: usize = 512;
+
+/// [`sniff`] on the first bytes of a file (any more than [`SNIFFED`] are not looked at).
+pub fn sniff_head(head: &[u8]) -> Option<bool> {
+    let head = &head[..head.len().min(SNIFFED)];
     if head.starts_with(&[0x1f, 0x8b]) {
-        return Ok(Some(true));
+        return Some(true);
     }
     let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
     let header = std::str::from_utf8(first)
         .ok()
         .and_then(FlowFormat::from_header);
-    Ok(header.map(|_| false))
+    header.map(|_| false)
 }
 
 /// A reader that hashes what passes through it.
@@ -51,25 +62,32 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// Reads a delivery file: its SHA-256 and its records as columns. A record that does not read
-/// is an error naming its line (the others are kept); a file that stops early (a truncated
-/// gzip) keeps the records before the error.
+/// Reads a delivery file: its SHA-256 and its records as columns (see [`read_from`]).
 pub fn read(path: &Path, shown: &str, gzip: bool) -> io::Result<(String, FileOutcome)> {
     let mut hashing = Hashing {
         inner: File::open(path)?,
         hash: Sha256::new(),
     };
+    let out = read_from(&mut hashing, shown, gzip);
+    io::copy(&mut hashing, &mut io::sink())?;
+    Ok((hex::encode(hashing.hash.finalize()), out))
+}
+
+/// Reads a delivery file's records from `input` as columns. A record that does not read is an
+/// error naming its line (the others are kept); a file that stops early (a truncated gzip)
+/// keeps the records before the error.
+pub fn read_from(input: impl Read, shown: &str, gzip: bool) -> FileOutcome {
     let mut out = FileOutcome::default();
     let outcome = if gzip {
-        let mut decoder = MultiGzDecoder::new(&mut hashing);
+        let decoder = MultiGzDecoder::new(input);
         read_lines(
-            &mut BufReader::with_capacity(1 << 16, &mut decoder),
+            &mut BufReader::with_capacity(1 << 16, decoder),
             shown,
             &mut out,
         )
     } else {
         read_lines(
-            &mut BufReader::with_capacity(1 << 16, &mut hashing),
+            &mut BufReader::with_capacity(1 << 16, input),
             shown,
             &mut out,
         )
@@ -78,8 +96,7 @@ pub fn read(path: &Path, shown: &str, gzip: bool) -> io::Result<(String, FileOut
         out.errors
             .push(at_line(shown, line, format!("cannot read further: {e}")));
     }
-    io::copy(&mut hashing, &mut io::sink())?;
-    Ok((hex::encode(hashing.hash.finalize()), out))
+    out
 }
 
 /// Reads the header line and every record after it into `out`; an I/O error is returned with

@@ -236,6 +236,16 @@ fn read_found(f: &discover::Found) -> Result<(String, read::FileOutcome), Diagno
     Ok((sha, read::read_file(u32::MAX, &f.shown, &bytes)))
 }
 
+/// Reads one file's content as [`scan`] reads a file it found: a flow log delivery file (gzip,
+/// or text under a flow log header) as a stream, anything else as JSON evidence. `shown` names
+/// the file in diagnostics; the records' file index is left for the caller to set.
+pub fn read_bytes(shown: &str, bytes: &[u8]) -> read::FileOutcome {
+    match flow_read::sniff_head(bytes) {
+        Some(gzip) => flow_read::read_from(bytes, shown, gzip),
+        None => read::read_file(u32::MAX, shown, bytes),
+    }
+}
+
 /// Account and region of an ARN (`arn:aws:ecs:REGION:ACCOUNT:…`).
 pub fn arn_scope(arn: &str) -> (Option<&str>, Option<&str>) {
     let mut parts = arn.splitn(6, ':');

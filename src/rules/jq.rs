@@ -48,8 +48,41 @@ pub fn compile(code: &str, line_offset: usize) -> Result<Filter> {
     compile_with(code, line_offset, &GLOBALS)
 }
 
-/// [`compile`] with other global variables (`$name`, in the order their values are passed).
+/// The longest query a rule may have. jaq parses and compiles recursively, one level per
+/// bracket, operator or keyword, so the stack a query needs grows with its nesting, which its
+/// length bounds; the longest built-in query is under 6 KiB.
+pub const MAX_QUERY_BYTES: usize = 64 << 10;
+
+/// Stack of the thread a query is compiled on, reserved rather than used: room for a query of
+/// [`MAX_QUERY_BYTES`] nested as deeply as its length allows. The main thread's 8 MiB overflowed
+/// at 3,000 nested parentheses in a debug build; the deepest 64 KiB query tried there (unary
+/// minus on every byte) peaked at 790 MB.
+const COMPILE_STACK: usize = 1 << 30;
+
+/// [`compile`] with other global variables (`$name`, in the order their values are passed). The
+/// query is compiled on a thread of its own with a stack of [`COMPILE_STACK`] bytes (reserved,
+/// not used, unless the query is deeply nested); a longer one than [`MAX_QUERY_BYTES`] is an
+/// error, so no query can overflow it.
 pub fn compile_with(code: &str, line_offset: usize, globals: &[&'static str]) -> Result<Filter> {
+    if code.len() > MAX_QUERY_BYTES {
+        bail!(
+            "line {}: the query is {} bytes long; a query may have at most {MAX_QUERY_BYTES}",
+            line_offset + 1,
+            code.len()
+        );
+    }
+    std::thread::scope(|scope| {
+        let compiling = std::thread::Builder::new()
+            .name("jq compiler".into())
+            .stack_size(COMPILE_STACK)
+            .spawn_scoped(scope, || compile_here(code, line_offset, globals))?;
+        (compiling.join())
+            .unwrap_or_else(|_| bail!("the query could not be compiled (jaq panicked)"))
+    })
+}
+
+/// [`compile_with`] on the calling thread.
+fn compile_here(code: &str, line_offset: usize, globals: &[&'static str]) -> Result<Filter> {
     let at = |found: &str| {
         let start = found.as_ptr() as usize;
         let base = code.as_ptr() as usize;

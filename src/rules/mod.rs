@@ -138,6 +138,14 @@ impl Rule {
     fn params_json(&self) -> Value {
         serde_json::to_value(&self.meta.params).unwrap_or(Value::Null)
     }
+
+    /// The rule's compiled query and parameters, as the budgeted evaluation takes them.
+    pub fn task(&self) -> sandbox::Task {
+        sandbox::Task {
+            filter: Arc::clone(&self.filter),
+            globals: Arc::from([self.params_json()]),
+        }
+    }
 }
 
 /// One finding, with the evidence it rests on.
@@ -189,8 +197,9 @@ impl Finding {
     }
 }
 
-/// Reads and compiles one rule file.
-fn compile_rule(path: &str, text: &str) -> Result<Rule> {
+/// Reads and compiles one rule file (`path` names it, `text` is its TOML): its metadata, its
+/// query and its fix; an error names the line and column. [`load`] adds the load-time checks.
+pub fn compile_rule(path: &str, text: &str) -> Result<Rule> {
     let meta: RuleMeta = toml::from_str(text).map_err(|e| {
         let at = e.span().map(|s| jq::line_col(text, s.start));
         let (l, c) = at.unwrap_or((1, 1));

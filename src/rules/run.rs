@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::budget::Budget;
 use super::rows::RowFilter;
-use super::sandbox::{Ledger, RowRules, Task, Verdict};
+use super::sandbox::{Ledger, RowRules, Verdict};
 use super::status::{Passed, RowTally, Status};
 use super::{ExcludedRows, Finding, Rule, Severity};
 use crate::evidence::Diagnostic;
@@ -126,13 +126,7 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
             .iter()
             .map(|r| RowFilter::new(&r.meta.rows_where))
             .collect();
-        let tasks = rules
-            .iter()
-            .map(|r| Task {
-                filter: Arc::clone(&r.filter),
-                globals: Arc::from([r.params_json()]),
-            })
-            .collect();
+        let tasks = rules.iter().map(|r| r.task()).collect();
         let of_table = TableRules {
             table,
             ledger: Ledger::new(budget, tasks),
