@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 
 use anyhow::{Result, bail};
 use polars::prelude::*;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::evidence::{Evidence, EvidenceFile, Source};
@@ -29,6 +30,23 @@ use crate::evidence::{Evidence, EvidenceFile, Source};
 /// A compact reference to an evidence record, stored in `*_ref` columns: `FILE:DOCUMENT:POINTER`.
 pub fn source_ref(source: &Source) -> String {
     format!("{}:{}:{}", source.file, source.document, source.pointer)
+}
+
+/// An evidence record as rows, findings and reach output cite it. The fields are in name order,
+/// the order of a serialised [`Value`] object, so writing this struct and writing its
+/// [`Value`] give the same text.
+#[derive(Debug, Serialize)]
+pub struct EvidenceRef<'a> {
+    /// Index of the JSON document in the file.
+    pub document: u32,
+    /// The file, relative to the scanned root.
+    pub file: &'a str,
+    /// RFC 6901 pointer to the record.
+    pub pointer: &'a str,
+    /// What the record is evidence of (a hop name, a `*_ref` column's role).
+    pub role: &'a str,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: &'a str,
 }
 
 /// The tables built from one evidence set.
@@ -163,6 +181,16 @@ impl Tables {
     /// An evidence record as `{role, file, sha256, document, pointer}`, the shape of every
     /// `evidence` entry in rows, findings and reach output.
     pub fn source_json(&self, role: &str, source: &Source) -> Result<Value> {
+        Ok(serde_json::to_value(self.evidence_ref(role, source)?)?)
+    }
+
+    /// The borrowed form of [`Tables::source_json`], serialised as it is without building a
+    /// JSON value (the views write one per hop record).
+    pub fn evidence_ref<'a>(
+        &'a self,
+        role: &'a str,
+        source: &'a Source,
+    ) -> Result<EvidenceRef<'a>> {
         let Some(f) = self.files.get(source.file as usize) else {
             bail!(
                 "evidence reference to file #{} outside the {} files read",
@@ -170,13 +198,13 @@ impl Tables {
                 self.files.len()
             );
         };
-        Ok(json!({
-            "role": role,
-            "file": f.file,
-            "sha256": f.sha256,
-            "document": source.document,
-            "pointer": source.pointer,
-        }))
+        Ok(EvidenceRef {
+            document: source.document,
+            file: &f.file,
+            pointer: &source.pointer,
+            role,
+            sha256: &f.sha256,
+        })
     }
 
     /// A running task whose ENI is not in the evidence stays in `ecs_task_network` (`eni_found`
