@@ -266,3 +266,30 @@ pub fn any_to_json(v: AnyValue) -> Value {
         other => Value::String(other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::EvidenceRef;
+    use crate::report::path::HopJson;
+
+    /// The borrowed shapes are written as their JSON values are: fields in name order.
+    #[test]
+    fn borrowed_shapes_write_the_text_of_their_values() {
+        let evidence = || EvidenceRef {
+            document: 2,
+            file: "a/\"b\".json",
+            pointer: "/X/1",
+            role: "route",
+            sha256: "00ff",
+        };
+        let hop = HopJson {
+            detail: "rtb-1 has no route \u{2026}",
+            evidence: vec![evidence(), evidence()],
+            hop: "route",
+            verdict: "fail",
+        };
+        let value = serde_json::to_value(&hop).unwrap();
+        assert_eq!(serde_json::to_string(&hop).unwrap(), value.to_string());
+        assert_eq!(value["evidence"][1]["file"], "a/\"b\".json");
+    }
+}
