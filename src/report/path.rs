@@ -3,11 +3,12 @@
 //! and exposures with their exact sources.
 
 use anyhow::Result;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::reach::{self, AddrSet, Exposure, Hop, IpVersion, Reachable};
-use crate::tables::Tables;
 use crate::tables::exposure::LbPath;
+use crate::tables::{EvidenceRef, Tables};
 
 /// A verdict as JSON: `true`, `false` or `"indeterminate"`.
 pub fn reachable_json(r: Reachable) -> Value {
@@ -18,26 +19,51 @@ pub fn reachable_json(r: Reachable) -> Value {
     }
 }
 
-/// Hops as JSON: `{hop, verdict, detail, evidence: [{role, file, sha256, document, pointer}]}`.
-pub fn hops_json(tables: &Tables, hops: &[Hop]) -> Result<Value> {
+/// One hop as JSON, borrowed: `{hop, verdict, detail, evidence: [{role, file, sha256, document,
+/// pointer}]}`. The fields are in name order, the order of a serialised [`Value`] object, so
+/// writing this struct and writing its [`Value`] give the same text.
+#[derive(Debug, Serialize)]
+pub struct HopJson<'a> {
+    /// What the hop found.
+    pub detail: &'a str,
+    /// The evidence records it relied on.
+    pub evidence: Vec<EvidenceRef<'a>>,
+    /// The hop's name.
+    pub hop: &'static str,
+    /// `pass`, `fail` or `indeterminate`.
+    pub verdict: &'static str,
+}
+
+/// One hop with the evidence behind it ([`HopJson`]); an error when a record names a file
+/// outside those read.
+pub fn hop_json<'a>(tables: &'a Tables, hop: &'a Hop) -> Result<HopJson<'a>> {
     let network = tables.network();
-    let hops = hops
-        .iter()
-        .map(|h| {
-            let evidence = h
-                .records
-                .iter()
-                .map(|r| tables.source_json(h.hop.as_str(), network.source(*r)))
-                .collect::<Result<Vec<_>>>()?;
-            Ok(json!({
-                "hop": h.hop.as_str(),
-                "verdict": h.verdict.as_str(),
-                "detail": h.detail,
-                "evidence": evidence,
-            }))
-        })
+    let role = hop.hop.as_str();
+    let evidence = (hop.records.iter())
+        .map(|r| tables.evidence_ref(role, network.source(*r)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(HopJson {
+        detail: &hop.detail,
+        evidence,
+        hop: role,
+        verdict: hop.verdict.as_str(),
+    })
+}
+
+/// Hops as JSON: an array of [`HopJson`].
+pub fn hops_json(tables: &Tables, hops: &[Hop]) -> Result<Value> {
+    let hops = (hops.iter())
+        .map(|h| Ok(serde_json::to_value(hop_json(tables, h)?)?))
         .collect::<Result<Vec<_>>>()?;
     Ok(Value::Array(hops))
+}
+
+/// Hops as the JSON text [`hops_json`] gives, written straight from the hops.
+pub fn hops_text(tables: &Tables, hops: &[Hop]) -> Result<String> {
+    let hops = (hops.iter())
+        .map(|h| hop_json(tables, h))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(serde_json::to_string(&hops)?)
 }
 
 /// One exposure as JSON: protocol, ports `{from, to}`, a label (`tcp 443`), the exact source

@@ -62,6 +62,12 @@ impl<'r, T> FrameBuilder<'r, T> {
         self
     }
 
+    /// A column built apart, of one value per row.
+    pub fn column(mut self, column: Column) -> Self {
+        self.columns.push(column);
+        self
+    }
+
     /// The finished frame.
     pub fn build(self) -> Result<DataFrame> {
         Ok(DataFrame::new(self.rows.len(), self.columns)?)

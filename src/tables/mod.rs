@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 
 use anyhow::{Result, bail};
 use polars::prelude::*;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::evidence::{Evidence, EvidenceFile, Source};
@@ -29,6 +30,23 @@ use crate::evidence::{Evidence, EvidenceFile, Source};
 /// A compact reference to an evidence record, stored in `*_ref` columns: `FILE:DOCUMENT:POINTER`.
 pub fn source_ref(source: &Source) -> String {
     format!("{}:{}:{}", source.file, source.document, source.pointer)
+}
+
+/// An evidence record as rows, findings and reach output cite it. The fields are in name order,
+/// the order of a serialised [`Value`] object, so writing this struct and writing its
+/// [`Value`] give the same text.
+#[derive(Debug, Serialize)]
+pub struct EvidenceRef<'a> {
+    /// Index of the JSON document in the file.
+    pub document: u32,
+    /// The file, relative to the scanned root.
+    pub file: &'a str,
+    /// RFC 6901 pointer to the record.
+    pub pointer: &'a str,
+    /// What the record is evidence of (a hop name, a `*_ref` column's role).
+    pub role: &'a str,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: &'a str,
 }
 
 /// The tables built from one evidence set.
@@ -184,8 +202,24 @@ impl Tables {
     /// An evidence record as `{role, file, sha256, document, pointer}`, the shape of every
     /// `evidence` entry in rows, findings and reach output.
     pub fn source_json(&self, role: &str, source: &Source) -> Result<Value> {
-        let file = self.file(source.file)?;
-        Ok(record_json(role, file, source.document, &source.pointer))
+        Ok(serde_json::to_value(self.evidence_ref(role, source)?)?)
+    }
+
+    /// The borrowed form of [`Tables::source_json`], serialised as it is without building a
+    /// JSON value (the views write one per hop record).
+    pub fn evidence_ref<'a>(
+        &'a self,
+        role: &'a str,
+        source: &'a Source,
+    ) -> Result<EvidenceRef<'a>> {
+        let f = self.file(source.file)?;
+        Ok(EvidenceRef {
+            document: source.document,
+            file: &f.file,
+            pointer: &source.pointer,
+            role,
+            sha256: &f.sha256,
+        })
     }
 
     /// A running task whose ENI is not in the evidence stays in `ecs_task_network` (`eni_found`
@@ -232,13 +266,14 @@ impl Tables {
 
 /// An evidence record as `{role, file, sha256, document, pointer}`.
 fn record_json(role: &str, file: &EvidenceFile, document: u32, pointer: &str) -> Value {
-    json!({
-        "role": role,
-        "file": file.file,
-        "sha256": file.sha256,
-        "document": document,
-        "pointer": pointer,
-    })
+    let reference = EvidenceRef {
+        document,
+        file: &file.file,
+        pointer,
+        role,
+        sha256: &file.sha256,
+    };
+    serde_json::to_value(reference).unwrap_or(Value::Null)
 }
 
 /// A polars value as JSON (strings, numbers, booleans, lists; anything else as its text).
@@ -255,5 +290,32 @@ pub fn any_to_json(v: AnyValue) -> Value {
         AnyValue::Float64(n) => json!(n),
         AnyValue::List(s) => Value::Array(s.iter().map(any_to_json).collect()),
         other => Value::String(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EvidenceRef;
+    use crate::report::path::HopJson;
+
+    /// The borrowed shapes are written as their JSON values are: fields in name order.
+    #[test]
+    fn borrowed_shapes_write_the_text_of_their_values() {
+        let evidence = || EvidenceRef {
+            document: 2,
+            file: "a/\"b\".json",
+            pointer: "/X/1",
+            role: "route",
+            sha256: "00ff",
+        };
+        let hop = HopJson {
+            detail: "rtb-1 has no route \u{2026}",
+            evidence: vec![evidence(), evidence()],
+            hop: "route",
+            verdict: "fail",
+        };
+        let value = serde_json::to_value(&hop).unwrap();
+        assert_eq!(serde_json::to_string(&hop).unwrap(), value.to_string());
+        assert_eq!(value["evidence"][1]["file"], "a/\"b\".json");
     }
 }

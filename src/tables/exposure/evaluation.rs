@@ -29,6 +29,28 @@ fn interface_type_hop(record: RecordId) -> Hop {
     )
 }
 
+/// Whether a hop of [`EniEvaluation::hops`] is the interface's own: what the `public_ip` hop
+/// says of the addresses and the record it rests on, and a NAT gateway's `interface_type` hop,
+/// which rests on the interface's record. Every other hop is the same for all interfaces of a
+/// configuration.
+pub fn is_interface_own(hop: &Hop) -> bool {
+    matches!(hop.hop, HopKind::PublicIp | HopKind::InterfaceType)
+}
+
+/// The engine's `public_ip` hop as `eni` sees it: its own addresses when it passes, and its own
+/// record when the engine names none.
+fn public_ip_hop(hop: &Hop, version: IpVersion, eni: &Eni) -> Hop {
+    let mut h = hop.clone();
+    if h.verdict == Verdict::Pass {
+        h.detail = reach::public_address_detail(version, eni.addresses(version));
+    }
+    // The address check rests on the interface's own record.
+    if h.records.is_empty() {
+        h.records.push(eni.record);
+    }
+    h
+}
+
 impl EniEvaluation {
     /// Reachability over one version (`No` for NAT gateways).
     pub fn reachable_in(&self, version: IpVersion) -> Reachable {
@@ -65,27 +87,25 @@ impl EniEvaluation {
     }
 
     /// The hops of one version for `eni`, which is the interface evaluated or another of the
-    /// same configuration (see [`Network::config_key`]): only what the `public_ip` hop says of
-    /// the addresses, and the record it rests on, are the interface's own. A NAT gateway's
-    /// `interface_type` hop comes first.
+    /// same configuration (see [`Network::config_key`]): only the hops [`is_interface_own`]
+    /// names are the interface's own. A NAT gateway's `interface_type` hop comes first.
     pub fn hops(&self, version: IpVersion, eni: &Eni) -> Vec<Hop> {
-        let mut hops = Vec::new();
-        if self.nat_gateway {
-            hops.push(interface_type_hop(eni.record));
-        }
-        hops.extend(self.of(version).hops.iter().cloned().map(|mut h| {
-            if h.hop == HopKind::PublicIp {
-                if h.verdict == Verdict::Pass {
-                    h.detail = reach::public_address_detail(version, eni.addresses(version));
-                }
-                // The address check rests on the interface's own record.
-                if h.records.is_empty() {
-                    h.records.push(eni.record);
-                }
-            }
-            h
-        }));
-        hops
+        let nat = self.nat_gateway.then(|| interface_type_hop(eni.record));
+        let engine = self.of(version).hops.iter().map(|h| match h.hop {
+            HopKind::PublicIp => public_ip_hop(h, version, eni),
+            _ => h.clone(),
+        });
+        nat.into_iter().chain(engine).collect()
+    }
+
+    /// Only the hops of [`EniEvaluation::hops`] that are `eni`'s own ([`is_interface_own`]), in
+    /// the same order: the rest are the same for every interface of the configuration.
+    pub fn own_hops(&self, version: IpVersion, eni: &Eni) -> Vec<Hop> {
+        let nat = self.nat_gateway.then(|| interface_type_hop(eni.record));
+        let engine = (self.of(version).hops.iter())
+            .filter(|h| h.hop == HopKind::PublicIp)
+            .map(|h| public_ip_hop(h, version, eni));
+        nat.into_iter().chain(engine).collect()
     }
 
     /// The hop blocking one version (`interface_type` for NAT gateways), as the engine names it

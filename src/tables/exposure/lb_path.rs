@@ -99,10 +99,7 @@ pub fn lb_answers(network: &Network) -> LbAnswers {
         .map(balancer_keys)
         .collect();
     keys.extend(own.iter().flatten());
-    let fronts: HashMap<FrontKey, Evaluation> = keys
-        .into_par_iter()
-        .map(|key| (key, evaluate_front(network, key)))
-        .collect();
+    let fronts = evaluate_fronts(network, keys);
     let best = |keys: &[FrontKey]| {
         (keys.iter().filter_map(|k| fronts.get(k)))
             .max_by_key(|e| front_rank(e))
@@ -127,6 +124,44 @@ pub fn lb_answers(network: &Network) -> LbAnswers {
         fronts: own.iter().map(|k| best(k)).collect(),
         paths,
     }
+}
+
+/// A front-leg question with the node's configuration in place of the node: nodes of one
+/// configuration get the same answer but for the text of their addresses.
+type FrontConfig = (ConfigKey, Protocol, u16, Option<IpNet>, bool);
+
+/// Answers the front-leg questions `keys`, evaluating each configuration's question once (in
+/// parallel) and giving each node its own addresses in the answer ([`on_node`]).
+fn evaluate_fronts(network: &Network, keys: BTreeSet<FrontKey>) -> HashMap<FrontKey, Evaluation> {
+    let config = |&(node, protocol, port, from, enforced): &FrontKey| {
+        let key = network.config_key(&network.enis[node]);
+        (key, protocol, port, from, enforced)
+    };
+    let keyed: Vec<(FrontKey, FrontConfig)> =
+        (keys.into_par_iter()).map(|k| (k, config(&k))).collect();
+    let mut first: HashMap<&FrontConfig, FrontKey> = HashMap::new();
+    for (key, config) in &keyed {
+        first.entry(config).or_insert(*key);
+    }
+    let answers: HashMap<&FrontConfig, Evaluation> = (first.into_par_iter())
+        .map(|(config, key)| (config, evaluate_front(network, key)))
+        .collect();
+    (keyed.par_iter())
+        .map(|(key, config)| (*key, on_node(network, key.0, &answers[config])))
+        .collect()
+}
+
+/// A front leg evaluated on a node of `node`'s configuration, as `node` gets it: a passing
+/// `lb_public_ip` hop names `node`'s own addresses, as the engine writes it.
+fn on_node(network: &Network, node: usize, front: &Evaluation) -> Evaluation {
+    let mut front = front.clone();
+    let addresses = network.enis[node].addresses(IpVersion::V4);
+    for hop in &mut front.hops {
+        if hop.hop == HopKind::LbPublicIp && hop.verdict == Verdict::Pass {
+            hop.detail = reach::public_address_detail(IpVersion::V4, addresses);
+        }
+    }
+    front
 }
 
 /// The back leg's key: the target's network configuration, port and protocol, the load balancer

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::lb_path::LbPath;
 use super::{Balancer, BalancerListener, Eni, Network, chunked_frame};
 use crate::reach::{Evaluation, Hop, IpVersion};
-use crate::report::path::{exposure_json, hops_json};
+use crate::report::path::{exposure_json, hops_text};
 use crate::tables::frame::FrameBuilder;
 use crate::tables::{Tables, source_ref};
 
@@ -79,7 +79,7 @@ fn path_row<'a>(tables: &'a Tables, path: &'a LbPath) -> Result<PathRow<'a>> {
         lb: &b.balancers[path.balancer],
         eni: target.eni.map(|i| &network.enis[i]),
         blocking: path.blocking_hop(),
-        hops: hops_json(tables, &path.hops)?.to_string(),
+        hops: hops_text(tables, &path.hops)?,
         exposed: Value::Array(exposed).to_string(),
     })
 }
@@ -165,7 +165,7 @@ pub fn load_balancer_exposure(tables: &Tables) -> Result<DataFrame> {
                     .map(|&n| network.enis[n].id.as_str())
                     .collect(),
                 hops: match front {
-                    Some(e) => Some(hops_json(tables, &e.hops)?.to_string()),
+                    Some(e) => Some(hops_text(tables, &e.hops)?),
                     None => None,
                 },
             })

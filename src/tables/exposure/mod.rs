@@ -38,18 +38,80 @@ use super::frame::FrameBuilder;
 use super::{Tables, source_ref};
 use crate::progress::Progress;
 use crate::reach::{Hop, IpVersion, Query, Reachable};
-use crate::report::path::{exposure_json, hops_json, lb_path_summary};
+use crate::report::path::{exposure_json, hop_json, lb_path_summary};
 
-/// A computed row of `eni_exposure`.
+/// A row of `eni_exposure`: an interface, its configuration (index into the configurations'
+/// [`ConfigAnswer`]s) and its load-balancer paths.
 struct Row<'a> {
     eni: &'a Eni,
-    reachable: [&'static str; 3],
-    blocking: Option<Hop>,
-    hops: String,
-    exposed: String,
+    config: usize,
     public_ips: Vec<String>,
     ipv6: Vec<String>,
     via_load_balancers: Option<&'a (Reachable, String)>,
+}
+
+/// A hop of a configuration's path as its rows write it: the same text for every row, or the
+/// row's own hop ([`evaluation::is_interface_own`]), written per row.
+enum HopText {
+    Shared(String),
+    Own,
+}
+
+/// What every interface of one configuration shares: the evaluation, the text of the hops that
+/// are not an interface's own, and the exposures' JSON.
+struct ConfigAnswer {
+    eval: EniEvaluation,
+    hops: Vec<HopText>,
+    blocking: Option<Hop>,
+    exposed: String,
+}
+
+impl ConfigAnswer {
+    /// Evaluates the configuration of `eni` and writes what its interfaces share.
+    fn new(tables: &Tables, eni: &Eni) -> Result<ConfigAnswer> {
+        let eval = tables.network().evaluate(eni, &Query::default());
+        let version = eni.primary_version();
+        let hops = (eval.hops(version, eni).iter())
+            .map(|h| match evaluation::is_interface_own(h) {
+                true => Ok(HopText::Own),
+                false => Ok(HopText::Shared(serde_json::to_string(&hop_json(
+                    tables, h,
+                )?)?)),
+            })
+            .collect::<Result<_>>()?;
+        let exposed: Vec<Value> = (eval.exposed().into_iter())
+            .map(|(v, e)| exposure_json(v, e))
+            .collect();
+        Ok(ConfigAnswer {
+            blocking: eval.blocking_hop(version, eni),
+            hops,
+            exposed: Value::Array(exposed).to_string(),
+            eval,
+        })
+    }
+
+    /// The `hops_json` text of `eni`, an interface of this configuration: the text
+    /// [`hops_json`](crate::report::path::hops_json) gives for its hops, the shared hops
+    /// copied and only its own written.
+    fn hops_text(&self, tables: &Tables, eni: &Eni, out: &mut String) -> Result<()> {
+        let mut own = (self.eval.own_hops(eni.primary_version(), eni)).into_iter();
+        out.clear();
+        out.push('[');
+        for (i, hop) in self.hops.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match hop {
+                HopText::Shared(text) => out.push_str(text),
+                HopText::Own => {
+                    let hop = own.next().expect("one own hop per `Own` place");
+                    out.push_str(&serde_json::to_string(&hop_json(tables, &hop)?)?);
+                }
+            }
+        }
+        out.push(']');
+        Ok(())
+    }
 }
 
 /// The answer over several load-balancer paths: yes if one is open, else indeterminate if one
@@ -83,32 +145,90 @@ fn via_load_balancers(tables: &Tables) -> HashMap<usize, (Reachable, String)> {
         .collect()
 }
 
+/// Each interface's configuration (see [`Network::config_key`]) as an index into the
+/// configurations, and one interface of each.
+fn configurations(network: &Network) -> (Vec<usize>, Vec<&Eni>) {
+    let keys: Vec<ConfigKey> = (network.enis.par_iter())
+        .map(|e| network.config_key(e))
+        .collect();
+    let mut index: HashMap<ConfigKey, usize> = HashMap::new();
+    let mut first = Vec::new();
+    let config_of = (keys.into_iter().zip(&network.enis))
+        .map(|(key, eni)| {
+            *index.entry(key).or_insert_with(|| {
+                first.push(eni);
+                first.len() - 1
+            })
+        })
+        .collect();
+    (config_of, first)
+}
+
 /// `eni_exposure`: one row per interface, with no query narrowing. Each distinct configuration
-/// is evaluated once, in parallel; each row is then built from its configuration's answer, a
-/// chunk of rows at a time (see [`chunked_frame`]).
+/// is evaluated once, in parallel, and what its interfaces share is written once: the
+/// configuration columns hold each text once however many rows show it
+/// ([`shared_column`]), and a row's `hops_json` copies the shared hops' text, writing only its
+/// own hops ([`ConfigAnswer::hops_text`]).
 pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
     let network = tables.network();
-    let keys: Vec<ConfigKey> = network.enis.iter().map(|e| network.config_key(e)).collect();
-    let mut first: HashMap<&ConfigKey, &Eni> = HashMap::new();
-    for (key, eni) in keys.iter().zip(&network.enis) {
-        first.entry(key).or_insert(eni);
-    }
-    let answers: HashMap<&ConfigKey, EniEvaluation> = first
-        .into_par_iter()
-        .map(|(key, eni)| (key, network.evaluate(eni, &Query::default())))
-        .collect();
+    let (config_of, first) = configurations(network);
+    let answers: Vec<ConfigAnswer> = (first.into_par_iter())
+        .map(|eni| ConfigAnswer::new(tables, eni))
+        .collect::<Result<_>>()?;
     let via = via_load_balancers(tables);
-    let indexes: Vec<usize> = (0..network.enis.len()).collect();
-    chunked_frame(&indexes, |chunk| {
-        let rows = chunk
-            .iter()
-            .map(|&i| {
-                let eni = &network.enis[i];
-                row(tables, eni, &answers[&keys[i]], via.get(&i))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        frame(&rows, network)
-    })
+    let text = |v: &[IpAddr]| v.iter().map(ToString::to_string).collect();
+    let rows: Vec<Row> = (network.enis.iter().zip(config_of).enumerate())
+        .map(|(i, (eni, config))| Row {
+            eni,
+            config,
+            public_ips: text(&eni.public_ips),
+            ipv6: text(&eni.ipv6),
+            via_load_balancers: via.get(&i),
+        })
+        .collect();
+    let configs: Vec<IdxSize> = rows.iter().map(|r| r.config as IdxSize).collect();
+    let configs = IdxCa::from_vec("config".into(), configs);
+    let blocking_detail = shared_column("blocking_detail", &answers, &configs, |a| {
+        a.blocking.as_ref().map(|h| h.detail.as_str())
+    })?;
+    let exposed = shared_column("exposed_json", &answers, &configs, |a| Some(&a.exposed))?;
+    let hops = hops_column(tables, &rows, &answers)?;
+    frame(&rows, &answers, [blocking_detail, hops, exposed], network)
+}
+
+/// A string column of one value per configuration, taken for each row: the rows of a
+/// configuration share its text rather than copying it.
+fn shared_column<'a>(
+    name: &str,
+    answers: &'a [ConfigAnswer],
+    configs: &IdxCa,
+    value: impl Fn(&'a ConfigAnswer) -> Option<&'a str>,
+) -> Result<Column> {
+    let values: Vec<Option<&str>> = answers.iter().map(value).collect();
+    Ok(Column::new(name.into(), values).take(configs)?)
+}
+
+/// The `hops_json` column, written a chunk of rows at a time in parallel, each chunk into the
+/// column's own buffers through one reused text buffer.
+fn hops_column(tables: &Tables, rows: &[Row], answers: &[ConfigAnswer]) -> Result<Column> {
+    let progress = Progress::new("views", rows.len());
+    let chunks = (rows.par_chunks(CHUNK_ROWS))
+        .map(|chunk| {
+            let mut builder = StringChunkedBuilder::new("hops_json".into(), chunk.len());
+            let mut text = String::new();
+            for row in chunk {
+                answers[row.config].hops_text(tables, row.eni, &mut text)?;
+                builder.append_value(&text);
+            }
+            progress.advance(chunk.len());
+            Ok(builder.finish())
+        })
+        .collect::<Result<Vec<StringChunked>>>()?;
+    let mut column = StringChunked::new("hops_json".into(), Vec::<&str>::new());
+    for chunk in chunks {
+        column.append_owned(chunk)?;
+    }
+    Ok(column.into_column())
 }
 
 /// Rows per chunk of a computed view: each chunk's rows, with their JSON text, live only until
@@ -141,39 +261,16 @@ pub(super) fn chunked_frame<T: Sync>(
     Ok(df)
 }
 
-/// The computed row of one interface, from its configuration's answer.
-fn row<'a>(
-    tables: &Tables,
-    eni: &'a Eni,
-    eval: &EniEvaluation,
-    via_load_balancers: Option<&'a (Reachable, String)>,
-) -> Result<Row<'a>> {
-    let version = eni.primary_version();
-    let hops = hops_json(tables, &eval.hops(version, eni))?.to_string();
-    let exposed: Vec<Value> = eval
-        .exposed()
-        .into_iter()
-        .map(|(v, e)| exposure_json(v, e))
-        .collect();
-    let text = |v: &[IpAddr]| v.iter().map(ToString::to_string).collect();
-    Ok(Row {
-        eni,
-        reachable: [
-            eval.reachable().as_str(),
-            eval.reachable_in(IpVersion::V4).as_str(),
-            eval.reachable_in(IpVersion::V6).as_str(),
-        ],
-        blocking: eval.blocking_hop(version, eni),
-        hops,
-        exposed: Value::Array(exposed).to_string(),
-        public_ips: text(&eni.public_ips),
-        ipv6: text(&eni.ipv6),
-        via_load_balancers,
-    })
-}
-
-/// The `eni_exposure` frame of computed rows.
-fn frame(rows: &[Row], network: &Network) -> Result<DataFrame> {
+/// The `eni_exposure` frame of its rows, with the columns written apart: `blocking_detail`,
+/// `hops_json` and `exposed_json`.
+fn frame(
+    rows: &[Row],
+    answers: &[ConfigAnswer],
+    [blocking_detail, hops, exposed]: [Column; 3],
+    network: &Network,
+) -> Result<DataFrame> {
+    let eval = |r: &Row| &answers[r.config].eval;
+    let blocking = |r: &Row| answers[r.config].blocking.as_ref();
     FrameBuilder::new(rows)
         .str("account", |r| r.eni.account.as_deref())
         .str("region", |r| r.eni.region.as_deref())
@@ -194,18 +291,18 @@ fn frame(rows: &[Row], network: &Network) -> Result<DataFrame> {
         .bool("has_public_address", |r| {
             Some(!r.eni.public_ips.is_empty() || !r.eni.ipv6.is_empty())
         })
-        .str("reachable", |r| Some(r.reachable[0]))
-        .str("reachable_v4", |r| Some(r.reachable[1]))
-        .str("reachable_v6", |r| Some(r.reachable[2]))
+        .str("reachable", |r| Some(eval(r).reachable().as_str()))
+        .str("reachable_v4", |r| {
+            Some(eval(r).reachable_in(IpVersion::V4).as_str())
+        })
+        .str("reachable_v6", |r| {
+            Some(eval(r).reachable_in(IpVersion::V6).as_str())
+        })
         .str("path_version", |r| Some(r.eni.primary_version().as_str()))
-        .str("blocking_hop", |r| {
-            r.blocking.as_ref().map(|h| h.hop.as_str())
-        })
-        .str("blocking_detail", |r| {
-            r.blocking.as_ref().map(|h| h.detail.as_str())
-        })
-        .str("hops_json", |r| Some(&r.hops))
-        .str("exposed_json", |r| Some(&r.exposed))
+        .str("blocking_hop", |r| blocking(r).map(|h| h.hop.as_str()))
+        .column(blocking_detail)
+        .column(hops)
+        .column(exposed)
         .str("reachable_via_load_balancer", |r| {
             r.via_load_balancers.map(|(v, _)| v.as_str())
         })
