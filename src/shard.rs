@@ -160,9 +160,9 @@ fn shared_vpcs(evidence: &Evidence) -> SharedVpcs {
             && owner != participant
         {
             let shared = SharedVpc {
-                participant: participant.clone(),
+                participant: participant.to_string(),
                 owner: owner.to_string(),
-                vpc: eni.vpc_id.clone().unwrap_or_else(|| subnet.clone()),
+                vpc: eni.vpc_id.as_deref().unwrap_or(subnet).to_string(),
             };
             let file = &evidence.files[record.source.file as usize].file;
             (out.entry(shared)).or_insert_with(|| (file.clone(), record.source.pointer.clone()));

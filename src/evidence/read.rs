@@ -9,6 +9,7 @@ use super::discover;
 use super::elb;
 use super::encoding;
 use super::kinds::{ApiError, Document, Kind, Records};
+use super::model::Shared;
 use super::{Record, Source};
 
 /// A problem tied to a file and, where known, a position in it.
@@ -83,7 +84,10 @@ pub fn read_file(file: u32, path: &str, bytes: &[u8]) -> FileOutcome {
             return out;
         }
     };
-    read_text(file, path, text.as_ref())
+    let out = read_text(file, path, text.as_ref());
+    // The next file's values are interned afresh: these stay only as long as their records.
+    Shared::forget_interned();
+    out
 }
 
 /// Reads the evidence in the UTF-8 `bytes` of the file shown as `path`.

@@ -6,7 +6,7 @@ use polars::prelude::*;
 
 use super::frame::{FrameBuilder, children};
 use super::source_ref;
-use crate::evidence::model::{LoadBalancerLink, NetworkConfiguration};
+use crate::evidence::model::{LoadBalancerLink, NetworkConfiguration, Shared};
 use crate::evidence::{Record, Records, arn_scope};
 
 /// The last `/`-separated segment of an ARN or id.
@@ -99,11 +99,11 @@ fn target_group_arns(links: &[LoadBalancerLink]) -> impl Iterator<Item = &str> {
 
 fn vpc_list<'a>(
     nc: &'a Option<NetworkConfiguration>,
-    pick: impl Fn(&'a crate::evidence::model::AwsVpcConfiguration) -> &'a Vec<String>,
+    pick: impl Fn(&'a crate::evidence::model::AwsVpcConfiguration) -> &'a Vec<Shared>,
 ) -> impl Iterator<Item = &'a str> {
     awsvpc(nc)
         .into_iter()
-        .flat_map(move |a| pick(a).iter().map(String::as_str))
+        .flat_map(move |a| pick(a).iter().map(Shared::as_str))
 }
 
 /// `ecs_deployments`: one row per deployment of a service (ECS deployment controller).

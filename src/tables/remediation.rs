@@ -10,7 +10,9 @@ use super::ecs::last_segment;
 use super::egress::Egress;
 use super::frame::FrameBuilder;
 use super::source_ref;
-use crate::evidence::model::{AwsVpcConfiguration, LoadBalancerLink, Scale, Service, TaskSet};
+use crate::evidence::model::{
+    AwsVpcConfiguration, LoadBalancerLink, Scale, Service, Shared, TaskSet,
+};
 use crate::evidence::{Record, Records, Source, arn_scope};
 
 /// A service or task set and the service it belongs to.
@@ -85,7 +87,7 @@ impl<'r> Workload<'r> {
         let chosen = self.vpc.subnets.iter();
         chosen
             .filter(move |s| egress.nat_routed(s) == nat)
-            .map(String::as_str)
+            .map(Shared::as_str)
     }
 
     /// The task set's scale, if any.
@@ -128,9 +130,9 @@ pub fn ecs_remediation(records: &Records, egress: &Egress) -> Result<DataFrame> 
         })
         .str("scale_unit", |w| w.scale().and_then(|s| s.unit.as_deref()))
         .str("assign_public_ip", |w| w.vpc.assign_public_ip.as_deref())
-        .list("subnets", |w| w.vpc.subnets.iter().map(String::as_str))
+        .list("subnets", |w| w.vpc.subnets.iter().map(Shared::as_str))
         .list("security_groups", |w| {
-            w.vpc.security_groups.iter().map(String::as_str)
+            w.vpc.security_groups.iter().map(Shared::as_str)
         })
         .bool("has_load_balancer", |w| Some(!w.load_balancers.is_empty()))
         .string("load_balancers_json", |w| {

@@ -101,7 +101,10 @@ impl Scope {
     fn learn_coverage(&mut self, records: &Records, files: &[EvidenceFile]) {
         let accounts: BTreeSet<String> = (records.vpcs.iter())
             .filter_map(|r| r.item.owner_id.clone())
-            .chain((records.network_interfaces.iter()).filter_map(|r| r.item.owner_id.clone()))
+            .chain(
+                (records.network_interfaces.iter())
+                    .filter_map(|r| r.item.owner_id.as_deref().map(String::from)),
+            )
             .collect();
         let flow_named = (records.flow_logs.iter())
             .filter_map(|r| r.item.resource_id.as_deref())

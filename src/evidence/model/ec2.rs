@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::Tag;
+use super::{Shared, Tag};
 
 /// A public address association of an ENI or one of its private addresses.
 #[derive(Debug, PartialEq, Deserialize)]
@@ -11,7 +11,7 @@ pub struct Association {
     /// The public IPv4 address.
     pub public_ip: Option<String>,
     /// `amazon` for an Amazon-assigned address, an account id for an Elastic IP.
-    pub ip_owner_id: Option<String>,
+    pub ip_owner_id: Option<Shared>,
     /// Elastic IP allocation id.
     pub allocation_id: Option<String>,
     /// Elastic IP association id (what `disassociate-address` takes).
@@ -36,9 +36,9 @@ pub struct EniAttachment {
     /// The instance the ENI is attached to.
     pub instance_id: Option<String>,
     /// The owner of that instance (`amazon-elb`, an account, …).
-    pub instance_owner_id: Option<String>,
+    pub instance_owner_id: Option<Shared>,
     /// `attached`, `detached`, …
-    pub status: Option<String>,
+    pub status: Option<Shared>,
 }
 
 /// A private address of an ENI, possibly with its own public association.
@@ -66,9 +66,9 @@ pub struct Ipv6Address {
 #[serde(rename_all = "PascalCase")]
 pub struct GroupRef {
     /// Group id.
-    pub group_id: String,
+    pub group_id: Shared,
     /// Group name.
-    pub group_name: Option<String>,
+    pub group_name: Option<Shared>,
 }
 
 /// One network interface from `describe-network-interfaces`.
@@ -78,21 +78,21 @@ pub struct NetworkInterface {
     /// ENI id.
     pub network_interface_id: String,
     /// Owning account.
-    pub owner_id: Option<String>,
+    pub owner_id: Option<Shared>,
     /// Availability zone (carries the region).
-    pub availability_zone: Option<String>,
+    pub availability_zone: Option<Shared>,
     /// Subnet id.
-    pub subnet_id: Option<String>,
+    pub subnet_id: Option<Shared>,
     /// VPC id.
-    pub vpc_id: Option<String>,
+    pub vpc_id: Option<Shared>,
     /// `interface`, `nat_gateway`, `lambda`, `network_load_balancer`, …
-    pub interface_type: Option<String>,
+    pub interface_type: Option<Shared>,
     /// Free-text description set by the creating service.
     pub description: Option<String>,
     /// `in-use`, `available`.
-    pub status: Option<String>,
+    pub status: Option<Shared>,
     /// The service that manages it (ECS, ELB, …).
-    pub requester_id: Option<String>,
+    pub requester_id: Option<Shared>,
     /// The attachment.
     pub attachment: Option<EniAttachment>,
     /// The primary public association.

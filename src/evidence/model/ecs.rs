@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::NameValue;
+use super::{NameValue, Shared};
 use crate::evidence::timestamp::Timestamp;
 
 /// An entry of an ECS `failures[]` array: a resource the call could not describe.
@@ -30,12 +30,12 @@ pub struct NetworkConfiguration {
 pub struct AwsVpcConfiguration {
     /// Subnet ids.
     #[serde(default)]
-    pub subnets: Vec<String>,
+    pub subnets: Vec<Shared>,
     /// Security group ids.
     #[serde(default)]
-    pub security_groups: Vec<String>,
+    pub security_groups: Vec<Shared>,
     /// `ENABLED` or `DISABLED` (AWS defaults to `DISABLED` when absent).
-    pub assign_public_ip: Option<String>,
+    pub assign_public_ip: Option<Shared>,
 }
 
 impl NetworkConfiguration {
@@ -56,11 +56,11 @@ pub struct Service {
     /// Service name.
     pub service_name: Option<String>,
     /// Cluster ARN.
-    pub cluster_arn: Option<String>,
+    pub cluster_arn: Option<Shared>,
     /// `ACTIVE`, `DRAINING` or `INACTIVE`.
-    pub status: Option<String>,
+    pub status: Option<Shared>,
     /// `FARGATE`, `EC2`, `EXTERNAL`.
-    pub launch_type: Option<String>,
+    pub launch_type: Option<Shared>,
     /// Network configuration of the service.
     pub network_configuration: Option<NetworkConfiguration>,
     /// Deployments of the ECS deployment controller.
@@ -87,7 +87,7 @@ pub struct Service {
 pub struct DeploymentController {
     /// `ECS`, `CODE_DEPLOY` or `EXTERNAL`.
     #[serde(rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<Shared>,
 }
 
 /// A deployment of a service (ECS controller).
@@ -97,7 +97,7 @@ pub struct Deployment {
     /// Deployment id, e.g. `ecs-svc/1234567890123456789`; tasks carry it in `startedBy`.
     pub id: Option<String>,
     /// `PRIMARY`, `ACTIVE`, `INACTIVE`.
-    pub status: Option<String>,
+    pub status: Option<Shared>,
     /// The network configuration this deployment launches tasks with.
     pub network_configuration: Option<NetworkConfiguration>,
 }
@@ -152,7 +152,7 @@ pub struct LoadBalancerLink {
     /// The classic load balancer's name (absent for elbv2).
     pub load_balancer_name: Option<String>,
     /// The container registered.
-    pub container_name: Option<String>,
+    pub container_name: Option<Shared>,
     /// The container port registered (in bridge mode, the host port mapped to it is).
     pub container_port: Option<i64>,
 }
@@ -164,19 +164,19 @@ pub struct Task {
     /// Task ARN.
     pub task_arn: String,
     /// Cluster ARN.
-    pub cluster_arn: Option<String>,
+    pub cluster_arn: Option<Shared>,
     /// `service:NAME` for service tasks.
-    pub group: Option<String>,
+    pub group: Option<Shared>,
     /// Deployment or task set id that started the task.
-    pub started_by: Option<String>,
+    pub started_by: Option<Shared>,
     /// `RUNNING`, `STOPPED`, `PENDING`, …
-    pub last_status: Option<String>,
+    pub last_status: Option<Shared>,
     /// Desired status.
-    pub desired_status: Option<String>,
+    pub desired_status: Option<Shared>,
     /// Launch type.
-    pub launch_type: Option<String>,
+    pub launch_type: Option<Shared>,
     /// Task definition ARN.
-    pub task_definition_arn: Option<String>,
+    pub task_definition_arn: Option<Shared>,
     /// ENI attachments (awsvpc).
     #[serde(default)]
     pub attachments: Vec<TaskAttachment>,
@@ -191,9 +191,9 @@ pub struct Task {
 pub struct TaskAttachment {
     /// Attachment type.
     #[serde(rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<Shared>,
     /// `ATTACHED`, `DELETED`, …
-    pub status: Option<String>,
+    pub status: Option<Shared>,
     /// Name/value details, among them `networkInterfaceId`.
     #[serde(default)]
     pub details: Vec<NameValue>,

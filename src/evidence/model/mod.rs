@@ -9,12 +9,14 @@
 mod ec2;
 mod ecs;
 mod gateways;
+mod shared;
 mod status;
 mod vpc;
 
 pub use ec2::*;
 pub use ecs::*;
 pub use gateways::*;
+pub use shared::Shared;
 pub use status::*;
 pub use vpc::*;
 
@@ -24,9 +26,9 @@ use serde::Deserialize;
 #[derive(Debug, PartialEq, Deserialize)]
 pub struct NameValue {
     /// The detail name, e.g. `networkInterfaceId`.
-    pub name: String,
+    pub name: Shared,
     /// The detail value.
-    pub value: Option<String>,
+    pub value: Option<Shared>,
 }
 
 /// An EC2 tag.

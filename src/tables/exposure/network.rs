@@ -359,15 +359,15 @@ impl Network {
         };
         Eni {
             id: i.network_interface_id.clone(),
-            account: i.owner_id.clone(),
+            account: i.owner_id.as_deref().map(String::from),
             region: i
                 .availability_zone
                 .as_deref()
                 .and_then(az_region)
                 .map(String::from),
-            vpc_id: i.vpc_id.clone(),
-            subnet_id: i.subnet_id.clone(),
-            interface_type: i.interface_type.clone(),
+            vpc_id: i.vpc_id.as_deref().map(String::from),
+            subnet_id: i.subnet_id.as_deref().map(String::from),
+            interface_type: i.interface_type.as_deref().map(String::from),
             owner: Owner::of(i, task),
             instance_id: i.attachment.as_ref().and_then(|a| a.instance_id.clone()),
             public_ips: ips(i
@@ -382,7 +382,7 @@ impl Network {
                 .collect()),
             private_ips: ips(i.private_ips()),
             description: i.description.clone(),
-            groups: i.groups.iter().map(|g| g.group_id.clone()).collect(),
+            groups: i.groups.iter().map(|g| g.group_id.to_string()).collect(),
             record: self.record(&r.source),
         }
     }
