@@ -356,6 +356,21 @@ fn a_flow_through_an_nlb_preserving_the_client_address_is_judged_by_that_path() 
     assert_eq!(db["computed"], "open");
     let via = "through load balancer db-public-nlb, listener TCP 5432, target port 5432";
     assert_eq!(db["computed_via"], via);
+    let cited: Vec<(&str, &str)> = (db["evidence"].as_array().unwrap().iter())
+        .map(|e| (e["role"].as_str().unwrap(), e["file"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        cited,
+        [
+            ("record", "logs/get-log-events.json"),
+            ("load_balancer", "elbv2/describe-load-balancers.json"),
+            ("target", "elbv2/describe-target-health.json"),
+        ],
+    );
+    assert!(
+        text.contains("    load balancer: elbv2/describe-load-balancers.json"),
+        "{text}"
+    );
     assert!(
         text.contains(&format!("consistent: computed open ({via})")),
         "{text}"

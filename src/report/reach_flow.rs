@@ -149,7 +149,16 @@ pub fn write_observed(out: &mut dyn Write, observed: &Value) -> Result<()> {
             text(&f["last_seen"]),
             f["meaning"].as_str().unwrap_or_default()
         )?;
-        write_sources(out, "    first record:", &f["evidence"])?;
+        for (role, label) in [
+            ("record", "    first record:"),
+            ("load_balancer", "    load balancer:"),
+            ("target", "    target:"),
+        ] {
+            let cited: Vec<&Value> = (f["evidence"].as_array().into_iter().flatten())
+                .filter(|e| e["role"] == role)
+                .collect();
+            write_sources(out, label, &json!(cited))?;
+        }
     }
     Ok(())
 }

@@ -12,13 +12,14 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::ops::Not;
 
 use anyhow::Result;
 use polars::prelude::*;
 use serde_json::{Value, json};
 
-use super::Tables;
 use super::exposure::{Balancer, BalancerGroup, LbPath, preserves_client_ip, transport};
+use super::{Tables, source_ref};
 use crate::reach::{IpVersion, Reachable};
 use crate::report::path::exposure_json;
 
@@ -36,7 +37,8 @@ const EXPOSURE: [&str; 7] = [
 /// `flow_observations`: one row per `flow_records` row of internet sources, with `computed`
 /// `open`, `indeterminate`, `closed`, or `unknown` when the interface is not in the evidence, and
 /// `computed_via` the ways that give that answer (`direct`, `through load balancer …`; null when
-/// closed or unknown).
+/// closed or unknown), citing the first such load balancer and target (`load_balancer_ref`,
+/// `target_ref`).
 pub fn flow_observations(tables: &Tables) -> Result<DataFrame> {
     let exposure = tables
         .get("eni_exposure")?
@@ -66,10 +68,14 @@ pub fn flow_observations(tables: &Tables) -> Result<DataFrame> {
             JoinArgs::new(JoinType::Left),
         )
         .collect()?;
-    let (computed, via) = computed(tables, &joined)?;
+    let answers = computed(tables, &joined)?;
     let mut out = joined.drop_many(["exposed_json", "exposure_interface"]);
-    out.with_column(Column::new("computed".into(), computed))?;
-    out.with_column(Column::new("computed_via".into(), via))?;
+    out.with_column(Column::new("computed".into(), answers.computed))?;
+    out.with_column(Column::new("computed_via".into(), answers.via))?;
+    let (balancers, targets): (Vec<_>, Vec<_>) =
+        answers.refs.into_iter().map(Option::unzip).unzip();
+    out.with_column(Column::new("load_balancer_ref".into(), balancers))?;
+    out.with_column(Column::new("target_ref".into(), targets))?;
     Ok(out)
 }
 
@@ -80,11 +86,18 @@ struct Way {
     via: String,
     /// What this way admits from the internet.
     exposed: Vec<Value>,
+    /// The load balancer's and the target's records (`FILE:DOCUMENT:POINTER`), for a path.
+    refs: Option<(String, String)>,
 }
 
-/// The answer for each row (`computed`) and the ways that give it (`computed_via`); each
-/// interface's ways are gathered once.
-type Answers = (Vec<&'static str>, Vec<Option<String>>);
+/// Per row: the answer, the ways that give it, and the records of the first load-balancer path
+/// among them.
+#[derive(Default)]
+struct Answers {
+    computed: Vec<&'static str>,
+    via: Vec<Option<String>>,
+    refs: Vec<Option<(String, String)>>,
+}
 
 /// Whether each row's protocol and port is open to the internet, directly or through a load
 /// balancer that preserves the client's address.
@@ -99,11 +112,12 @@ fn computed(tables: &Tables, joined: &DataFrame) -> Result<Answers> {
     let exposed = joined.column("exposed_json")?.str()?;
     let protocol = joined.column("protocol")?.str()?;
     let port = joined.column("port")?.i64()?;
-    let (mut out, mut via) = (Vec::with_capacity(joined.height()), Vec::new());
+    let mut out = Answers::default();
     for i in 0..joined.height() {
         let (Some(eni), Some(text)) = (known.get(i), exposed.get(i)) else {
-            out.push("unknown");
-            via.push(None);
+            out.computed.push("unknown");
+            out.via.push(None);
+            out.refs.push(None);
             continue;
         };
         let list = match ways.entry(eni) {
@@ -112,25 +126,30 @@ fn computed(tables: &Tables, joined: &DataFrame) -> Result<Answers> {
                 let direct = Way {
                     via: "direct".into(),
                     exposed: serde_json::from_str(text)?,
+                    refs: None,
                 };
                 let through = balancer_ways.remove(eni).unwrap_or_default();
                 v.insert([direct].into_iter().chain(through).collect())
             }
         };
-        let (state, ways) = judge(list, protocol.get(i), port.get(i));
-        out.push(state);
-        via.push(ways);
+        let (state, giving) = judge(list, protocol.get(i), port.get(i));
+        out.computed.push(state);
+        out.via.push(giving.is_empty().not().then(|| {
+            let names: Vec<&str> = giving.iter().map(|w| w.via.as_str()).collect();
+            names.join("; ")
+        }));
+        out.refs.push(giving.iter().find_map(|w| w.refs.clone()));
     }
-    Ok((out, via))
+    Ok(out)
 }
 
 /// The best answer over the ways (`open` over `indeterminate` over `closed`) and the ways that
-/// give it, unless closed.
-fn judge(
-    ways: &[Way],
+/// give it (none when closed).
+fn judge<'w>(
+    ways: &'w [Way],
     protocol: Option<&str>,
     port: Option<i64>,
-) -> (&'static str, Option<String>) {
+) -> (&'static str, Vec<&'w Way>) {
     let states: Vec<&str> = (ways.iter())
         .map(|w| state(&w.exposed, protocol, port))
         .collect();
@@ -138,13 +157,13 @@ fn judge(
         .into_iter()
         .find(|s| states.contains(s))
     else {
-        return ("closed", None);
+        return ("closed", Vec::new());
     };
-    let giving: Vec<&str> = (ways.iter().zip(&states))
+    let giving = (ways.iter().zip(&states))
         .filter(|(_, s)| **s == best)
-        .map(|(w, _)| w.via.as_str())
+        .map(|(w, _)| w)
         .collect();
-    (best, Some(giving.join("; ")))
+    (best, giving)
 }
 
 /// The load-balancer paths that hand their target the internet client's address, as ways into
@@ -171,7 +190,11 @@ fn balancer_ways(tables: &Tables) -> HashMap<&str, Vec<Way>> {
             Reachable::No => continue,
         };
         let via = via(lb, path, target.port);
-        ways.entry(eni).or_default().push(Way { via, exposed });
+        let record = |id| source_ref(network.source(id));
+        let refs = Some((record(lb.record), record(target.record)));
+        ways.entry(eni)
+            .or_default()
+            .push(Way { via, exposed, refs });
     }
     ways
 }
