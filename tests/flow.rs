@@ -306,3 +306,113 @@ fn cloudwatch_events_count_once_per_event_id() {
     std::fs::write(dir.join("logs/again.json"), again.to_string()).unwrap();
     assert_eq!(records_counted(&dir).0, 2);
 }
+
+/// The `flow_observations` rows of `dir` on `port`, as (interface, computed, computed_via).
+fn observed_on(dir: &Path, port: u64) -> Vec<(String, Value, Value)> {
+    let dir = dir.display().to_string();
+    let run = common::snapaudit(&["query", "--table", "flow_observations", &dir, "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (run.stdout.lines())
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["port"] == port)
+        .map(|v| {
+            let eni = v["network_interface_id"].as_str().unwrap().to_string();
+            (eni, v["computed"].clone(), v["computed_via"].clone())
+        })
+        .collect()
+}
+
+/// `snapshots/SA.NET.4` in a scratch folder, with `edit` applied to one of its files' JSON.
+fn net4_with(test: &str, file: &str, edit: impl FnOnce(&mut Value)) -> std::path::PathBuf {
+    let dir = common::scratch(test);
+    common::copy_set(&common::snapshot("SA.NET.4"), &dir);
+    let path = dir.join(file);
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut doc);
+    std::fs::write(&path, doc.to_string()).unwrap();
+    dir
+}
+
+/// The SA.NET.4 fixture's NLB target: an ECS task with no public address.
+const NLB_TARGET: &str = "eni-013008a533ca07828";
+
+#[test]
+fn a_flow_through_an_nlb_preserving_the_client_address_is_judged_by_that_path() {
+    let rows = observed_on(&common::snapshot("SA.NET.4"), 8080);
+    let via = "through load balancer api-public-nlb, listener TCP 8080, target port 8080";
+    assert!(
+        rows.contains(&(NLB_TARGET.into(), json!("open"), json!(via))),
+        "{rows:?}"
+    );
+    // The node's health check comes from a private address: not in the view at all.
+    assert_eq!(rows.iter().filter(|r| r.0 == NLB_TARGET).count(), 1);
+    // A flow on a port no path opens is still closed, with no way named.
+    let closed = ("eni-0a5b2a80d1aad895e".into(), json!("closed"), Value::Null);
+    assert!(rows.contains(&closed), "{rows:?}");
+
+    let (text, v) = reach(&common::snapshot("SA.NET.5"), "eni-0a5b2a80d1aad895e");
+    let flows = v["observed"]["flows"].as_array().unwrap();
+    let db = flows.iter().find(|f| f["port"] == 5432).unwrap();
+    assert_eq!(db["computed"], "open");
+    let via = "through load balancer db-public-nlb, listener TCP 5432, target port 5432";
+    assert_eq!(db["computed_via"], via);
+    let cited: Vec<(&str, &str)> = (db["evidence"].as_array().unwrap().iter())
+        .map(|e| (e["role"].as_str().unwrap(), e["file"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        cited,
+        [
+            ("record", "logs/get-log-events.json"),
+            ("load_balancer", "elbv2/describe-load-balancers.json"),
+            ("target", "elbv2/describe-target-health.json"),
+        ],
+    );
+    assert!(
+        text.contains("    load balancer: elbv2/describe-load-balancers.json"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("consistent: computed open ({via})")),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_nlb_not_preserving_the_client_address_explains_no_internet_flow() {
+    let dir = net4_with(
+        "flow-nlb-no-preserve",
+        "elbv2/describe-target-group-attributes.json",
+        |doc| {
+            let attributes = doc["Attributes"].as_array_mut().unwrap();
+            let preserve = (attributes.iter_mut())
+                .find(|a| a["Key"] == "preserve_client_ip.enabled")
+                .unwrap();
+            preserve["Value"] = json!("false");
+        },
+    );
+    let rows = observed_on(&dir, 8080);
+    let target = (NLB_TARGET.into(), json!("closed"), Value::Null);
+    assert!(rows.contains(&target), "{rows:?}");
+    let (_, report) = common::scan_json(&[&dir], &["--rule", "SA.NET.4"]);
+    let fired = |eni: &str| {
+        (report["findings"].as_array().unwrap().iter()).any(|f| f["resource_id"] == eni)
+    };
+    assert!(fired(NLB_TARGET), "{report}");
+}
+
+#[test]
+fn an_nlb_path_the_evidence_cannot_settle_makes_the_flow_indeterminate() {
+    // Without the load balancer's node interfaces its front leg is unknown.
+    let dir = net4_with(
+        "flow-nlb-indeterminate",
+        "ec2/describe-network-interfaces.json",
+        |doc| {
+            let interfaces = doc["NetworkInterfaces"].as_array_mut().unwrap();
+            interfaces.retain(|i| i["InterfaceType"] != "network_load_balancer");
+        },
+    );
+    let rows = observed_on(&dir, 8080);
+    let via = "through load balancer api-public-nlb, listener TCP 8080, target port 8080";
+    let target = (NLB_TARGET.into(), json!("indeterminate"), json!(via));
+    assert!(rows.contains(&target), "{rows:?}");
+}

@@ -30,14 +30,28 @@ fn in_query(row: &Value, query: &Query) -> bool {
         && query.port.is_none_or(|p| row["port"] == u64::from(p))
 }
 
+/// ` (through load balancer …)` when the way the evidence computes is not only the direct one.
+fn through(row: &Value) -> String {
+    match row["computed_via"].as_str() {
+        Some(via) if via != "direct" => format!(" ({via})"),
+        _ => String::new(),
+    }
+}
+
 /// What a flow means beside the computed path: for a reject, the hop the engine finds closing
 /// that protocol and port; for an accepted flow on a port computed closed, that the evidence
-/// does not explain it.
+/// does not explain it. A path through a load balancer that preserves the client's address is
+/// named when it is what the evidence computes open.
 fn meaning(tables: &Tables, eni: &Eni, row: &Value) -> String {
     let accepted = row["action"] == "ACCEPT";
     match (accepted, row["computed"].as_str().unwrap_or("unknown")) {
         (true, "closed") => "NOT explained by the evidence: computed closed (see SA.NET.4)".into(),
-        (true, state) => format!("consistent: computed {state}"),
+        (true, state) => format!("consistent: computed {state}{}", through(row)),
+        (false, "open") if row["computed_via"] != "direct" => format!(
+            "rejected where the evidence computes it open{}: the operating system or a change \
+             since the export",
+            through(row)
+        ),
         (false, _) => {
             let query = Query {
                 protocol: row["protocol"].as_str().and_then(Protocol::parse),
@@ -85,6 +99,7 @@ pub fn observed_json(tables: &Tables, eni: &Eni, query: &Query) -> Result<Value>
             flow.insert("first_seen".into(), r["first_seen"].clone());
             flow.insert("last_seen".into(), r["last_seen"].clone());
             flow.insert("computed".into(), r["computed"].clone());
+            flow.insert("computed_via".into(), r["computed_via"].clone());
             flow.insert("meaning".into(), json!(meaning(tables, eni, &r)));
             flow.insert("evidence".into(), r["evidence"].clone());
             Value::Object(flow)
@@ -134,7 +149,16 @@ pub fn write_observed(out: &mut dyn Write, observed: &Value) -> Result<()> {
             text(&f["last_seen"]),
             f["meaning"].as_str().unwrap_or_default()
         )?;
-        write_sources(out, "    first record:", &f["evidence"])?;
+        for (role, label) in [
+            ("record", "    first record:"),
+            ("load_balancer", "    load balancer:"),
+            ("target", "    target:"),
+        ] {
+            let cited: Vec<&Value> = (f["evidence"].as_array().into_iter().flatten())
+                .filter(|e| e["role"] == role)
+                .collect();
+            write_sources(out, label, &json!(cited))?;
+        }
     }
     Ok(())
 }

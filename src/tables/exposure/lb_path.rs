@@ -49,7 +49,7 @@ impl LbPath {
 }
 
 /// The protocol a listener or target group protocol name carries.
-fn transport(name: &str) -> Protocol {
+pub fn transport(name: &str) -> Protocol {
     match name.to_ascii_uppercase().as_str() {
         "UDP" => Protocol::UDP,
         _ => Protocol::TCP,
@@ -57,7 +57,7 @@ fn transport(name: &str) -> Protocol {
 }
 
 /// Whether the target sees the internet client's address rather than the node's.
-fn preserves_client_ip(lb: &Balancer, group: &BalancerGroup) -> bool {
+pub fn preserves_client_ip(lb: &Balancer, group: &BalancerGroup) -> bool {
     if lb.kind != BalancerKind::Network {
         return false;
     }

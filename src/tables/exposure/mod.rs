@@ -29,7 +29,10 @@ pub use balancer::{
     ListenerRoute, RouteAction, short_arn,
 };
 pub use evaluation::EniEvaluation;
-pub use lb_path::{LbAnswers, LbPath, lb_answers, listener_front, node_hops, scheme_hop};
+pub use lb_path::{
+    LbAnswers, LbPath, lb_answers, listener_front, node_hops, preserves_client_ip, scheme_hop,
+    transport,
+};
 pub use lb_view::{lb_exposure, load_balancer_exposure};
 pub use network::{ConfigKey, Eni, Network};
 pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
