@@ -168,11 +168,12 @@ impl<'a> FixRun<'a> {
         budget: Budget,
     ) -> Result<Self> {
         let params = rule.params_json();
-        let task = |filter: &Arc<jq::Filter>| Task {
-            filter: Arc::clone(filter),
+        // The fix's own `$finding` and `$lookup` are given per finding ([`FixRun::fixes`]).
+        let fix = Task {
+            filter: Arc::clone(fix),
             globals: Arc::from([params.clone()]),
         };
-        let ledger = Ledger::new(budget, vec![task(&rule.filter), task(fix)]);
+        let ledger = Ledger::new(budget, vec![rule.task(), fix]);
         Ok(FixRun {
             rule,
             tables,

@@ -49,6 +49,19 @@ pub struct EvidenceRef<'a> {
     pub sha256: &'a str,
 }
 
+impl<'a> EvidenceRef<'a> {
+    /// The record at `pointer` of document `document` of `file`, as evidence of `role`.
+    pub fn new(role: &'a str, file: &'a EvidenceFile, document: u32, pointer: &'a str) -> Self {
+        EvidenceRef {
+            document,
+            file: &file.file,
+            pointer,
+            role,
+            sha256: &file.sha256,
+        }
+    }
+}
+
 /// The tables built from one evidence set.
 pub struct Tables {
     frames: BTreeMap<&'static str, DataFrame>,
@@ -175,7 +188,9 @@ impl Tables {
     /// Expands a `FILE:DOCUMENT:POINTER` reference (as written by [`source_ref`]).
     pub fn resolve(&self, role: &str, reference: &str) -> Result<Value> {
         let (file, document, pointer) = self.locate(reference)?;
-        Ok(record_json(role, file, document, pointer))
+        Ok(serde_json::to_value(EvidenceRef::new(
+            role, file, document, pointer,
+        ))?)
     }
 
     /// The file, document and pointer a `FILE:DOCUMENT:POINTER` reference names, borrowed.
@@ -212,14 +227,13 @@ impl Tables {
         role: &'a str,
         source: &'a Source,
     ) -> Result<EvidenceRef<'a>> {
-        let f = self.file(source.file)?;
-        Ok(EvidenceRef {
-            document: source.document,
-            file: &f.file,
-            pointer: &source.pointer,
+        let file = self.file(source.file)?;
+        Ok(EvidenceRef::new(
             role,
-            sha256: &f.sha256,
-        })
+            file,
+            source.document,
+            &source.pointer,
+        ))
     }
 
     /// A running task whose ENI is not in the evidence stays in `ecs_task_network` (`eni_found`
@@ -262,18 +276,6 @@ impl Tables {
         }
         Ok(())
     }
-}
-
-/// An evidence record as `{role, file, sha256, document, pointer}`.
-fn record_json(role: &str, file: &EvidenceFile, document: u32, pointer: &str) -> Value {
-    let reference = EvidenceRef {
-        document,
-        file: &file.file,
-        pointer,
-        role,
-        sha256: &file.sha256,
-    };
-    serde_json::to_value(reference).unwrap_or(Value::Null)
 }
 
 /// A polars value as JSON (strings, numbers, booleans, lists; anything else as its text).

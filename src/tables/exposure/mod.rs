@@ -19,7 +19,7 @@ mod owner;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -107,7 +107,13 @@ impl ConfigAnswer {
             match hop {
                 HopText::Shared(text) => out.push_str(text),
                 HopText::Own => {
-                    let hop = own.next().expect("one own hop per `Own` place");
+                    let Some(hop) = own.next() else {
+                        bail!(
+                            "{}: its own hops do not fill its configuration's path (a bug in \
+                             snapaudit; please report it with this message)",
+                            eni.id
+                        );
+                    };
                     out.push_str(&serde_json::to_string(&hop_json(tables, &hop)?)?);
                 }
             }
