@@ -161,3 +161,46 @@ fn fix_problems(rule: &Rule, schemas: &Schemas) -> Vec<String> {
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::compile_rule;
+
+    /// A rule over `ecs_tasks` reading `reads` (TOML) with `query`.
+    fn rule(reads: &str, query: &str) -> Rule {
+        let text = format!(
+            "id = \"ORG.1\"\ntitle = \"t\"\nseverity = \"low\"\ntable = \"ecs_tasks\"\n\
+             resource_type = \"AwsEcsTask\"\nresource = \"task_arn\"\n{reads}\n\
+             description = \"d\"\nremediation = \"r\"\nquery = '{query}'\n"
+        );
+        compile_rule("ORG.1.toml", &text).unwrap()
+    }
+
+    #[test]
+    fn field_names_are_the_words_read_as_fields() {
+        let names = field_names(r#"."a b" | .x.y, {z, w: .v}, ."q", .["r"], f(.), $p.s, "t""#);
+        let names: Vec<&str> = names.into_iter().collect();
+        // `."a b"` reads "a b", not "a": a word too many is only a column converted for nothing.
+        assert_eq!(names, ["a", "q", "r", "s", "v", "x", "y", "z"]);
+    }
+
+    #[test]
+    fn reads_must_list_every_key_the_query_names_and_only_keys() {
+        let schemas = Schemas::of_tables().unwrap();
+        let exact = rule(
+            r#"reads = ["task_id", "launch_type"]"#,
+            "{task_id} | .launch_type",
+        );
+        assert_eq!(reads_problems(&exact, &schemas), Vec::<String>::new());
+        let wrong = rule(r#"reads = ["task_id", "nope"]"#, "{task_id} | .launch_type");
+        let problems = reads_problems(&wrong, &schemas).join("\n");
+        assert!(
+            problems.contains("`reads` names `nope`, which is not a key of table `ecs_tasks`'s")
+                && problems.contains("reads `launch_type`, which `reads` leaves out"),
+            "{problems}"
+        );
+        let whole = rule("", "keys");
+        assert!(reads_problems(&whole, &schemas).is_empty());
+    }
+}
