@@ -1,8 +1,12 @@
 //! A small builder that turns a slice of records into a polars DataFrame, one column per closure,
 //! borrowing strings from the records (polars copies them once into its buffers).
 
+use std::collections::HashMap;
+
 use anyhow::Result;
 use polars::prelude::*;
+
+use crate::evidence::Record;
 
 /// Builds a DataFrame over `rows`, one column at a time.
 pub struct FrameBuilder<'r, T> {
@@ -77,9 +81,9 @@ impl<'r, T> FrameBuilder<'r, T> {
 /// The rows of a one-row-per-child table: each child of each record with its parent and its
 /// index in the parent's list (for its JSON pointer).
 pub fn children<'r, P, C>(
-    parents: &'r [crate::evidence::Record<P>],
+    parents: &'r [Record<P>],
     list: impl Fn(&'r P) -> &'r [C],
-) -> Vec<(&'r crate::evidence::Record<P>, usize, &'r C)> {
+) -> Vec<(&'r Record<P>, usize, &'r C)> {
     parents
         .iter()
         .flat_map(|p| {
@@ -89,4 +93,19 @@ pub fn children<'r, P, C>(
                 .map(move |(i, c)| (p, i, c))
         })
         .collect()
+}
+
+/// Each record by a key of its item, the first record of each key winning (as a search in
+/// record order finds it): an index for lookups that would otherwise scan every record.
+pub fn first_by<'r, T>(
+    records: &'r [Record<T>],
+    key: impl Fn(&'r T) -> Option<&'r str>,
+) -> HashMap<&'r str, &'r Record<T>> {
+    let mut found = HashMap::with_capacity(records.len());
+    for r in records {
+        if let Some(k) = key(&r.item) {
+            found.entry(k).or_insert(r);
+        }
+    }
+    found
 }
