@@ -11,7 +11,27 @@ use crate::evidence::Record;
 /// Builds a DataFrame over `rows`, one column at a time.
 pub struct FrameBuilder<'r, T> {
     rows: &'r [T],
-    columns: Vec<Column>,
+    columns: Vec<Part>,
+}
+
+/// A column of the frame being built.
+enum Part {
+    /// A finished column.
+    Ready(Column),
+    /// A string column as its distinct values and each row's index among them (null for a
+    /// null value), gathered when the frame is built.
+    Gather(StringChunked, IdxCa),
+}
+
+impl Part {
+    /// The finished column. Gathering string views copies the views, never the text they
+    /// point to, so rows with one value share its text.
+    fn column(self) -> Result<Column> {
+        Ok(match self {
+            Part::Ready(column) => column,
+            Part::Gather(distinct, rows) => distinct.take(&rows)?.into_column(),
+        })
+    }
 }
 
 impl<'r, T> FrameBuilder<'r, T> {
@@ -23,31 +43,47 @@ impl<'r, T> FrameBuilder<'r, T> {
         }
     }
 
-    /// A nullable string column.
+    /// A nullable string column. Each distinct value is stored once and every row holding it
+    /// points to that copy: ARNs, ids and statuses repeat from row to row, and a copy per row
+    /// would be most of a large table's memory.
     pub fn str(mut self, name: &str, f: impl Fn(&'r T) -> Option<&'r str>) -> Self {
-        let values: Vec<Option<&str>> = self.rows.iter().map(f).collect();
-        self.columns.push(Column::new(name.into(), values));
+        let mut index: HashMap<&str, IdxSize, foldhash::fast::RandomState> = HashMap::default();
+        let mut distinct: Vec<&str> = Vec::new();
+        let rows: IdxCa = (self.rows.iter())
+            .map(|row| {
+                let value = f(row)?;
+                Some(*index.entry(value).or_insert_with(|| {
+                    distinct.push(value);
+                    (distinct.len() - 1) as IdxSize
+                }))
+            })
+            .collect();
+        let distinct = StringChunked::from_slice(name.into(), &distinct);
+        self.columns.push(Part::Gather(distinct, rows));
         self
     }
 
     /// A nullable string column of computed (owned) values.
     pub fn string(mut self, name: &str, f: impl Fn(&'r T) -> Option<String>) -> Self {
         let values: Vec<Option<String>> = self.rows.iter().map(f).collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.columns
+            .push(Part::Ready(Column::new(name.into(), values)));
         self
     }
 
     /// A nullable boolean column.
     pub fn bool(mut self, name: &str, f: impl Fn(&'r T) -> Option<bool>) -> Self {
         let values: Vec<Option<bool>> = self.rows.iter().map(f).collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.columns
+            .push(Part::Ready(Column::new(name.into(), values)));
         self
     }
 
     /// A nullable integer column.
     pub fn int(mut self, name: &str, f: impl Fn(&'r T) -> Option<i64>) -> Self {
         let values: Vec<Option<i64>> = self.rows.iter().map(f).collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.columns
+            .push(Part::Ready(Column::new(name.into(), values)));
         self
     }
 
@@ -61,20 +97,24 @@ impl<'r, T> FrameBuilder<'r, T> {
         for row in self.rows {
             builder.append_values_iter(f(row).into_iter());
         }
-        self.columns
-            .push(builder.finish().into_series().into_column());
+        let column = builder.finish().into_series().into_column();
+        self.columns.push(Part::Ready(column));
         self
     }
 
     /// A column built apart, of one value per row.
     pub fn column(mut self, column: Column) -> Self {
-        self.columns.push(column);
+        self.columns.push(Part::Ready(column));
         self
     }
 
     /// The finished frame.
     pub fn build(self) -> Result<DataFrame> {
-        Ok(DataFrame::new(self.rows.len(), self.columns)?)
+        let columns = self.columns.into_iter().map(Part::column);
+        Ok(DataFrame::new(
+            self.rows.len(),
+            columns.collect::<Result<_>>()?,
+        )?)
     }
 }
 
