@@ -149,3 +149,41 @@ pub fn first_by<'r, T>(
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{FrameBuilder, first_by};
+    use crate::evidence::{Record, Source};
+
+    /// Rows sharing a value read it back as their own, nulls stay in their rows, and values
+    /// short enough to sit inline in a view are kept as well as long ones.
+    #[test]
+    fn string_columns_read_back_every_row() {
+        let long = "arn:aws:ecs:eu-west-1:111122223333:cluster/prod";
+        let rows = [
+            Some(long),
+            None,
+            Some("short"),
+            Some(long),
+            None,
+            Some("short"),
+        ];
+        let df = FrameBuilder::new(&rows).str("v", |r| *r).build().unwrap();
+        let read: Vec<Option<&str>> = df.column("v").unwrap().str().unwrap().iter().collect();
+        assert_eq!(read, rows);
+    }
+
+    /// An index finds what a search in record order finds: the first record of a key.
+    #[test]
+    fn first_by_keeps_the_first_record_of_each_key() {
+        let record = |key: &'static str, at: &str| Record {
+            item: key,
+            source: Source::new(0, 0, at.into()),
+        };
+        let records = [record("a", "/0"), record("b", "/1"), record("a", "/2")];
+        let index = first_by(&records, |k| Some(*k));
+        assert_eq!(index.len(), 2);
+        assert_eq!(index["a"].source.pointer, "/0");
+        assert_eq!(index["b"].source.pointer, "/1");
+    }
+}
