@@ -3,12 +3,12 @@
 //! their default route to an available NAT gateway, which ECR and S3 endpoints exist, and which
 //! of the exports those answers need are missing).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::frame::FrameBuilder;
+use super::frame::{FrameBuilder, first_by};
 use super::net::{is_main, table_subnets};
 use super::scope::Scope;
 use super::source_ref;
@@ -81,9 +81,12 @@ pub struct Endpoints {
 
 /// Egress facts of the evidence, per `(account, VPC)`.
 pub struct Egress<'r> {
-    records: &'r Records,
     /// Subnets (by id) whose default IPv4 route goes to an available public NAT gateway.
-    nat_routed: BTreeSet<&'r str>,
+    nat_routed: HashSet<&'r str>,
+    /// Each subnet id's VPC, from the first describe-subnets record of that id.
+    subnet_vpc: HashMap<&'r str, Option<&'r str>>,
+    /// Each VPC's subnets as `(owner, subnet)`, in record order.
+    vpc_subnets: HashMap<&'r str, Vec<(Option<&'r str>, &'r str)>>,
     /// The endpoints each VPC has.
     endpoints: BTreeMap<&'r str, Endpoints>,
     /// The exports among [`EGRESS_EXPORTS`] that no file held.
@@ -99,41 +102,33 @@ impl<'r> Egress<'r> {
             .filter(|c| !files.iter().any(|f| f.kind.contains(c)))
             .collect();
         let nat_known = !missing.contains(&Kind::NatGateways.command());
-        let usable = |id: &str| {
-            let found = records
-                .nat_gateways
-                .iter()
-                .find(|n| n.item.nat_gateway_id == id);
-            match found {
-                Some(n) => nat_usable(&n.item),
-                None => !nat_known,
+        let mut subnet_vpc = HashMap::new();
+        let mut vpc_subnets: HashMap<&str, Vec<_>> = HashMap::new();
+        for s in &records.subnets {
+            let (id, vpc) = (s.item.subnet_id.as_str(), s.item.vpc_id.as_deref());
+            subnet_vpc.entry(id).or_insert(vpc);
+            if let Some(vpc) = vpc {
+                let owner = s.item.owner_id.as_deref();
+                vpc_subnets.entry(vpc).or_default().push((owner, id));
             }
-        };
+        }
+        let nats = first_by(&records.nat_gateways, |n| Some(n.nat_gateway_id.as_str()));
+        let usable = |id: &str| nats.get(id).map_or(!nat_known, |n| nat_usable(&n.item));
+        let tables = RouteTables::new(records);
         let nat_routed = records
             .subnets
             .iter()
             .map(|s| s.item.subnet_id.as_str())
-            .filter(|s| route_table(records, s).is_some_and(|t| default_nat(t, &usable)))
+            .filter(|s| {
+                let vpc = subnet_vpc.get(s).copied().flatten();
+                tables.of(s, vpc).is_some_and(|t| default_nat(t, &usable))
+            })
             .collect();
-        let mut endpoints: BTreeMap<&str, Endpoints> = BTreeMap::new();
-        for e in &records.vpc_endpoints {
-            let (e, Some(vpc)) = (&e.item, e.item.vpc_id.as_deref()) else {
-                continue;
-            };
-            if e.state.as_deref().is_some_and(|s| s != "available") {
-                continue;
-            }
-            let service = e.service_name.as_deref().unwrap_or_default();
-            let kind = e.vpc_endpoint_type.as_deref();
-            let found = endpoints.entry(vpc).or_default();
-            found.ecr_api |= kind == Some("Interface") && service.ends_with(".ecr.api");
-            found.ecr_dkr |= kind == Some("Interface") && service.ends_with(".ecr.dkr");
-            found.s3 |= kind == Some("Gateway") && service.ends_with(".s3");
-        }
         Egress {
-            records,
             nat_routed,
-            endpoints,
+            subnet_vpc,
+            vpc_subnets,
+            endpoints: vpc_endpoints_by_vpc(records),
             missing,
         }
     }
@@ -146,13 +141,11 @@ impl<'r> Egress<'r> {
 
     /// The NAT-routed subnets of a VPC, in id order.
     pub fn nat_subnets(&self, account: Option<&str>, vpc: &str) -> Vec<&'r str> {
-        let mut subnets: Vec<&str> = self
-            .records
-            .subnets
+        let in_vpc = self.vpc_subnets.get(vpc).map_or(&[][..], Vec::as_slice);
+        let mut subnets: Vec<&str> = in_vpc
             .iter()
-            .filter(|s| s.item.vpc_id.as_deref() == Some(vpc))
-            .filter(|s| account.is_none() || s.item.owner_id.as_deref() == account)
-            .map(|s| s.item.subnet_id.as_str())
+            .filter(|(owner, _)| account.is_none() || *owner == account)
+            .map(|(_, subnet)| *subnet)
             .filter(|s| self.nat_routed(s))
             .collect();
         subnets.sort_unstable();
@@ -161,12 +154,7 @@ impl<'r> Egress<'r> {
 
     /// The VPC of a subnet, from describe-subnets.
     pub fn subnet_vpc(&self, subnet: &str) -> Option<&'r str> {
-        let found = self
-            .records
-            .subnets
-            .iter()
-            .find(|s| s.item.subnet_id == subnet);
-        found.and_then(|s| s.item.vpc_id.as_deref())
+        self.subnet_vpc.get(subnet).copied().flatten()
     }
 
     /// The endpoints of a VPC; `None` when describe-vpc-endpoints is not in the evidence.
@@ -181,29 +169,59 @@ impl<'r> Egress<'r> {
     }
 }
 
+/// The available endpoints of each VPC.
+fn vpc_endpoints_by_vpc(records: &Records) -> BTreeMap<&str, Endpoints> {
+    let mut endpoints: BTreeMap<&str, Endpoints> = BTreeMap::new();
+    for e in &records.vpc_endpoints {
+        let (e, Some(vpc)) = (&e.item, e.item.vpc_id.as_deref()) else {
+            continue;
+        };
+        if e.state.as_deref().is_some_and(|s| s != "available") {
+            continue;
+        }
+        let service = e.service_name.as_deref().unwrap_or_default();
+        let kind = e.vpc_endpoint_type.as_deref();
+        let found = endpoints.entry(vpc).or_default();
+        found.ecr_api |= kind == Some("Interface") && service.ends_with(".ecr.api");
+        found.ecr_dkr |= kind == Some("Interface") && service.ends_with(".ecr.dkr");
+        found.s3 |= kind == Some("Gateway") && service.ends_with(".s3");
+    }
+    endpoints
+}
+
+/// The route tables by what selects them for a subnet: an explicit association, else the main
+/// table of the subnet's VPC (the first table of each in record order).
+struct RouteTables<'r> {
+    explicit: HashMap<&'r str, &'r RouteTable>,
+    main: HashMap<Option<&'r str>, &'r RouteTable>,
+}
+
+impl<'r> RouteTables<'r> {
+    fn new(records: &'r Records) -> Self {
+        let mut explicit = HashMap::new();
+        let mut main = HashMap::new();
+        for t in &records.route_tables {
+            for s in table_subnets(&t.item) {
+                explicit.entry(s).or_insert(&t.item);
+            }
+            if is_main(&t.item) {
+                main.entry(t.item.vpc_id.as_deref()).or_insert(&t.item);
+            }
+        }
+        RouteTables { explicit, main }
+    }
+
+    /// The route table of a subnet of `vpc`: its explicit association, else its VPC's main
+    /// table.
+    fn of(&self, subnet: &str, vpc: Option<&str>) -> Option<&'r RouteTable> {
+        let explicit = self.explicit.get(subnet);
+        explicit.or_else(|| self.main.get(&vpc)).copied()
+    }
+}
+
 /// Whether a NAT gateway forwards to the internet: available and not a private NAT gateway.
 fn nat_usable(nat: &NatGateway) -> bool {
     nat.state.as_deref() == Some("available") && nat.connectivity_type.as_deref() != Some("private")
-}
-
-/// The route table of a subnet: its explicit association, else its VPC's main table.
-fn route_table<'r>(records: &'r Records, subnet: &str) -> Option<&'r RouteTable> {
-    let tables = &records.route_tables;
-    let explicit = tables
-        .iter()
-        .find(|t| table_subnets(&t.item).any(|s| s == subnet));
-    let vpc = records
-        .subnets
-        .iter()
-        .find(|s| s.item.subnet_id == subnet)
-        .and_then(|s| s.item.vpc_id.as_deref());
-    explicit
-        .or_else(|| {
-            tables
-                .iter()
-                .find(|t| is_main(&t.item) && t.item.vpc_id.as_deref() == vpc)
-        })
-        .map(|t| &t.item)
 }
 
 /// Whether a table's active `0.0.0.0/0` route targets a NAT gateway that `usable` accepts.

@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::ecs::last_segment;
 use super::egress::Egress;
-use super::frame::FrameBuilder;
+use super::frame::{FrameBuilder, first_by};
 use super::source_ref;
 use crate::evidence::model::{
     AwsVpcConfiguration, LoadBalancerLink, Scale, Service, Shared, TaskSet,
@@ -32,12 +32,9 @@ struct Workload<'r> {
 impl<'r> Workload<'r> {
     /// Every awsvpc service, then every awsvpc task set with its service when exported.
     fn all(records: &'r Records) -> Vec<Workload<'r>> {
-        let service_of = |arn: Option<&str>| -> Option<&'r Record<Service>> {
-            records
-                .services
-                .iter()
-                .find(|s| Some(s.item.service_arn.as_str()) == arn)
-        };
+        let by_arn = first_by(&records.services, |s| Some(s.service_arn.as_str()));
+        let service_of =
+            |arn: Option<&str>| -> Option<&'r Record<Service>> { by_arn.get(arn?).copied() };
         let services = records.services.iter().filter_map(|s| {
             let vpc = s.item.network_configuration.as_ref()?;
             Some(Workload {

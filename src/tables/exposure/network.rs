@@ -145,6 +145,7 @@ impl Network {
         n.add_nacls(records);
         n.add_groups(records, &resolve);
         n.add_igws(records, scope);
+        n.enis.reserve_exact(records.network_interfaces.len());
         for r in &records.network_interfaces {
             let eni = n.eni(r, tasks.get(&r.item.network_interface_id));
             n.enis.push(eni);
@@ -152,6 +153,8 @@ impl Network {
         n.enis
             .sort_by(|a, b| (&a.account, &a.id).cmp(&(&b.account, &b.id)));
         n.balancers = n.read_balancers(records, scope, interfaces);
+        // The arena grew by doubling; it is read, never grown, from here on.
+        n.sources.shrink_to_fit();
         n
     }
 
