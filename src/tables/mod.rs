@@ -2,6 +2,7 @@
 //! Every row carries `*_ref` columns naming the evidence records it was built from.
 
 mod build;
+pub mod computed;
 pub mod ec2;
 pub mod ecs;
 pub mod egress;
@@ -26,6 +27,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::evidence::{Evidence, EvidenceFile, Source};
+use computed::{Computed, Slot};
 
 /// A compact reference to an evidence record, stored in `*_ref` columns: `FILE:DOCUMENT:POINTER`.
 pub fn source_ref(source: &Source) -> String {
@@ -72,17 +74,45 @@ pub struct Tables {
     views: [OnceLock<DataFrame>; VIEWS.len()],
     /// Every load-balancer path, evaluated on first use.
     lb: OnceLock<exposure::LbAnswers>,
+    /// The paths of the configurations whose `eni_exposure` hops were asked for last.
+    exposure_paths: exposure::PathCache,
 }
 
 /// A view built on demand from the others.
-type ViewBuilder = fn(&Tables) -> Result<DataFrame>;
+struct View {
+    name: &'static str,
+    /// Builds the frame of its stored columns.
+    build: fn(&Tables) -> Result<DataFrame>,
+    /// Its columns written per row when asked for ([`computed`]).
+    computed: &'static [Computed],
+}
 
 /// The views built on demand, by name.
-const VIEWS: [(&str, ViewBuilder); 4] = [
-    ("eni_exposure", exposure::eni_exposure),
-    ("lb_exposure", exposure::lb_exposure),
-    ("load_balancer_exposure", exposure::load_balancer_exposure),
-    ("flow_observations", flow_view::flow_observations),
+const VIEWS: [View; 4] = [
+    View {
+        name: "eni_exposure",
+        build: exposure::eni_exposure,
+        computed: &[Computed {
+            name: "hops_json",
+            after: "blocking_detail",
+            write: exposure::write_hops,
+        }],
+    },
+    View {
+        name: "lb_exposure",
+        build: exposure::lb_exposure,
+        computed: &[],
+    },
+    View {
+        name: "load_balancer_exposure",
+        build: exposure::load_balancer_exposure,
+        computed: &[],
+    },
+    View {
+        name: "flow_observations",
+        build: flow_view::flow_observations,
+        computed: &[],
+    },
 ];
 
 impl Tables {
@@ -107,6 +137,7 @@ impl Tables {
             network,
             views: Default::default(),
             lb: OnceLock::new(),
+            exposure_paths: Default::default(),
         };
         tables.warn_missing_enis(evidence)?;
         evidence.release_records();
@@ -123,26 +154,34 @@ impl Tables {
         self.lb.get_or_init(|| exposure::lb_answers(&self.network))
     }
 
+    /// The cache of configurations' paths behind `eni_exposure`'s `hops_json`.
+    fn exposure_paths(&self) -> &exposure::PathCache {
+        &self.exposure_paths
+    }
+
     /// Every table name, in name order.
     pub fn names(&self) -> Vec<&'static str> {
         let mut names: Vec<&'static str> = self.frames.keys().copied().collect();
-        names.extend(VIEWS.iter().map(|(name, _)| *name));
+        names.extend(VIEWS.iter().map(|view| view.name));
         names.sort_unstable();
         names
     }
 
     /// The tables built with the evidence (every table but the views of [`VIEWS`]), by name.
+    /// A view's computed columns are not in its frame ([`computed`]).
     pub fn eager(&self) -> impl Iterator<Item = (&'static str, &DataFrame)> {
         self.frames.iter().map(|(name, df)| (*name, df))
     }
 
-    /// One table by name; an unknown name lists the known ones.
+    /// One table's stored columns by name (a view's computed columns are not among them: see
+    /// [`Tables::columns`], [`Tables::row`], [`Tables::frame_of`]); an unknown name lists the
+    /// known ones.
     pub fn get(&self, name: &str) -> Result<&DataFrame> {
-        if let Some(i) = VIEWS.iter().position(|(view, _)| *view == name) {
+        if let Some(i) = VIEWS.iter().position(|view| view.name == name) {
             if let Some(df) = self.views[i].get() {
                 return Ok(df);
             }
-            let df = VIEWS[i].1(self)?;
+            let df = (VIEWS[i].build)(self)?;
             return Ok(self.views[i].get_or_init(|| df));
         }
         match self.frames.get(name) {
@@ -156,15 +195,22 @@ impl Tables {
 
     /// Row `i` of a table as a JSON object: `*_ref` columns become an `evidence` array of
     /// `{role, file, sha256, document, pointer}`, and a `X_json` column (a string holding JSON)
-    /// appears as `X`, parsed. Converting one row at a time keeps memory flat however large the
-    /// table.
+    /// appears as `X`, parsed; computed columns are written for the row. Converting one row at a
+    /// time keeps memory flat however large the table.
     pub fn row(&self, table: &str, i: usize) -> Result<Value> {
         let df = self.get(table)?;
         let mut row = Map::new();
         let mut evidence = Vec::new();
-        for c in df.columns() {
-            let value = any_to_json(c.get(i)?);
-            let name = c.name().as_str();
+        let mut text = String::new();
+        for slot in computed::slots(df, self.computed_columns(table)) {
+            let value = match slot {
+                Slot::Stored(c) => any_to_json(c.get(i)?),
+                Slot::Computed(c) => {
+                    (c.write)(self, i, &mut text)?;
+                    Value::String(std::mem::take(&mut text))
+                }
+            };
+            let name = slot.name();
             if let Some(role) = name.strip_suffix("_ref") {
                 if let Value::String(r) = &value {
                     evidence.push(self.resolve(role, r)?);
