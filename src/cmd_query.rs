@@ -44,6 +44,7 @@ pub fn run(mut args: QueryArgs, out: &mut dyn Write) -> Result<Outcome> {
     let task = Task {
         filter: Arc::new(as_text),
         globals: Arc::from([Value::Null]),
+        reads: None,
     };
     let (evidence, tables) = load(&paths)?;
     let ledger = Ledger::new(args.rule_budget, vec![task]);

@@ -230,7 +230,7 @@ fn html_jsonl_and_csv_keep_the_suppressed_finding() {
     let csv = only("csv").stdout;
     let row = csv.lines().nth(1).unwrap();
     assert!(
-        row.ends_with(",suppressed,secops@example.com,2027-03-31,\"Bastion, source-restricted by the network ACL\""),
+        row.ends_with(",suppressed,fail,secops@example.com,2027-03-31,\"Bastion, source-restricted by the network ACL\""),
         "{row}"
     );
 }
@@ -311,6 +311,14 @@ fn a_waiver_accepts_an_indeterminate_result_and_its_exit_code() {
         section.contains("logging@example.com  2027-01-31  indeterminate"),
         "{table}"
     );
+    let csv = scan_indeterminate(&waived_args("csv")).stdout;
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row = csv.lines().nth(1).unwrap();
+    let at = |name| header.iter().position(|h| *h == name).unwrap();
+    let cells: Vec<&str> = row.split(',').collect();
+    assert_eq!(cells.len(), header.len(), "{row}");
+    assert_eq!(cells[at("status")], "suppressed", "{row}");
+    assert_eq!(cells[at("waived_status")], "indeterminate", "{row}");
     let sarif = scan_indeterminate(&waived_args("sarif")).json();
     let errors = sarif_schema_errors(&sarif);
     assert!(errors.is_empty(), "{}", errors.join("\n"));

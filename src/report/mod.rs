@@ -339,14 +339,11 @@ impl Report {
         Ok(())
     }
 
-    /// Every finding with the waiver that suppresses it, if any: open failures, suppressed
-    /// ones, then indeterminate results.
-    fn all_findings(&self) -> impl Iterator<Item = (&Finding, Option<&AppliedWaiver>)> {
+    /// Every finding with its suppression (the waiver and the status it had), if any: open
+    /// failures, suppressed ones, then indeterminate results.
+    fn all_findings(&self) -> impl Iterator<Item = (&Finding, Option<&Suppressed>)> {
         let open = self.findings.iter().map(|f| (f, None));
-        let suppressed = self
-            .suppressed
-            .iter()
-            .map(|s| (&s.finding, Some(&s.waiver)));
+        let suppressed = self.suppressed.iter().map(|s| (&s.finding, Some(s)));
         open.chain(suppressed)
             .chain(self.indeterminate.iter().map(|f| (f, None)))
     }
@@ -377,7 +374,7 @@ impl Report {
 }
 
 /// The columns of `scan --format csv`.
-const CSV_COLUMNS: [&str; 13] = [
+const CSV_COLUMNS: [&str; 14] = [
     "rule_id",
     "severity",
     "account",
@@ -388,14 +385,15 @@ const CSV_COLUMNS: [&str; 13] = [
     "message",
     "evidence",
     "status",
+    "waived_status",
     "waiver_owner",
     "waiver_expires",
     "waiver_reason",
 ];
 
-/// A finding's CSV cells, with its waiver's when one suppresses it.
-fn finding_cells(f: &Finding, w: Option<&AppliedWaiver>) -> [String; CSV_COLUMNS.len()] {
-    let waiver = |get: fn(&AppliedWaiver) -> String| w.map(get).unwrap_or_default();
+/// A finding's CSV cells, with the status it had and its waiver's when one suppresses it.
+fn finding_cells(f: &Finding, s: Option<&Suppressed>) -> [String; CSV_COLUMNS.len()] {
+    let waiver = |get: fn(&AppliedWaiver) -> String| s.map(|s| get(&s.waiver)).unwrap_or_default();
     [
         f.rule_id.clone(),
         f.severity.as_str().into(),
@@ -407,6 +405,8 @@ fn finding_cells(f: &Finding, w: Option<&AppliedWaiver>) -> [String; CSV_COLUMNS
         f.message.clone(),
         evidence_line(&f.evidence),
         f.status.as_str().into(),
+        s.map(|s| s.waived_status.as_str().into())
+            .unwrap_or_default(),
         waiver(|w| w.waiver.owner.clone()),
         waiver(|w| w.waiver.expires.to_string()),
         waiver(|w| w.waiver.reason.clone()),
@@ -426,6 +426,7 @@ fn passed_cells(p: &Passed) -> [String; CSV_COLUMNS.len()] {
         String::new(),
         evidence_line(std::slice::from_ref(&p.evidence)),
         p.status.as_str().into(),
+        String::new(),
         String::new(),
         String::new(),
         String::new(),

@@ -172,6 +172,7 @@ impl<'a> FixRun<'a> {
         let fix = Task {
             filter: Arc::clone(fix),
             globals: Arc::from([params.clone()]),
+            reads: None,
         };
         let ledger = Ledger::new(budget, vec![rule.task(), fix]);
         Ok(FixRun {

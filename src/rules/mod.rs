@@ -6,6 +6,7 @@ pub mod budget;
 pub mod check;
 pub mod fix;
 pub mod jq;
+pub mod row_val;
 pub mod rows;
 pub mod run;
 pub mod sandbox;
@@ -93,6 +94,12 @@ pub struct RuleMeta {
     /// concern them) or `pass` (`[where]` only skips rows that cannot fail, to save work).
     #[serde(default)]
     pub excluded_rows: ExcludedRows,
+    /// The row keys the query reads (`reads`; none: the whole row). The query is handed only
+    /// these, so the columns it does not read are never converted; it must then read them by
+    /// name (`.x`, `{x}`), never the row as a whole (`keys`, `to_entries`, `tojson`, `.` as a
+    /// value). Every key the query's text or the library names is checked to be listed.
+    #[serde(default, skip_serializing)]
+    pub reads: Option<Vec<String>>,
     /// The evidence kinds its findings rest on, as AWS CLI commands (`Kind::command`): without
     /// one of them in an export, a finding's absence proves nothing (`snapaudit diff`).
     #[serde(default)]
@@ -144,6 +151,12 @@ impl Rule {
         sandbox::Task {
             filter: Arc::clone(&self.filter),
             globals: Arc::from([self.params_json()]),
+            reads: self.meta.reads.as_ref().map(|keys| {
+                let mut keys = keys.clone();
+                keys.sort_unstable();
+                keys.dedup();
+                Arc::from(keys)
+            }),
         }
     }
 }

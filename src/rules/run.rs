@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use std::sync::Arc;
+use std::cell::OnceCell;
 
 use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::budget::Budget;
 use super::rows::RowFilter;
-use super::sandbox::{Ledger, RowRules, Verdict};
+use super::sandbox::{Ledger, Row, RowRules, Verdict};
 use super::status::{Passed, RowTally, Status};
 use super::{ExcludedRows, Finding, Rule, Severity};
 use crate::evidence::Diagnostic;
@@ -55,6 +55,9 @@ struct TableRules<'a> {
     /// it was stopped.
     ledger: Ledger,
     list_passed: bool,
+    /// The row keys the engine reads to name a finding or a passing resource: account, region,
+    /// evidence and each rule's resource.
+    facts: Vec<String>,
 }
 
 /// What the rules of one table gave on some of its rows.
@@ -127,8 +130,13 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
             .map(|r| RowFilter::new(&r.meta.rows_where))
             .collect();
         let tasks = rules.iter().map(|r| r.task()).collect();
+        let mut facts: Vec<String> = ["account", "evidence", "region"].map(String::from).into();
+        facts.extend(rules.iter().map(|r| r.meta.resource.clone()));
+        facts.sort_unstable();
+        facts.dedup();
         let of_table = TableRules {
             table,
+            facts,
             ledger: Ledger::new(budget, tasks),
             rules,
             filters,
@@ -170,21 +178,16 @@ const CHUNK: usize = 32;
 /// Runs every rule of the table on the rows it wants among `rows`, all on this thread's
 /// sandbox at once.
 fn rules_on_rows(tables: &Tables, of_table: &TableRules, rows: Range<usize>) -> Outcomes {
-    let prepared: Vec<Prepared> = rows.map(|i| prepare_row(tables, of_table, i)).collect();
-    let jobs = (prepared.iter())
-        .filter_map(|p| p.job.as_ref())
-        .map(|(row, wanted)| RowRules {
-            row: Arc::clone(row),
-            wanted: wanted.clone(),
-        })
-        .collect();
+    let mut prepared: Vec<Prepared> = rows.map(|i| prepare_row(tables, of_table, i)).collect();
+    let jobs = (prepared.iter_mut()).filter_map(|p| p.job.take()).collect();
     let mut verdicts = of_table.ledger.run_rows(jobs).into_iter();
     let mut outcomes = Outcomes::default();
     for p in prepared {
         let mut row_outcomes = p.outcomes;
-        if let Some((row, wanted)) = p.job {
+        if !p.wanted.is_empty() {
             let row_verdicts = verdicts.next().unwrap_or_default();
-            conclude_row(of_table, &row, wanted, row_verdicts, &mut row_outcomes);
+            let facts = RowFacts::new(tables, of_table, p.row);
+            conclude_row(of_table, &facts, p.wanted, row_verdicts, &mut row_outcomes);
         }
         outcomes = outcomes.merge(row_outcomes);
     }
@@ -192,10 +195,48 @@ fn rules_on_rows(tables: &Tables, of_table: &TableRules, rows: Range<usize>) -> 
 }
 
 /// A row before its rules ran: its tallies and passing resources so far, and, when some rule
-/// wants it, the row and those rules.
+/// wants it, its index, those rules and the row to hand them.
 struct Prepared {
     outcomes: Outcomes,
-    job: Option<(Arc<Value>, Vec<usize>)>,
+    row: usize,
+    wanted: Vec<usize>,
+    job: Option<RowRules>,
+}
+
+/// What the engine reads of a row to name a finding or a passing resource (its
+/// [`TableRules::facts`] keys), read once it is needed.
+struct RowFacts<'a> {
+    tables: &'a Tables,
+    of_table: &'a TableRules<'a>,
+    row: usize,
+    value: OnceCell<Result<Value, String>>,
+}
+
+impl<'a> RowFacts<'a> {
+    /// The facts of row `row`, not read yet.
+    fn new(tables: &'a Tables, of_table: &'a TableRules<'a>, row: usize) -> Self {
+        RowFacts {
+            tables,
+            of_table,
+            row,
+            value: OnceCell::new(),
+        }
+    }
+
+    /// The facts as a JSON object, or why they could not be read.
+    fn get(&self) -> Result<&Value> {
+        let read = || {
+            let (table, keys) = (self.of_table.table, &self.of_table.facts);
+            let cells = self.tables.row_cells(table, self.row, Some(keys));
+            cells
+                .and_then(|c| c.into_json(table))
+                .map_err(|e| format!("{e:#}"))
+        };
+        self.value
+            .get_or_init(read)
+            .as_ref()
+            .map_err(|e| anyhow!("{e}"))
+    }
 }
 
 /// Row `i` before its rules run: which rules want it (the others count it not applicable or
@@ -204,6 +245,8 @@ fn prepare_row(tables: &Tables, of_table: &TableRules, i: usize) -> Prepared {
     let table = of_table.table;
     let failed = |e| Prepared {
         outcomes: Outcomes::failed(table, e),
+        row: i,
+        wanted: Vec::new(),
         job: None,
     };
     let df = match tables.get(table) {
@@ -229,30 +272,52 @@ fn prepare_row(tables: &Tables, of_table: &TableRules, i: usize) -> Prepared {
         }
     }
     let list_passing = of_table.list_passed && !passing.is_empty();
-    if wanted.is_empty() && !list_passing {
-        return Prepared {
-            outcomes,
-            job: None,
-        };
-    }
-    let row = match tables.row(table, i) {
-        Ok(row) => Arc::new(row),
-        Err(e) => return failed(e),
-    };
     if list_passing {
+        let facts = RowFacts::new(tables, of_table, i);
+        let row = match facts.get() {
+            Ok(row) => row,
+            Err(e) => return failed(e),
+        };
         let rules = passing.iter().map(|&k| of_table.rules[k]);
         outcomes
             .passed
-            .extend(rules.filter_map(|rule| passing_resource(rule, &row)));
+            .extend(rules.filter_map(|rule| passing_resource(rule, row)));
     }
-    let job = (!wanted.is_empty()).then_some((row, wanted));
-    Prepared { outcomes, job }
+    let job = if wanted.is_empty() {
+        None
+    } else {
+        match tables.row_cells(table, i, reads_of(of_table, &wanted).as_deref()) {
+            Ok(cells) => Some(RowRules {
+                row: Row::Cells(cells),
+                wanted: wanted.clone(),
+            }),
+            Err(e) => return failed(e),
+        }
+    };
+    Prepared {
+        outcomes,
+        row: i,
+        wanted,
+        job,
+    }
+}
+
+/// The row keys the rules `wanted` of a table read between them (none: the whole row, when
+/// one of them reads it whole), in name order.
+fn reads_of(of_table: &TableRules, wanted: &[usize]) -> Option<Vec<String>> {
+    let mut keys = Vec::new();
+    for &k in wanted {
+        keys.extend(of_table.rules[k].meta.reads.as_ref()?.iter().cloned());
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    Some(keys)
 }
 
 /// What the rules `wanted` of a row gave (`verdicts`, in the same order), into `outcomes`.
 fn conclude_row(
     of_table: &TableRules,
-    row: &Value,
+    facts: &RowFacts,
     wanted: Vec<usize>,
     verdicts: Vec<Verdict>,
     outcomes: &mut Outcomes,
@@ -260,12 +325,26 @@ fn conclude_row(
     let table = of_table.table;
     for (k, verdict) in wanted.into_iter().zip(verdicts) {
         let rule = of_table.rules[k];
-        let found = match verdict {
-            Verdict::Ran(Ok(outputs)) => findings_of(rule, row, outputs),
+        let outputs = match verdict {
+            Verdict::Ran(Ok(outputs)) => Ok(outputs),
             Verdict::Ran(Err(e)) | Verdict::Stopped(e) => Err(anyhow!(e)),
             Verdict::Skipped => continue,
         };
-        let found = match found {
+        // A pass needs nothing of the row unless passing resources are listed.
+        if matches!(&outputs, Ok(o) if o.is_empty()) && !of_table.list_passed {
+            outcomes.tallies[k].passed = 1;
+            continue;
+        }
+        let row = match facts.get() {
+            Ok(row) => row,
+            Err(e) => {
+                outcomes
+                    .errors
+                    .push(Diagnostic::file(table, format!("{e:#}")));
+                continue;
+            }
+        };
+        let found = match outputs.and_then(|outputs| findings_of(rule, row, outputs)) {
             Ok(found) => found,
             Err(e) => {
                 let failed = row_error(rule, &rule.meta.id, table, row, e);

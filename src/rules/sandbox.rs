@@ -15,7 +15,8 @@ use jaq_json::Val;
 use serde_json::Value;
 
 use super::budget::{self, Budget, OVER_MEMORY, OVER_STACK, Progress};
-use super::jq;
+use super::{jq, row_val};
+use crate::tables::row::RowCells;
 
 /// One rule to evaluate on a row.
 #[derive(Clone)]
@@ -25,12 +26,33 @@ pub struct Task {
     /// The values of its global variables, in the order it was compiled with (a rule's
     /// `$params`; a fix's `$params`, `$finding` and `$lookup`).
     pub globals: Arc<[Value]>,
+    /// The row keys the rule reads, in name order (none: the whole row): the rule is handed
+    /// only those.
+    pub reads: Option<Arc<[String]>>,
+}
+
+/// A row for the sandbox to convert into the value the queries see.
+pub enum Row {
+    /// A row as JSON.
+    Json(Arc<Value>),
+    /// A row read from its columns (only the keys its rules read).
+    Cells(RowCells),
+}
+
+impl Row {
+    /// The row as a jq value.
+    fn val(&self) -> Result<Val> {
+        match self {
+            Row::Json(value) => jq::to_val(value),
+            Row::Cells(cells) => row_val::row_val(cells),
+        }
+    }
 }
 
 /// A row and the rules to run on it (indices into the ledger's tasks, in order).
 pub struct RowRules {
-    /// The row, as the query sees it.
-    pub row: Arc<Value>,
+    /// The row, with at least the keys its rules read.
+    pub row: Row,
     /// The rules that want it.
     pub wanted: Vec<usize>,
 }
@@ -63,7 +85,7 @@ pub struct Ledger(Arc<Shared>);
 
 /// Rows and the evaluations to make on them: `(row, rule)`, grouped by row, in order.
 struct Job {
-    rows: Arc<Vec<Arc<Value>>>,
+    rows: Arc<Vec<Row>>,
     evaluations: Vec<(usize, usize)>,
     shared: Arc<Shared>,
     /// Global variables for every evaluation, in place of its task's (a fix's `$finding` and
@@ -145,7 +167,7 @@ fn serve(progress: &Arc<Progress>, watch: &Watch, jobs: &Receiver<Job>, done: &S
                     .as_ref()
                     .is_none_or(|(converted, _)| *converted != row)
                 {
-                    let converted = jq::to_val(&job.rows[row]).map_err(|e| format!("{e:#}"));
+                    let converted = job.rows[row].val().map_err(|e| format!("{e:#}"));
                     input = Some((row, converted));
                 }
                 watch.since.store(nanos_since_epoch(), Ordering::SeqCst);
@@ -154,9 +176,13 @@ fn serve(progress: &Arc<Progress>, watch: &Watch, jobs: &Receiver<Job>, done: &S
                 let task = &shared.tasks[rule];
                 let globals = job.globals.as_ref().unwrap_or(&task.globals);
                 let outputs = match (input.as_ref().map(|(_, v)| v), globals_of.of(globals)) {
-                    (Some(Ok(input)), Ok(globals)) => {
-                        evaluate(&shared.budget, task, input, globals)
-                    }
+                    (Some(Ok(input)), Ok(globals)) => match &task.reads {
+                        Some(keys) => {
+                            let input = row_val::project(input, keys);
+                            evaluate(&shared.budget, task, &input, globals)
+                        }
+                        None => evaluate(&shared.budget, task, input, globals),
+                    },
                     (Some(Err(e)), _) | (_, Err(e)) => Err(e.clone()),
                     (None, _) => Err("the row was not converted".to_string()),
                 };
@@ -265,7 +291,7 @@ impl Ledger {
     /// task's when given (a fix's variables differ per finding): its verdict.
     pub fn run_one(&self, row: Arc<Value>, rule: usize, globals: Option<Arc<[Value]>>) -> Verdict {
         let job = Job {
-            rows: Arc::new(vec![row]),
+            rows: Arc::new(vec![Row::Json(row)]),
             evaluations: vec![(0, rule)],
             shared: Arc::clone(&self.0),
             globals,
@@ -373,10 +399,11 @@ mod tests {
         let task = Task {
             filter: Arc::new(jq::compile("last(range(1e15))", 0).unwrap()),
             globals: Arc::from([Value::Null]),
+            reads: None,
         };
         let ledger = Ledger::new(Budget::default(), vec![task]);
         let job = Job {
-            rows: Arc::new(vec![Arc::new(Value::Null)]),
+            rows: Arc::new(vec![Row::Json(Arc::new(Value::Null))]),
             evaluations: vec![(0, 0)],
             shared: Arc::clone(&ledger.0),
             globals: None,

@@ -5,7 +5,8 @@
 //! give them as if stored, so a table's columns as users see them do not depend on which are
 //! computed:
 //!
-//! - [`Tables::row`] and [`Tables::computed`]: one row's value;
+//! - [`Tables::row_cells`] (and so [`Tables::row`]) and [`Tables::computed`]: one row's value,
+//!   written only when the row's reader wants its key;
 //! - [`Tables::columns`]: a table's columns, in order, with their types;
 //! - [`Tables::frame_of`]: a frame of some rows with every column filled, for whole-table
 //!   consumers that take the table a chunk of rows at a time.

@@ -13,6 +13,7 @@ pub mod flow_view;
 pub mod frame;
 pub mod net;
 pub mod remediation;
+pub mod row;
 pub mod scope;
 pub mod security_groups;
 pub mod status;
@@ -24,10 +25,10 @@ use std::sync::OnceLock;
 use anyhow::{Result, bail};
 use polars::prelude::*;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::evidence::{Evidence, EvidenceFile, Source};
-use computed::{Computed, Slot};
+use computed::Computed;
 
 /// A compact reference to an evidence record, stored in `*_ref` columns: `FILE:DOCUMENT:POINTER`.
 pub fn source_ref(source: &Source) -> String {
@@ -193,42 +194,10 @@ impl Tables {
         }
     }
 
-    /// Row `i` of a table as a JSON object: `*_ref` columns become an `evidence` array of
-    /// `{role, file, sha256, document, pointer}`, and a `X_json` column (a string holding JSON)
-    /// appears as `X`, parsed; computed columns are written for the row. Converting one row at a
-    /// time keeps memory flat however large the table.
+    /// Row `i` of a table as a JSON object (see [`row`]: `*_ref` columns become an `evidence`
+    /// array, a `X_json` column appears as `X`, parsed).
     pub fn row(&self, table: &str, i: usize) -> Result<Value> {
-        let df = self.get(table)?;
-        let mut row = Map::new();
-        let mut evidence = Vec::new();
-        let mut text = String::new();
-        for slot in computed::slots(df, self.computed_columns(table)) {
-            let value = match slot {
-                Slot::Stored(c) => any_to_json(c.get(i)?),
-                Slot::Computed(c) => {
-                    (c.write)(self, i, &mut text)?;
-                    Value::String(std::mem::take(&mut text))
-                }
-            };
-            let name = slot.name();
-            if let Some(role) = name.strip_suffix("_ref") {
-                if let Value::String(r) = &value {
-                    evidence.push(self.resolve(role, r)?);
-                }
-            } else if let Some(key) = name.strip_suffix("_json") {
-                let parsed = match &value {
-                    Value::String(text) => serde_json::from_str(text).map_err(|e| {
-                        anyhow::anyhow!("table {table}: column {name} holds invalid JSON: {e}")
-                    })?,
-                    other => other.clone(),
-                };
-                row.insert(key.to_string(), parsed);
-            } else {
-                row.insert(name.to_string(), value);
-            }
-        }
-        row.insert("evidence".into(), Value::Array(evidence));
-        Ok(Value::Object(row))
+        self.row_cells(table, i, None)?.into_json(table)
     }
 
     /// Expands a `FILE:DOCUMENT:POINTER` reference (as written by [`source_ref`]).
@@ -326,19 +295,8 @@ impl Tables {
 
 /// A polars value as JSON (strings, numbers, booleans, lists; anything else as its text).
 pub fn any_to_json(v: AnyValue) -> Value {
-    match v {
-        AnyValue::Null => Value::Null,
-        AnyValue::Boolean(b) => Value::Bool(b),
-        AnyValue::String(s) => Value::String(s.to_string()),
-        AnyValue::StringOwned(s) => Value::String(s.to_string()),
-        AnyValue::Int64(n) => json!(n),
-        AnyValue::Int32(n) => json!(n),
-        AnyValue::UInt32(n) => json!(n),
-        AnyValue::UInt64(n) => json!(n),
-        AnyValue::Float64(n) => json!(n),
-        AnyValue::List(s) => Value::Array(s.iter().map(any_to_json).collect()),
-        other => Value::String(other.to_string()),
-    }
+    // A polars value is never JSON text, so it always converts.
+    row::any_to_cell(v).into_json().unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -112,6 +112,12 @@ fn show(args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
         ("table", m.table.clone()),
         ("resource", format!("{} ({})", m.resource, m.resource_type)),
         ("requires", requires),
+        (
+            "reads",
+            m.reads
+                .as_ref()
+                .map_or("the whole row".into(), |k| k.join(", ")),
+        ),
         ("fix", fix.to_string()),
     ];
     for (name, value) in fields {
