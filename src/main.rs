@@ -452,10 +452,9 @@ fn evidence_coverage(args: EvidenceArgs, out: &mut dyn Write) -> Result<Outcome>
 fn tables(args: TablesArgs, out: &mut dyn Write) -> Result<Outcome> {
     let (evidence, tables) = load(&args.paths)?;
     for name in tables.names() {
-        let df = tables.get(name)?;
-        writeln!(out, "{name} ({} rows)", df.height())?;
-        for c in df.columns() {
-            writeln!(out, "  {:<28} {}", c.name(), c.dtype())?;
+        writeln!(out, "{name} ({} rows)", tables.get(name)?.height())?;
+        for (column, dtype) in tables.columns(name)? {
+            writeln!(out, "  {column:<28} {dtype}")?;
         }
     }
     Ok(Outcome::of_evidence(evidence))

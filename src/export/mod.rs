@@ -40,16 +40,20 @@ impl ExportFormat {
     }
 }
 
+/// Rows of a table written at a time: a view's computed columns ([`Tables::frame_of`]) are
+/// held for this many rows, never for the whole table.
+const EXPORT_ROWS: usize = 16384;
+
 /// The columns of a table's rows as [`Tables::row`] builds them: `X_json` shown as `X`, the
 /// `*_ref` columns gathered into `evidence`, last.
-fn row_columns(df: &DataFrame) -> Vec<String> {
-    let names = df.columns().iter().map(|c| c.name().as_str());
+fn row_columns(tables: &Tables, name: &str) -> Result<Vec<String>> {
+    let names = tables.columns(name)?.into_iter().map(|(column, _)| column);
     let shown = names.filter(|n| !n.ends_with("_ref"));
     let mut columns: Vec<String> = shown
-        .map(|n| n.strip_suffix("_json").unwrap_or(n).to_string())
+        .map(|n| n.strip_suffix("_json").map_or(n.clone(), str::to_string))
         .collect();
     columns.push("evidence".into());
-    columns
+    Ok(columns)
 }
 
 /// One cell of CSV: text as it is, lists and objects as JSON text, null as an empty cell.
@@ -61,25 +65,29 @@ fn csv_cell(value: &Value) -> Option<String> {
     }
 }
 
-/// Table `name` as CSV: a header, then one line per row.
+/// Table `name` as CSV: a header, then one line per row, [`EXPORT_ROWS`] rows at a time.
 pub fn write_csv(tables: &Tables, name: &str, out: &mut dyn Write) -> Result<()> {
-    let df = tables.get(name)?;
-    let columns = row_columns(df);
-    let mut cells: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(df.height()); columns.len()];
-    for i in 0..df.height() {
-        let row = tables.row(name, i)?;
-        for (column, cells) in columns.iter().zip(&mut cells) {
-            cells.push(csv_cell(&row[column.as_str()]));
+    let height = tables.get(name)?.height();
+    let columns = row_columns(tables, name)?;
+    // One pass even with no rows, for the header.
+    for start in (0..height.max(1)).step_by(EXPORT_ROWS) {
+        let rows = start..height.min(start + EXPORT_ROWS);
+        let mut cells: Vec<Vec<Option<String>>> =
+            vec![Vec::with_capacity(rows.len()); columns.len()];
+        for i in rows.clone() {
+            let row = tables.row(name, i)?;
+            for (column, cells) in columns.iter().zip(&mut cells) {
+                cells.push(csv_cell(&row[column.as_str()]));
+            }
         }
+        let series: Vec<Column> = (columns.iter().zip(cells))
+            .map(|(name, cells)| Column::new(name.as_str().into(), cells))
+            .collect();
+        let mut text = DataFrame::new(rows.len(), series)?;
+        let written = (CsvWriter::new(&mut *out).include_header(start == 0)).finish(&mut text);
+        Context::with_context(written, || format!("writing table {name} as CSV"))?;
     }
-    let series: Vec<Column> = columns
-        .iter()
-        .zip(cells)
-        .map(|(name, cells)| Column::new(name.as_str().into(), cells))
-        .collect();
-    let mut text = DataFrame::new(df.height(), series)?;
-    let written = CsvWriter::new(out).include_header(true).finish(&mut text);
-    Context::with_context(written, || format!("writing table {name} as CSV"))
+    Ok(())
 }
 
 /// Table `name` as JSON Lines: the rows `query` sees, one per line.
@@ -145,18 +153,20 @@ fn cite(tables: &Tables, reference: &str) -> Result<String> {
 }
 
 /// Table `name` as Parquet under `dir/name/account=…/region=…/part-0.parquet`, one file per
-/// account and region, the partition columns in the folder names only (Hive layout). A table
-/// with no rows writes no file. Returns the files written.
+/// account and region, the partition columns in the folder names only (Hive layout), each
+/// written [`EXPORT_ROWS`] rows at a time. A table with no rows writes no file. Returns the
+/// files written.
 pub fn write_parquet(tables: &Tables, name: &str, dir: &Path) -> Result<Vec<PathBuf>> {
-    let df = cite_files(tables, tables.get(name)?)?;
-    let account = df.column("account")?.str()?.clone();
-    let region = df.column("region")?.str()?.clone();
+    let df = tables.get(name)?;
+    let account = df.column("account")?.str()?;
+    let region = df.column("region")?.str()?;
     let keys: Vec<(Option<&str>, Option<&str>)> = account.iter().zip(region.iter()).collect();
     let scopes: BTreeSet<&(Option<&str>, Option<&str>)> = keys.iter().collect();
     let mut written = Vec::new();
     for scope in scopes {
-        let mask: BooleanChunked = keys.iter().map(|k| Some(k == scope)).collect();
-        let mut part = df.filter(&mask)?.drop_many(["account", "region"]);
+        let rows: Vec<usize> = (keys.iter().enumerate())
+            .filter_map(|(i, k)| (k == scope).then_some(i))
+            .collect();
         let folder = dir.join(name).join(format!(
             "account={}/region={}",
             hive_value(scope.0),
@@ -166,11 +176,30 @@ pub fn write_parquet(tables: &Tables, name: &str, dir: &Path) -> Result<Vec<Path
             .with_context(|| format!("creating {}", folder.display()))?;
         let path = folder.join("part-0.parquet");
         let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        let size = ParquetWriter::new(file).finish(&mut part);
+        let size = write_parts(tables, name, &rows, file);
         Context::with_context(size, || format!("writing {}", path.display()))?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// Rows `rows` of table `name` (at least one) into one Parquet file, [`EXPORT_ROWS`] at a time,
+/// with the files cited and without the partition columns.
+fn write_parts(tables: &Tables, name: &str, rows: &[usize], file: File) -> Result<u64> {
+    let part = |rows: &[usize]| -> Result<DataFrame> {
+        let mut df = cite_files(tables, &tables.frame_of(name, rows)?)?;
+        df = df.drop_many(["account", "region"]);
+        df.rechunk_mut_par();
+        Ok(df)
+    };
+    let mut chunks = rows.chunks(EXPORT_ROWS);
+    let first = part(chunks.next().unwrap_or_default())?;
+    let mut writer = ParquetWriter::new(file).batched(first.schema())?;
+    writer.write_batch(&first)?;
+    for chunk in chunks {
+        writer.write_batch(&part(chunk)?)?;
+    }
+    Ok(writer.finish()?)
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ impl Schemas {
         let tables = Tables::build(&mut Evidence::default())?;
         let mut schemas = BTreeMap::new();
         for name in tables.names() {
-            let columns = tables.get(name)?.get_column_names();
-            schemas.insert(name, columns.iter().map(|c| c.to_string()).collect());
+            let columns = tables.columns(name)?.into_iter().map(|(c, _)| c);
+            schemas.insert(name, columns.collect());
         }
         Ok(Schemas(schemas))
     }

@@ -2,6 +2,7 @@
 //! Every row carries `*_ref` columns naming the evidence records it was built from.
 
 mod build;
+pub mod computed;
 pub mod ec2;
 pub mod ecs;
 pub mod egress;
@@ -27,6 +28,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::evidence::{Evidence, EvidenceFile, Source};
+use computed::Computed;
 
 /// A compact reference to an evidence record, stored in `*_ref` columns: `FILE:DOCUMENT:POINTER`.
 pub fn source_ref(source: &Source) -> String {
@@ -73,17 +75,45 @@ pub struct Tables {
     views: [OnceLock<DataFrame>; VIEWS.len()],
     /// Every load-balancer path, evaluated on first use.
     lb: OnceLock<exposure::LbAnswers>,
+    /// The paths of the configurations whose `eni_exposure` hops were asked for last.
+    exposure_paths: exposure::PathCache,
 }
 
 /// A view built on demand from the others.
-type ViewBuilder = fn(&Tables) -> Result<DataFrame>;
+struct View {
+    name: &'static str,
+    /// Builds the frame of its stored columns.
+    build: fn(&Tables) -> Result<DataFrame>,
+    /// Its columns written per row when asked for ([`computed`]).
+    computed: &'static [Computed],
+}
 
 /// The views built on demand, by name.
-const VIEWS: [(&str, ViewBuilder); 4] = [
-    ("eni_exposure", exposure::eni_exposure),
-    ("lb_exposure", exposure::lb_exposure),
-    ("load_balancer_exposure", exposure::load_balancer_exposure),
-    ("flow_observations", flow_view::flow_observations),
+const VIEWS: [View; 4] = [
+    View {
+        name: "eni_exposure",
+        build: exposure::eni_exposure,
+        computed: &[Computed {
+            name: "hops_json",
+            after: "blocking_detail",
+            write: exposure::write_hops,
+        }],
+    },
+    View {
+        name: "lb_exposure",
+        build: exposure::lb_exposure,
+        computed: &[],
+    },
+    View {
+        name: "load_balancer_exposure",
+        build: exposure::load_balancer_exposure,
+        computed: &[],
+    },
+    View {
+        name: "flow_observations",
+        build: flow_view::flow_observations,
+        computed: &[],
+    },
 ];
 
 impl Tables {
@@ -108,6 +138,7 @@ impl Tables {
             network,
             views: Default::default(),
             lb: OnceLock::new(),
+            exposure_paths: Default::default(),
         };
         tables.warn_missing_enis(evidence)?;
         evidence.release_records();
@@ -124,26 +155,34 @@ impl Tables {
         self.lb.get_or_init(|| exposure::lb_answers(&self.network))
     }
 
+    /// The cache of configurations' paths behind `eni_exposure`'s `hops_json`.
+    fn exposure_paths(&self) -> &exposure::PathCache {
+        &self.exposure_paths
+    }
+
     /// Every table name, in name order.
     pub fn names(&self) -> Vec<&'static str> {
         let mut names: Vec<&'static str> = self.frames.keys().copied().collect();
-        names.extend(VIEWS.iter().map(|(name, _)| *name));
+        names.extend(VIEWS.iter().map(|view| view.name));
         names.sort_unstable();
         names
     }
 
     /// The tables built with the evidence (every table but the views of [`VIEWS`]), by name.
+    /// A view's computed columns are not in its frame ([`computed`]).
     pub fn eager(&self) -> impl Iterator<Item = (&'static str, &DataFrame)> {
         self.frames.iter().map(|(name, df)| (*name, df))
     }
 
-    /// One table by name; an unknown name lists the known ones.
+    /// One table's stored columns by name (a view's computed columns are not among them: see
+    /// [`Tables::columns`], [`Tables::row`], [`Tables::frame_of`]); an unknown name lists the
+    /// known ones.
     pub fn get(&self, name: &str) -> Result<&DataFrame> {
-        if let Some(i) = VIEWS.iter().position(|(view, _)| *view == name) {
+        if let Some(i) = VIEWS.iter().position(|view| view.name == name) {
             if let Some(df) = self.views[i].get() {
                 return Ok(df);
             }
-            let df = VIEWS[i].1(self)?;
+            let df = (VIEWS[i].build)(self)?;
             return Ok(self.views[i].get_or_init(|| df));
         }
         match self.frames.get(name) {

@@ -13,6 +13,7 @@ use polars::prelude::*;
 use serde_json::{Map, Value};
 
 use super::Tables;
+use super::computed::{Slot, slots};
 
 /// One value of a row, as its column holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,13 +62,16 @@ impl Tables {
         let mut row = BTreeMap::new();
         let mut evidence = Vec::new();
         let with_evidence = wanted("evidence");
-        for c in df.columns() {
-            let name = c.name().as_str();
+        for slot in slots(df, self.computed_columns(table)) {
+            let name = slot.name();
             let key = row_key(name);
             if !wanted(key) {
                 continue;
             }
-            let cell = any_to_cell(c.get(i)?);
+            let cell = match &slot {
+                Slot::Stored(c) => any_to_cell(c.get(i)?),
+                Slot::Computed(c) => Cell::Text(self.computed(table, i, c.name)?),
+            };
             if let Some(role) = name.strip_suffix("_ref") {
                 if let Cell::Text(reference) = cell {
                     evidence.push(self.evidence_cell(role, &reference)?);

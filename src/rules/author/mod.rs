@@ -133,8 +133,8 @@ fn show(args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
     }
     let tables = Tables::build(&mut Evidence::default())?;
     writeln!(out, "\nColumns of table {}", m.table)?;
-    for c in tables.get(&m.table)?.columns() {
-        writeln!(out, "  {:<32} {}", c.name(), c.dtype())?;
+    for (column, dtype) in tables.columns(&m.table)? {
+        writeln!(out, "  {column:<32} {dtype}")?;
     }
     write_fixture(out, &fixture_dir(rule))
 }

@@ -241,8 +241,8 @@ pub fn new(args: &NewArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     let tables = Tables::build(&mut Evidence::default())?;
-    let columns: Vec<String> = (tables.get(&args.table)?.columns().iter())
-        .map(|c| format!("#   {:<32} {}", c.name(), c.dtype()))
+    let columns: Vec<String> = (tables.columns(&args.table)?.iter())
+        .map(|(column, dtype)| format!("#   {column:<32} {dtype}"))
         .collect();
     let columns = columns.join("\n");
     let created = (fixture.ancestors().take_while(|p| !p.exists()).last()).map(Path::to_path_buf);

@@ -86,26 +86,18 @@ impl EniEvaluation {
         }
     }
 
-    /// The hops of one version for `eni`, which is the interface evaluated or another of the
-    /// same configuration (see [`Network::config_key`]): only the hops [`is_interface_own`]
-    /// names are the interface's own. A NAT gateway's `interface_type` hop comes first.
+    /// The hops of one version for `eni` ([`VersionPath::hops`]).
     pub fn hops(&self, version: IpVersion, eni: &Eni) -> Vec<Hop> {
-        let nat = self.nat_gateway.then(|| interface_type_hop(eni.record));
-        let engine = self.of(version).hops.iter().map(|h| match h.hop {
-            HopKind::PublicIp => public_ip_hop(h, version, eni),
-            _ => h.clone(),
-        });
-        nat.into_iter().chain(engine).collect()
+        self.path(version).hops(eni)
     }
 
-    /// Only the hops of [`EniEvaluation::hops`] that are `eni`'s own ([`is_interface_own`]), in
-    /// the same order: the rest are the same for every interface of the configuration.
-    pub fn own_hops(&self, version: IpVersion, eni: &Eni) -> Vec<Hop> {
-        let nat = self.nat_gateway.then(|| interface_type_hop(eni.record));
-        let engine = (self.of(version).hops.iter())
-            .filter(|h| h.hop == HopKind::PublicIp)
-            .map(|h| public_ip_hop(h, version, eni));
-        nat.into_iter().chain(engine).collect()
+    /// One version's path.
+    fn path(&self, version: IpVersion) -> VersionPath<'_> {
+        VersionPath {
+            eval: self.of(version),
+            version,
+            nat_gateway: self.nat_gateway,
+        }
     }
 
     /// The hop blocking one version (`interface_type` for NAT gateways), as the engine names it
@@ -128,14 +120,54 @@ impl EniEvaluation {
     }
 }
 
+/// The path of one IP version of an interface's configuration: the engine's evaluation of that
+/// version, and whether the interface is a NAT gateway's.
+pub struct VersionPath<'a> {
+    /// The engine's evaluation of `version`.
+    pub eval: &'a Evaluation,
+    /// The IP version.
+    pub version: IpVersion,
+    /// A NAT gateway interface (its `interface_type` hop comes first).
+    pub nat_gateway: bool,
+}
+
+impl VersionPath<'_> {
+    /// The hops for `eni`, which is the interface evaluated or another of the same
+    /// configuration (see [`Network::config_key`]): only the hops [`is_interface_own`] names
+    /// are the interface's own. A NAT gateway's `interface_type` hop comes first.
+    pub fn hops(&self, eni: &Eni) -> Vec<Hop> {
+        let nat = self.nat_gateway.then(|| interface_type_hop(eni.record));
+        let engine = self.eval.hops.iter().map(|h| match h.hop {
+            HopKind::PublicIp => public_ip_hop(h, self.version, eni),
+            _ => h.clone(),
+        });
+        nat.into_iter().chain(engine).collect()
+    }
+
+    /// Only the hops of [`VersionPath::hops`] that are `eni`'s own ([`is_interface_own`]), in
+    /// the same order: the rest are the same for every interface of the configuration.
+    pub fn own_hops(&self, eni: &Eni) -> Vec<Hop> {
+        let nat = self.nat_gateway.then(|| interface_type_hop(eni.record));
+        let engine = (self.eval.hops.iter())
+            .filter(|h| h.hop == HopKind::PublicIp)
+            .map(|h| public_ip_hop(h, self.version, eni));
+        nat.into_iter().chain(engine).collect()
+    }
+}
+
 impl Network {
     /// Evaluates an interface over both IP versions.
     pub fn evaluate(&self, eni: &Eni, query: &Query) -> EniEvaluation {
-        let one = |version| reach::evaluate(&self.interface(eni, version), version, query);
         EniEvaluation {
-            v4: one(IpVersion::V4),
-            v6: one(IpVersion::V6),
+            v4: self.evaluate_in(eni, IpVersion::V4, query),
+            v6: self.evaluate_in(eni, IpVersion::V6, query),
             nat_gateway: eni.is_nat_gateway(),
         }
+    }
+
+    /// Evaluates an interface over one IP version (the engine's answer, without the NAT
+    /// gateway policy: see [`VersionPath`]).
+    pub fn evaluate_in(&self, eni: &Eni, version: IpVersion, query: &Query) -> Evaluation {
+        reach::evaluate(&self.interface(eni, version), version, query)
     }
 }

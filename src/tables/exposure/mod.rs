@@ -11,6 +11,7 @@
 mod balancer;
 mod balancer_read;
 mod evaluation;
+mod hops;
 mod lb_path;
 mod lb_view;
 mod network;
@@ -19,7 +20,7 @@ mod owner;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -29,6 +30,7 @@ pub use balancer::{
     ListenerRoute, RouteAction, short_arn,
 };
 pub use evaluation::EniEvaluation;
+pub use hops::{PathCache, write_hops};
 pub use lb_path::{
     LbAnswers, LbPath, lb_answers, listener_front, node_hops, preserves_client_ip, scheme_hop,
     transport,
@@ -41,7 +43,7 @@ use super::frame::FrameBuilder;
 use super::{Tables, source_ref};
 use crate::progress::Progress;
 use crate::reach::{Hop, IpVersion, Query, Reachable};
-use crate::report::path::{exposure_json, hop_json, lb_path_summary};
+use crate::report::path::{exposure_json, lb_path_summary};
 
 /// A row of `eni_exposure`: an interface, its configuration (index into the configurations'
 /// [`ConfigAnswer`]s) and its load-balancer paths.
@@ -53,73 +55,31 @@ struct Row<'a> {
     via_load_balancers: Option<&'a (Reachable, String)>,
 }
 
-/// A hop of a configuration's path as its rows write it: the same text for every row, or the
-/// row's own hop ([`evaluation::is_interface_own`]), written per row.
-enum HopText {
-    Shared(String),
-    Own,
-}
-
-/// What every interface of one configuration shares: the evaluation, the text of the hops that
-/// are not an interface's own, and the exposures' JSON.
+/// What the rows of one configuration share in the frame: its verdicts, the hop blocking it
+/// and its exposures' JSON. The evaluation itself is dropped once these are taken; a row's hops
+/// are computed on demand ([`hops`]).
 struct ConfigAnswer {
-    eval: EniEvaluation,
-    hops: Vec<HopText>,
+    reachable: Reachable,
+    reachable_v4: Reachable,
+    reachable_v6: Reachable,
     blocking: Option<Hop>,
     exposed: String,
 }
 
 impl ConfigAnswer {
-    /// Evaluates the configuration of `eni` and writes what its interfaces share.
-    fn new(tables: &Tables, eni: &Eni) -> Result<ConfigAnswer> {
-        let eval = tables.network().evaluate(eni, &Query::default());
-        let version = eni.primary_version();
-        let hops = (eval.hops(version, eni).iter())
-            .map(|h| match evaluation::is_interface_own(h) {
-                true => Ok(HopText::Own),
-                false => Ok(HopText::Shared(serde_json::to_string(&hop_json(
-                    tables, h,
-                )?)?)),
-            })
-            .collect::<Result<_>>()?;
+    /// Evaluates the configuration of `eni` and keeps what its rows show.
+    fn new(network: &Network, eni: &Eni) -> ConfigAnswer {
+        let eval = network.evaluate(eni, &Query::default());
         let exposed: Vec<Value> = (eval.exposed().into_iter())
             .map(|(v, e)| exposure_json(v, e))
             .collect();
-        Ok(ConfigAnswer {
-            blocking: eval.blocking_hop(version, eni),
-            hops,
+        ConfigAnswer {
+            reachable: eval.reachable(),
+            reachable_v4: eval.reachable_in(IpVersion::V4),
+            reachable_v6: eval.reachable_in(IpVersion::V6),
+            blocking: eval.blocking_hop(eni.primary_version(), eni),
             exposed: Value::Array(exposed).to_string(),
-            eval,
-        })
-    }
-
-    /// The `hops_json` text of `eni`, an interface of this configuration: the text
-    /// [`hops_json`](crate::report::path::hops_json) gives for its hops, the shared hops
-    /// copied and only its own written.
-    fn hops_text(&self, tables: &Tables, eni: &Eni, out: &mut String) -> Result<()> {
-        let mut own = (self.eval.own_hops(eni.primary_version(), eni)).into_iter();
-        out.clear();
-        out.push('[');
-        for (i, hop) in self.hops.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            match hop {
-                HopText::Shared(text) => out.push_str(text),
-                HopText::Own => {
-                    let Some(hop) = own.next() else {
-                        bail!(
-                            "{}: its own hops do not fill its configuration's path (a bug in \
-                             snapaudit; please report it with this message)",
-                            eni.id
-                        );
-                    };
-                    out.push_str(&serde_json::to_string(&hop_json(tables, &hop)?)?);
-                }
-            }
         }
-        out.push(']');
-        Ok(())
     }
 }
 
@@ -174,16 +134,20 @@ fn configurations(network: &Network) -> (Vec<usize>, Vec<&Eni>) {
 }
 
 /// `eni_exposure`: one row per interface, with no query narrowing. Each distinct configuration
-/// is evaluated once, in parallel, and what its interfaces share is written once: the
-/// configuration columns hold each text once however many rows show it
-/// ([`shared_column`]), and a row's `hops_json` copies the shared hops' text, writing only its
-/// own hops ([`ConfigAnswer::hops_text`]).
+/// is evaluated once, in parallel, and what its interfaces share is kept once: the
+/// configuration columns hold each text once however many rows show it ([`shared_column`]).
+/// `hops_json` is not stored: it is computed per row when asked for ([`hops::write_hops`]).
 pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
     let network = tables.network();
     let (config_of, first) = configurations(network);
+    let progress = Progress::new("views", first.len());
     let answers: Vec<ConfigAnswer> = (first.into_par_iter())
-        .map(|eni| ConfigAnswer::new(tables, eni))
-        .collect::<Result<_>>()?;
+        .map(|eni| {
+            let answer = ConfigAnswer::new(network, eni);
+            progress.advance(1);
+            answer
+        })
+        .collect();
     let via = via_load_balancers(tables);
     let text = |v: &[IpAddr]| v.iter().map(ToString::to_string).collect();
     let rows: Vec<Row> = (network.enis.iter().zip(config_of).enumerate())
@@ -201,8 +165,7 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
         a.blocking.as_ref().map(|h| h.detail.as_str())
     })?;
     let exposed = shared_column("exposed_json", &answers, &configs, |a| Some(&a.exposed))?;
-    let hops = hops_column(tables, &rows, &answers)?;
-    frame(&rows, &answers, [blocking_detail, hops, exposed], network)
+    frame(&rows, &answers, [blocking_detail, exposed], network)
 }
 
 /// A string column of one value per configuration, taken for each row: the rows of a
@@ -215,29 +178,6 @@ fn shared_column<'a>(
 ) -> Result<Column> {
     let values: Vec<Option<&str>> = answers.iter().map(value).collect();
     Ok(Column::new(name.into(), values).take(configs)?)
-}
-
-/// The `hops_json` column, written a chunk of rows at a time in parallel, each chunk into the
-/// column's own buffers through one reused text buffer.
-fn hops_column(tables: &Tables, rows: &[Row], answers: &[ConfigAnswer]) -> Result<Column> {
-    let progress = Progress::new("views", rows.len());
-    let chunks = (rows.par_chunks(CHUNK_ROWS))
-        .map(|chunk| {
-            let mut builder = StringChunkedBuilder::new("hops_json".into(), chunk.len());
-            let mut text = String::new();
-            for row in chunk {
-                answers[row.config].hops_text(tables, row.eni, &mut text)?;
-                builder.append_value(&text);
-            }
-            progress.advance(chunk.len());
-            Ok(builder.finish())
-        })
-        .collect::<Result<Vec<StringChunked>>>()?;
-    let mut column = StringChunked::new("hops_json".into(), Vec::<&str>::new());
-    for chunk in chunks {
-        column.append_owned(chunk)?;
-    }
-    Ok(column.into_column())
 }
 
 /// Rows per chunk of a computed view: each chunk's rows, with their JSON text, live only until
@@ -270,15 +210,15 @@ pub(super) fn chunked_frame<T: Sync>(
     Ok(df)
 }
 
-/// The `eni_exposure` frame of its rows, with the columns written apart: `blocking_detail`,
-/// `hops_json` and `exposed_json`.
+/// The `eni_exposure` frame of its rows, with the columns written apart: `blocking_detail` and
+/// `exposed_json` (`hops_json`, computed, follows `blocking_detail` in the table's columns).
 fn frame(
     rows: &[Row],
     answers: &[ConfigAnswer],
-    [blocking_detail, hops, exposed]: [Column; 3],
+    [blocking_detail, exposed]: [Column; 2],
     network: &Network,
 ) -> Result<DataFrame> {
-    let eval = |r: &Row| &answers[r.config].eval;
+    let answer = |r: &Row| &answers[r.config];
     let blocking = |r: &Row| answers[r.config].blocking.as_ref();
     FrameBuilder::new(rows)
         .str("account", |r| r.eni.account.as_deref())
@@ -300,17 +240,12 @@ fn frame(
         .bool("has_public_address", |r| {
             Some(!r.eni.public_ips.is_empty() || !r.eni.ipv6.is_empty())
         })
-        .str("reachable", |r| Some(eval(r).reachable().as_str()))
-        .str("reachable_v4", |r| {
-            Some(eval(r).reachable_in(IpVersion::V4).as_str())
-        })
-        .str("reachable_v6", |r| {
-            Some(eval(r).reachable_in(IpVersion::V6).as_str())
-        })
+        .str("reachable", |r| Some(answer(r).reachable.as_str()))
+        .str("reachable_v4", |r| Some(answer(r).reachable_v4.as_str()))
+        .str("reachable_v6", |r| Some(answer(r).reachable_v6.as_str()))
         .str("path_version", |r| Some(r.eni.primary_version().as_str()))
         .str("blocking_hop", |r| blocking(r).map(|h| h.hop.as_str()))
         .column(blocking_detail)
-        .column(hops)
         .column(exposed)
         .str("reachable_via_load_balancer", |r| {
             r.via_load_balancers.map(|(v, _)| v.as_str())
