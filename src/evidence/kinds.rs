@@ -95,10 +95,11 @@ macro_rules! kinds {
                 }
             }
 
-            /// Parses the texts of records of `kind` (in parallel) onto its array.
-            pub fn push_elements(&mut self, kind: Kind, texts: &[&[u8]]) -> Result<(), serde_json::Error> {
+            /// Parses the texts of records of `kind` (in parallel) onto its array, which is
+            /// thought to hold `expected` records in all.
+            pub fn push_elements(&mut self, kind: Kind, texts: &[&[u8]], expected: usize) -> Result<(), serde_json::Error> {
                 match kind {
-                    $( Kind::$variant => super::stream::parse_records(self.$field.get_or_insert_default(), texts), )*
+                    $( Kind::$variant => super::stream::parse_records(self.$field.get_or_insert_default(), texts, expected), )*
                 }
             }
 

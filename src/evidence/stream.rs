@@ -39,10 +39,11 @@ const ELEMENT_DEPTH: usize = 2;
 /// whole.
 pub fn read(path: &Path, shown: &str) -> io::Result<Option<(String, FileOutcome)>> {
     let file = File::open(path)?;
-    if file.metadata()?.len() < STREAMED_FROM {
+    let len = file.metadata()?.len();
+    if len < STREAMED_FROM {
         return Ok(None);
     }
-    let mut stream = Stream::new(file, CHUNK);
+    let mut stream = Stream::new(file, len, CHUNK);
     let outcome = stream.documents(shown);
     Shared::forget_interned();
     Ok(outcome?.map(|out| (stream.input.finish(), out)))
@@ -83,6 +84,10 @@ enum After {
 /// The file being read and the bytes read but not yet used.
 struct Stream<R> {
     input: Hashing<R>,
+    /// The input's length in bytes.
+    len: u64,
+    /// The bytes read so far.
+    read: u64,
     /// The bytes read at a time.
     chunk: usize,
     buf: Vec<u8>,
@@ -91,10 +96,12 @@ struct Stream<R> {
 }
 
 impl<R: Read> Stream<R> {
-    /// A stream of `input`, read `chunk` bytes at a time.
-    fn new(input: R, chunk: usize) -> Self {
+    /// A stream of `input`, `len` bytes long, read `chunk` bytes at a time.
+    fn new(input: R, len: u64, chunk: usize) -> Self {
         Stream {
             input: Hashing::new(input),
+            len,
+            read: 0,
             chunk,
             buf: Vec::new(),
             at: 0,
@@ -208,8 +215,9 @@ impl<R: Read> Stream<R> {
                     Unusable => return Ok(None),
                 }
             };
+            let expected = self.expected(&elements);
             let texts: Vec<&[u8]> = elements.iter().map(|r| &self.buf[r.clone()]).collect();
-            if doc.push_elements(kind, &texts).is_err() {
+            if doc.push_elements(kind, &texts, expected).is_err() {
                 return Ok(None);
             }
             self.at = at;
@@ -220,6 +228,18 @@ impl<R: Read> Stream<R> {
                 return Ok(None);
             }
         }
+    }
+
+    /// How many records an array holds, guessed from the size of its first `elements` (ranges
+    /// of the buffer) and what is left to read: enough room for all of them is made at once, so
+    /// a large array is not copied as it grows (room left unused is never touched).
+    fn expected(&self, elements: &[Range<usize>]) -> usize {
+        let (Some(first), Some(last)) = (elements.first(), elements.last()) else {
+            return 0;
+        };
+        let each = (last.end - first.start) / elements.len();
+        let unread = self.len.saturating_sub(self.read) as usize + (self.buf.len() - last.end);
+        (elements.len() + unread / each.max(1)) * 9 / 8
     }
 
     /// Scans the unused text with `shape`, reading more while it is incomplete; `None` when the
@@ -244,15 +264,21 @@ impl<R: Read> Stream<R> {
         let read = (&mut self.input)
             .take(want as u64)
             .read_to_end(&mut self.buf)?;
+        self.read += read as u64;
         Ok(read > 0)
     }
 }
 
-/// Parses the texts of evidence records in parallel and appends them to `into`, in order.
+/// Parses the texts of evidence records in parallel and appends them to `into`, in order;
+/// `expected` is how many the array is thought to hold, for which room is made at its start.
 pub fn parse_records<T: DeserializeOwned + Send>(
     into: &mut Vec<Record<T>>,
     texts: &[&[u8]],
+    expected: usize,
 ) -> Result<(), serde_json::Error> {
+    if into.is_empty() {
+        into.reserve(expected);
+    }
     let per_thread = texts.len().div_ceil(rayon::current_num_threads()).max(1);
     let parsed = (texts.par_chunks(per_thread))
         .map(|chunk| {
@@ -346,6 +372,17 @@ fn element(s: &[u8], first: bool) -> Scan<Element> {
     }
 }
 
+/// The bytes [`value_len`] stops at: strings and brackets.
+const STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 5 {
+        table[b"\"{}[]"[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// The length of the JSON value starting `s`, nested at `depth`: its brackets are matched and
 /// its strings skipped, the parser checks the rest. A value nested too deep is left to the
 /// whole-file reader, which names it.
@@ -364,6 +401,10 @@ fn value_len(s: &[u8], depth: usize) -> Scan<usize> {
     let mut open = 0usize;
     let mut at = 0;
     while at < s.len() {
+        if !STRUCTURAL[s[at] as usize] {
+            at += 1;
+            continue;
+        }
         match s[at] {
             b'"' => match string_len(&s[at..]) {
                 Done(n) => at += n,
@@ -390,11 +431,10 @@ fn value_len(s: &[u8], depth: usize) -> Scan<usize> {
 /// The length of the string starting `s` (quotes included).
 fn string_len(s: &[u8]) -> Scan<usize> {
     let mut at = 1;
-    while at < s.len() {
-        match s[at] {
-            b'\\' => at += 2,
-            b'"' => return Done(at + 1),
-            _ => at += 1,
+    while let Some(i) = memchr::memchr2(b'"', b'\\', s.get(at..).unwrap_or_default()) {
+        match s[at + i] {
+            b'"' => return Done(at + i + 1),
+            _ => at += i + 2,
         }
     }
     Incomplete
@@ -420,7 +460,7 @@ mod tests {
     /// What streaming `text` gives (read a few bytes at a time, so that every unit is cut
     /// somewhere), with its hash checked when it is read through.
     fn streamed(text: &str) -> Option<String> {
-        let mut stream = Stream::new(text.as_bytes(), 5);
+        let mut stream = Stream::new(text.as_bytes(), text.len() as u64, 5);
         let out = stream.documents("f.json").unwrap()?;
         let sha = hex::encode(Sha256::digest(text.as_bytes()));
         assert_eq!(stream.input.finish(), sha);
