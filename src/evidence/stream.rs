@@ -26,7 +26,9 @@ use super::{Record, Source};
 /// Files from this size on are streamed; smaller ones are read whole, which is faster.
 pub const STREAMED_FROM: u64 = 32 << 20;
 
-/// The bytes read at a time (more when one value is longer).
+/// The bytes read at a time (more when one value is longer). A document member other than an
+/// evidence array (a boto3 recording's `data`, say) longer than this is not streamed: the file
+/// is read whole rather than held twice, in the buffer and among the members parsed together.
 const CHUNK: usize = 16 << 20;
 
 /// The nesting of a document's members (inside the document's object) and of the elements of
@@ -167,7 +169,7 @@ impl<R: Read> Stream<R> {
                 _ => {
                     let end =
                         self.scan(|s| value_len(&s[value..], MEMBER_DEPTH).map(|n| value + n));
-                    let Some(end) = end? else {
+                    let Some(end) = end?.filter(|&end| end <= CHUNK) else {
                         return Ok(None);
                     };
                     if rest.len() > 1 {
