@@ -31,10 +31,10 @@ pub struct LoadBalancer {
     /// VPC id.
     pub vpc_id: Option<String>,
     /// One entry per enabled zone, with its subnet and static addresses.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub availability_zones: Vec<LoadBalancerZone>,
     /// Security groups (none for a network load balancer created without them).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub security_groups: Vec<String>,
     /// `ipv4`, `dualstack`, `dualstack-without-public-ipv4`.
     pub ip_address_type: Option<String>,
@@ -59,7 +59,7 @@ pub struct LoadBalancerZone {
     /// The load balancer's subnet in that zone.
     pub subnet_id: Option<String>,
     /// Static addresses of a network load balancer node (Elastic IPs or private addresses).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub load_balancer_addresses: Vec<LoadBalancerAddress>,
 }
 
@@ -94,7 +94,7 @@ pub struct Listener {
     /// `HTTP`, `HTTPS`, `TCP`, `TLS`, `UDP`, `TCP_UDP`, `GENEVE`, `QUIC`.
     pub protocol: Option<String>,
     /// Actions of the default rule.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub default_actions: Vec<Action>,
 }
 
@@ -109,10 +109,10 @@ pub struct ListenerRule {
     /// Whether this is the listener's default rule.
     pub is_default: Option<bool>,
     /// Conditions, all of which must match.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub conditions: Vec<RuleCondition>,
     /// Actions, in `Order`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub actions: Vec<Action>,
 }
 
@@ -151,7 +151,7 @@ pub struct RuleCondition {
     /// `source-ip`, `host-header`, `path-pattern`, `http-header`, `http-request-method`, `query-string`.
     pub field: Option<String>,
     /// Values of the older form (host-header and path-pattern).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub values: Vec<String>,
     /// `SourceIpConfig` of a `source-ip` condition.
     pub source_ip_config: Option<ConditionValues>,
@@ -162,7 +162,7 @@ pub struct RuleCondition {
 #[serde(rename_all = "PascalCase")]
 pub struct ConditionValues {
     /// The values (CIDRs for `source-ip`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub values: Vec<String>,
 }
 
@@ -190,7 +190,7 @@ pub struct Action {
 #[serde(rename_all = "PascalCase")]
 pub struct ForwardConfig {
     /// The target groups and their weights.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub target_groups: Vec<WeightedTargetGroup>,
 }
 
@@ -288,7 +288,7 @@ pub struct TargetGroup {
     /// VPC id.
     pub vpc_id: Option<String>,
     /// The load balancers that route to it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub load_balancer_arns: Vec<String>,
     /// `instance`, `ip`, `lambda` or `alb`.
     pub target_type: Option<String>,
@@ -360,16 +360,16 @@ pub struct ClassicLoadBalancer {
     #[serde(rename = "VPCId")]
     pub vpc_id: Option<String>,
     /// Subnets.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub subnets: Vec<String>,
     /// Security groups.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub security_groups: Vec<String>,
     /// Listeners.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub listener_descriptions: Vec<ClassicListenerDescription>,
     /// Registered instances.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub instances: Vec<ClassicInstance>,
     /// When it was created.
     pub created_time: Option<Timestamp>,
@@ -412,7 +412,7 @@ pub struct ListenerSet {
     /// The load balancer.
     pub load_balancer_arn: Option<String>,
     /// Its listeners.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub listeners: Vec<Listener>,
 }
 
@@ -423,7 +423,7 @@ pub struct TargetHealthSet {
     /// The target group.
     pub target_group_arn: String,
     /// Its targets.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub target_health_descriptions: Vec<TargetHealthDescription>,
 }
 
@@ -435,7 +435,7 @@ pub struct AttributeSet {
     #[serde(rename = "LoadBalancerArn", alias = "TargetGroupArn")]
     pub owner_arn: String,
     /// Its attributes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub attributes: Vec<Attribute>,
 }
 

@@ -49,9 +49,24 @@ pub fn sniff_head(head: &[u8]) -> Option<bool> {
 }
 
 /// A reader that hashes what passes through it.
-struct Hashing<R> {
+pub struct Hashing<R> {
     inner: R,
     hash: Sha256,
+}
+
+impl<R> Hashing<R> {
+    /// Hashes what is read from `inner`.
+    pub fn new(inner: R) -> Self {
+        Hashing {
+            inner,
+            hash: Sha256::new(),
+        }
+    }
+
+    /// The SHA-256 of what was read, hex.
+    pub fn finish(self) -> String {
+        hex::encode(self.hash.finalize())
+    }
 }
 
 impl<R: Read> Read for Hashing<R> {
@@ -64,13 +79,10 @@ impl<R: Read> Read for Hashing<R> {
 
 /// Reads a delivery file: its SHA-256 and its records as columns (see [`read_from`]).
 pub fn read(path: &Path, shown: &str, gzip: bool) -> io::Result<(String, FileOutcome)> {
-    let mut hashing = Hashing {
-        inner: File::open(path)?,
-        hash: Sha256::new(),
-    };
+    let mut hashing = Hashing::new(File::open(path)?);
     let out = read_from(&mut hashing, shown, gzip);
     io::copy(&mut hashing, &mut io::sink())?;
-    Ok((hex::encode(hashing.hash.finalize()), out))
+    Ok((hashing.finish(), out))
 }
 
 /// Reads a delivery file's records from `input` as columns. A record that does not read is an

@@ -48,7 +48,7 @@ macro_rules! kinds {
         /// call wraps around them. Unknown keys are ignored.
         #[derive(Debug, Default, Deserialize)]
         pub struct Document {
-            $( #[serde(rename = $key)] #[doc = $label] pub $field: Option<Vec<$ty>>, )*
+            $( #[serde(rename = $key)] #[doc = $label] pub $field: Option<Vec<Record<$ty>>>, )*
             /// ECS `failures[]`.
             pub failures: Option<Vec<Failure>>,
             /// boto3 recording: HTTP status.
@@ -83,6 +83,39 @@ macro_rules! kinds {
                 $( if self.$field.is_some() { out.push(Kind::$variant); } )*
                 out
             }
+
+            /// Starts the array of `kind`, streamed; false when the document already has one.
+            pub fn begin(&mut self, kind: Kind) -> bool {
+                match kind {
+                    $( Kind::$variant => {
+                        let fresh = self.$field.is_none();
+                        self.$field.get_or_insert_default();
+                        fresh
+                    } )*
+                }
+            }
+
+            /// Parses the texts of records of `kind` (in parallel) onto its array, which is
+            /// thought to hold `expected` records in all.
+            pub fn push_elements(&mut self, kind: Kind, texts: &[&[u8]], expected: usize) -> Result<(), serde_json::Error> {
+                match kind {
+                    $( Kind::$variant => super::stream::parse_records(self.$field.get_or_insert_default(), texts, expected), )*
+                }
+            }
+
+            /// Takes in the arrays read as a stream beside the rest of the document; false when
+            /// the rest holds one of them too (a repeated key, left to the whole-file reader).
+            pub fn adopt_streamed(&mut self, streamed: Document) -> bool {
+                $(
+                    if streamed.$field.is_some() {
+                        if self.$field.is_some() {
+                            return false;
+                        }
+                        self.$field = streamed.$field;
+                    }
+                )*
+                true
+            }
         }
 
         /// Records of every kind, each with its provenance.
@@ -95,12 +128,12 @@ macro_rules! kinds {
             /// Moves the arrays of `doc` in, each record tagged with its JSON pointer under `prefix`.
             pub fn take(&mut self, doc: &mut Document, at: &Source, counts: &mut Vec<(Kind, usize)>) {
                 $(
-                    if let Some(items) = doc.$field.take() {
+                    if let Some(mut items) = doc.$field.take() {
                         counts.push((Kind::$variant, items.len()));
-                        self.$field.extend(items.into_iter().enumerate().map(|(i, item)| Record {
-                            item,
-                            source: at.child($key, i),
-                        }));
+                        for (i, record) in items.iter_mut().enumerate() {
+                            record.source = at.child($key, i);
+                        }
+                        move_all(&mut self.$field, &mut items);
                     }
                 )*
             }
@@ -146,7 +179,7 @@ macro_rules! kinds {
 
             /// Appends `other`'s records after this one's.
             pub fn append(&mut self, other: &mut Records) {
-                $( self.$field.append(&mut other.$field); )*
+                $( move_all(&mut self.$field, &mut other.$field); )*
             }
 
             /// Keeps the first record of each resource (in file order); returns how many
@@ -205,6 +238,16 @@ kinds! {
     target_health: "TargetHealthDescriptions" => TargetHealthDescription, ElbTargetHealth, "elbv2 describe-target-health";
     elb_attributes: "Attributes" => Attribute, ElbAttributes, "elbv2 describe-target-group-attributes or describe-load-balancer-attributes";
     classic_load_balancers: "LoadBalancerDescriptions" => ClassicLoadBalancer, ClassicLoadBalancers, "elb describe-load-balancers";
+}
+
+/// Moves `from`'s records after `into`'s: the vector itself when `into` is empty, so that a
+/// large file's records are never copied (and held twice) on their way in.
+fn move_all<T>(into: &mut Vec<T>, from: &mut Vec<T>) {
+    if into.is_empty() {
+        std::mem::swap(into, from);
+    } else {
+        into.append(from);
+    }
 }
 
 /// A resource exported more than once with different content (e.g. snapshots taken at

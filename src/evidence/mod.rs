@@ -11,6 +11,7 @@ pub mod flow_summary;
 pub mod kinds;
 pub mod model;
 pub mod read;
+mod stream;
 pub mod timestamp;
 
 use std::collections::BTreeMap;
@@ -62,6 +63,17 @@ pub struct Record<T> {
     pub item: T,
     /// Where it was read.
     pub source: Source,
+}
+
+/// A record reads as its item alone, with a source to be filled in once its place is known
+/// ([`Records::take`]): the reader parses a document's arrays straight into records.
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Record<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Record {
+            item: T::deserialize(d)?,
+            source: Source::new(u32::MAX, 0, String::new()),
+        })
+    }
 }
 
 /// A file that held evidence.
@@ -225,11 +237,15 @@ pub fn scan(paths: &[PathBuf]) -> Evidence {
     evidence
 }
 
-/// Reads one found file: a flow log delivery file as a stream, anything else whole.
+/// Reads one found file: a flow log delivery file or a large JSON file as a stream, anything
+/// else whole.
 fn read_found(f: &discover::Found) -> Result<(String, read::FileOutcome), Diagnostic> {
     let cannot = |e: std::io::Error| Diagnostic::file(&f.shown, format!("cannot read: {e}"));
     if let Some(gzip) = flow_read::sniff(&f.path).map_err(cannot)? {
         return flow_read::read(&f.path, &f.shown, gzip).map_err(cannot);
+    }
+    if let Some(streamed) = stream::read(&f.path, &f.shown).map_err(cannot)? {
+        return Ok(streamed);
     }
     let bytes = std::fs::read(&f.path).map_err(cannot)?;
     let sha = hex::encode(Sha256::digest(&bytes));

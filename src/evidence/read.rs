@@ -150,7 +150,12 @@ fn not_evidence(bytes: &[u8], generic: &str) -> String {
 
 /// Marks a file (`bytes`) with nothing recognisable as skipped, and ties prefix-list entries to
 /// the list named in the file name.
-fn finish(mut out: FileOutcome, path: &str, bytes: &[u8], recognised: bool) -> FileOutcome {
+pub(super) fn finish(
+    mut out: FileOutcome,
+    path: &str,
+    bytes: &[u8],
+    recognised: bool,
+) -> FileOutcome {
     if !recognised && out.errors.is_empty() && out.skipped.is_none() {
         let generic = "no AWS evidence recognised (no known top-level key)";
         out.skipped = Some(not_evidence(bytes, generic));
@@ -164,7 +169,7 @@ fn finish(mut out: FileOutcome, path: &str, bytes: &[u8], recognised: bool) -> F
 }
 
 /// Takes one document's records; returns whether it held anything recognisable.
-fn absorb(out: &mut FileOutcome, path: &str, doc: &mut Document, at: &Source) -> bool {
+pub(super) fn absorb(out: &mut FileOutcome, path: &str, doc: &mut Document, at: &Source) -> bool {
     let mut recognised = false;
     if let Some(mut inner) = doc.data.take() {
         if failed_call(out, path, at, doc.status_code, inner.error.as_ref()) {

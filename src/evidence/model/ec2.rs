@@ -100,13 +100,13 @@ pub struct NetworkInterface {
     /// Primary private IPv4.
     pub private_ip_address: Option<String>,
     /// All private IPv4 addresses with their associations.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub private_ip_addresses: Vec<PrivateIpAddress>,
     /// IPv6 addresses.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub ipv6_addresses: Vec<Ipv6Address>,
     /// Security groups.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub groups: Vec<GroupRef>,
 }
 
@@ -185,7 +185,7 @@ pub struct Reservation {
     /// Owning account.
     pub owner_id: Option<String>,
     /// The instances.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub instances: Vec<Instance>,
 }
 
@@ -210,7 +210,7 @@ pub struct Instance {
     /// Instance type.
     pub instance_type: Option<String>,
     /// Tags.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub tags: Vec<Tag>,
 }
 

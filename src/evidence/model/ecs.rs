@@ -29,10 +29,10 @@ pub struct NetworkConfiguration {
 #[serde(rename_all = "camelCase")]
 pub struct AwsVpcConfiguration {
     /// Subnet ids.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub subnets: Vec<Shared>,
     /// Security group ids.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub security_groups: Vec<Shared>,
     /// `ENABLED` or `DISABLED` (AWS defaults to `DISABLED` when absent).
     pub assign_public_ip: Option<Shared>,
@@ -64,13 +64,13 @@ pub struct Service {
     /// Network configuration of the service.
     pub network_configuration: Option<NetworkConfiguration>,
     /// Deployments of the ECS deployment controller.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub deployments: Vec<Deployment>,
     /// Task sets (EXTERNAL / CODE_DEPLOY controllers), inline.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub task_sets: Vec<TaskSet>,
     /// The target groups (or classic load balancers) its tasks are registered with.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub load_balancers: Vec<LoadBalancerLink>,
     /// The deployment controller.
     pub deployment_controller: Option<DeploymentController>,
@@ -129,7 +129,7 @@ pub struct TaskSet {
     /// Network configuration of the task set.
     pub network_configuration: Option<NetworkConfiguration>,
     /// The target groups its tasks are registered with.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub load_balancers: Vec<LoadBalancerLink>,
 }
 
@@ -178,7 +178,7 @@ pub struct Task {
     /// Task definition ARN.
     pub task_definition_arn: Option<Shared>,
     /// ENI attachments (awsvpc).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub attachments: Vec<TaskAttachment>,
     /// When the task started.
     pub started_at: Option<Timestamp>,
@@ -195,7 +195,7 @@ pub struct TaskAttachment {
     /// `ATTACHED`, `DELETED`, …
     pub status: Option<Shared>,
     /// Name/value details, among them `networkInterfaceId`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub details: Vec<NameValue>,
 }
 

@@ -36,9 +36,9 @@ pub struct VpcEndpoint {
     /// Owning account.
     pub owner_id: Option<String>,
     /// Route tables of a gateway endpoint.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub route_table_ids: Vec<String>,
     /// Subnets of an interface endpoint.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub subnet_ids: Vec<String>,
 }

@@ -22,6 +22,19 @@ pub use vpc::*;
 
 use serde::Deserialize;
 
+/// Reads a list into a vector of exactly its length: a vector grown by pushes holds room for
+/// at least four elements, and a record's short lists (one address, one or two groups) would
+/// otherwise take several times the memory their elements need.
+pub fn compact<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut items = Vec::<T>::deserialize(d)?;
+    items.shrink_to_fit();
+    Ok(items)
+}
+
 /// A `{"name": …, "value": …}` pair, as in ECS attachment details.
 #[derive(Debug, PartialEq, Deserialize)]
 pub struct NameValue {

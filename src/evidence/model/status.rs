@@ -28,7 +28,7 @@ pub struct StatusSummary {
     /// `ok`, `impaired`, `insufficient-data`, `not-applicable` or `initializing`.
     pub status: Option<String>,
     /// The detailed checks (`reachability`: `passed`, `failed`, …).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub details: Vec<StatusDetail>,
 }
 

@@ -37,10 +37,10 @@ pub struct SecurityGroup {
     /// VPC id.
     pub vpc_id: Option<String>,
     /// Inbound permissions.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub ip_permissions: Vec<IpPermission>,
     /// Outbound permissions.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub ip_permissions_egress: Vec<IpPermission>,
 }
 
@@ -55,16 +55,16 @@ pub struct IpPermission {
     /// Last port (ICMP: code).
     pub to_port: Option<i32>,
     /// IPv4 sources.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub ip_ranges: Vec<IpRange>,
     /// IPv6 sources.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub ipv6_ranges: Vec<Ipv6Range>,
     /// Prefix list sources.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub prefix_list_ids: Vec<PrefixListRef>,
     /// Security group sources.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub user_id_group_pairs: Vec<GroupPair>,
 }
 
@@ -173,10 +173,10 @@ pub struct NetworkAcl {
     /// Whether it is the VPC's default ACL.
     pub is_default: Option<bool>,
     /// Entries, both directions.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub entries: Vec<AclEntry>,
     /// Subnet associations.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub associations: Vec<AclAssociation>,
 }
 
@@ -221,10 +221,10 @@ pub struct RouteTable {
     /// Owning account.
     pub owner_id: Option<String>,
     /// Routes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub routes: Vec<Route>,
     /// Associations (main, subnet, gateway).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub associations: Vec<RouteTableAssociation>,
 }
 
@@ -308,7 +308,7 @@ pub struct InternetGateway {
     /// Owning account.
     pub owner_id: Option<String>,
     /// VPC attachments.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub attachments: Vec<GatewayAttachment>,
 }
 
@@ -319,6 +319,6 @@ pub struct EgressOnlyInternetGateway {
     /// Gateway id.
     pub egress_only_internet_gateway_id: String,
     /// VPC attachments.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub attachments: Vec<GatewayAttachment>,
 }
