@@ -171,6 +171,9 @@ out["ecs2"] = con.execute(f"""
     where network_mode = 'awsvpc' and assign_public_ip = 'ENABLED'
       and status is distinct from 'INACTIVE'
     group by all""").fetchall()
+if (root / "eni_exposure").is_dir():
+    out["hops"] = dict(con.execute(f"""
+        select network_interface_id, hops_json from {scan('eni_exposure')}""").fetchall())
 print(json.dumps(out))
 "#;
 
@@ -222,6 +225,56 @@ fn duckdb_reads_the_parquet_export_and_reproduces_the_ecs2_count() {
         serde_json::json!([["111122223333", "eu-west-1", findings]]),
         "the account stays text (hive_types_autocast = false)"
     );
+    let read: BTreeMap<String, String> = serde_json::from_value(counts["hops"].clone()).unwrap();
+    let parsed = read.into_iter().map(|(id, hops)| {
+        let hops: Value = serde_json::from_str(&hops).unwrap();
+        (id, hops)
+    });
+    assert_eq!(
+        parsed.collect::<BTreeMap<_, _>>(),
+        hops_by_interface(&snapshot("demo")),
+        "the computed hops_json column is written to Parquet as `query` sees it"
+    );
+}
+
+/// Each interface's `hops` as `query --table eni_exposure` gives them.
+fn hops_by_interface(evidence: &Path) -> BTreeMap<String, Value> {
+    let filter = "[.network_interface_id, .hops]";
+    let run = snapaudit(&[
+        "query",
+        evidence.to_str().unwrap(),
+        "--table",
+        "eni_exposure",
+        filter,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows: BTreeMap<String, Value> = (run.stdout.lines())
+        .map(|l| serde_json::from_str::<(String, Value)>(l).unwrap())
+        .collect();
+    assert!(!rows.is_empty());
+    assert!(rows.values().all(|h| !h.as_array().unwrap().is_empty()));
+    rows
+}
+
+#[test]
+fn the_csv_export_writes_each_interfaces_computed_hops_as_query_sees_them() {
+    let evidence = snapshot("SA.NET.1");
+    let dir = scratch("export-csv-hops");
+    let file = dir.join("eni_exposure.csv");
+    let args = ["--table", "eni_exposure", "--format", "csv", "--out"];
+    export_of(&evidence, &[&args[..], &[file.to_str().unwrap()]].concat());
+    let read = python_json(READ_CSV, &[dir.to_str().unwrap()]);
+    let rows = read["eni_exposure"]["rows"].as_array().unwrap().iter();
+    let hops: BTreeMap<String, Value> = rows
+        .map(|r| {
+            let id = r["network_interface_id"].as_str().unwrap().to_string();
+            (
+                id,
+                serde_json::from_str(r["hops"].as_str().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(hops, hops_by_interface(&evidence));
 }
 
 #[test]
