@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets and runs each for SECONDS (default 60); a crash, a timeout or an
 # out-of-memory input fails the run and is saved as fuzz/artifacts/TARGET/crash-* (or
-# timeout-*, oom-*). Usage: fuzz/run.sh [SECONDS [TARGET...]] (targets: evidence_file rule_file);
+# timeout-*, oom-*). Usage: fuzz/run.sh [SECONDS [TARGET...]] (targets: evidence_file
+# evidence_stream rule_file);
 # SECONDS 0 only builds them.
 #
 # Stable Rust, no cargo-fuzz: libfuzzer-sys supplies libFuzzer and `main`, and the crates whose
@@ -13,7 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 targets=("${@:2}")
-[ ${#targets[@]} -gt 0 ] || targets=(evidence_file rule_file)
+[ ${#targets[@]} -gt 0 ] || targets=(evidence_file evidence_stream rule_file)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 
 # The fuzzed code: the project, and the parsers of rule files (TOML and jq).
@@ -31,8 +32,10 @@ RUSTC_WRAPPER=$root/fuzz/sancov-rustc \
 
 # Seeds are the project's own files, read where they are: every evidence fixture (JSON, text
 # and gzip flow logs) and every rule. What the fuzzer adds goes to a corpus in the target dir.
-declare -A seeds=([evidence_file]="$root/snapshots" [rule_file]="$root/queries")
-declare -A options=([evidence_file]="-max_len=65536" [rule_file]="-max_len=8192")
+declare -A seeds=([evidence_file]="$root/snapshots" [evidence_stream]="$root/snapshots"
+  [rule_file]="$root/queries")
+declare -A options=([evidence_file]="-max_len=65536" [evidence_stream]="-max_len=65536"
+  [rule_file]="-max_len=8192")
 for target in "${targets[@]}"; do
   corpus=$CARGO_TARGET_DIR/fuzz-corpus/$target
   artifacts=$root/fuzz/artifacts/$target

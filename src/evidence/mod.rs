@@ -262,6 +262,21 @@ pub fn read_bytes(shown: &str, bytes: &[u8]) -> read::FileOutcome {
     }
 }
 
+/// Reads one file's content as [`scan`] reads a large JSON file, as a stream `chunk` bytes at a
+/// time (for the fuzz target that checks the stream reader against [`read_bytes`]): its SHA-256
+/// and what it held, or `None` when `scan` would read it whole (a flow log delivery file, or
+/// JSON not of the plain shape streamed).
+pub fn read_bytes_streamed(
+    shown: &str,
+    bytes: &[u8],
+    chunk: usize,
+) -> Option<(String, read::FileOutcome)> {
+    match flow_read::sniff_head(bytes) {
+        Some(_) => None,
+        None => stream::read_bytes(shown, bytes, chunk),
+    }
+}
+
 /// Account and region of an ARN (`arn:aws:ecs:REGION:ACCOUNT:…`).
 pub fn arn_scope(arn: &str) -> (Option<&str>, Option<&str>) {
     let mut parts = arn.splitn(6, ':');

@@ -51,6 +51,16 @@ pub fn read(path: &Path, shown: &str) -> io::Result<Option<(String, FileOutcome)
     Ok(outcome?.map(|out| (stream.input.finish(), out)))
 }
 
+/// Reads `bytes` as [`read`] reads a large file, `chunk` bytes at a time (any size: the fuzz
+/// target cuts every unit somewhere): its SHA-256 and what it held, or `None` when the file must
+/// be read whole.
+pub fn read_bytes(shown: &str, bytes: &[u8], chunk: usize) -> Option<(String, FileOutcome)> {
+    let mut stream = Stream::new(bytes, bytes.len() as u64, chunk.max(1));
+    let outcome = stream.documents(shown);
+    Shared::forget_interned();
+    outcome.ok()?.map(|out| (stream.input.finish(), out))
+}
+
 /// What a scan of the text after the current position found.
 enum Scan<T> {
     /// A complete unit of the given shape.
@@ -462,10 +472,8 @@ mod tests {
     /// What streaming `text` gives (read a few bytes at a time, so that every unit is cut
     /// somewhere), with its hash checked when it is read through.
     fn streamed(text: &str) -> Option<String> {
-        let mut stream = Stream::new(text.as_bytes(), text.len() as u64, 5);
-        let out = stream.documents("f.json").unwrap()?;
-        let sha = hex::encode(Sha256::digest(text.as_bytes()));
-        assert_eq!(stream.input.finish(), sha);
+        let (sha, out) = read_bytes("f.json", text.as_bytes(), 5)?;
+        assert_eq!(sha, hex::encode(Sha256::digest(text.as_bytes())));
         Some(format!("{out:?}"))
     }
 
