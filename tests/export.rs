@@ -240,16 +240,9 @@ fn duckdb_reads_the_parquet_export_and_reproduces_the_ecs2_count() {
 /// Each interface's `hops` as `query --table eni_exposure` gives them.
 fn hops_by_interface(evidence: &Path) -> BTreeMap<String, Value> {
     let filter = "[.network_interface_id, .hops]";
-    let run = snapaudit(&[
-        "query",
-        evidence.to_str().unwrap(),
-        "--table",
-        "eni_exposure",
-        filter,
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let rows: BTreeMap<String, Value> = (run.stdout.lines())
-        .map(|l| serde_json::from_str::<(String, Value)>(l).unwrap())
+    let rows: BTreeMap<String, Value> = (common::query_values(evidence, "eni_exposure", filter))
+        .into_iter()
+        .map(|pair| serde_json::from_value::<(String, Value)>(pair).unwrap())
         .collect();
     assert!(!rows.is_empty());
     assert!(rows.values().all(|h| !h.as_array().unwrap().is_empty()));

@@ -29,18 +29,8 @@ fn computed() -> Paths {
     let dir = snapshot("SA.NET.3");
     let filter = "{load_balancer_arn, listener_port, target_group_arn, network_interface_id, \
                   target_port, reachable, blocking_hop}";
-    let run = snapaudit(&[
-        "query",
-        dir.to_str().unwrap(),
-        "--table",
-        "lb_exposure",
-        filter,
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    run.stdout
-        .lines()
-        .map(|line| {
-            let p: Value = serde_json::from_str(line).unwrap();
+    (common::query_values(&dir, "lb_exposure", filter).into_iter())
+        .map(|p| {
             let reachable = match p["reachable"].as_str().unwrap() {
                 "yes" => Value::Bool(true),
                 "no" => Value::Bool(false),

@@ -95,6 +95,17 @@ pub fn snapaudit_in(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// `query --table TABLE FILTER` over `evidence`: one JSON value per output line; the query
+/// must succeed.
+pub fn query_values(evidence: &Path, table: &str, filter: &str) -> Vec<Value> {
+    let shown = evidence.to_str().unwrap();
+    let run = snapaudit(&["query", shown, "--table", table, filter]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (run.stdout.lines())
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
 /// `scan --format json` of `paths` plus extra arguments.
 pub fn scan_json(paths: &[&Path], extra: &[&str]) -> (i32, Value) {
     let mut args = vec!["scan", "--format", "json"];
