@@ -323,5 +323,11 @@ mod tests {
         let value = serde_json::to_value(&hop).unwrap();
         assert_eq!(serde_json::to_string(&hop).unwrap(), value.to_string());
         assert_eq!(value["evidence"][1]["file"], "a/\"b\".json");
+        let cell = super::row::Cell::from(evidence());
+        assert_eq!(
+            cell.into_json().unwrap(),
+            serde_json::to_value(evidence()).unwrap(),
+            "a row's evidence cell is the entry's JSON"
+        );
     }
 }

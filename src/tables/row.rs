@@ -12,8 +12,8 @@ use anyhow::{Result, anyhow};
 use polars::prelude::*;
 use serde_json::{Map, Value};
 
-use super::Tables;
 use super::computed::{Slot, slots};
+use super::{EvidenceRef, Tables};
 
 /// One value of a row, as its column holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,14 +95,21 @@ impl Tables {
     /// A `FILE:DOCUMENT:POINTER` reference as the evidence record it names.
     fn evidence_cell(&self, role: &str, reference: &str) -> Result<Cell> {
         let (file, document, pointer) = self.locate(reference)?;
+        Ok(EvidenceRef::new(role, file, document, pointer).into())
+    }
+}
+
+impl From<EvidenceRef<'_>> for Cell {
+    /// The evidence entry as an object cell, its keys in name order as its JSON has them.
+    fn from(r: EvidenceRef<'_>) -> Cell {
         let text = |s: &str| Cell::Text(s.to_string());
-        Ok(Cell::Object(vec![
-            ("document".to_string(), Cell::UInt(document.into())),
-            ("file".to_string(), text(&file.file)),
-            ("pointer".to_string(), text(pointer)),
-            ("role".to_string(), text(role)),
-            ("sha256".to_string(), text(&file.sha256)),
-        ]))
+        Cell::Object(vec![
+            ("document".to_string(), Cell::UInt(r.document.into())),
+            ("file".to_string(), text(r.file)),
+            ("pointer".to_string(), text(r.pointer)),
+            ("role".to_string(), text(r.role)),
+            ("sha256".to_string(), text(r.sha256)),
+        ])
     }
 }
 
