@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 /// The phases of a run and how long each took, in order.
 pub struct Timings {
     last: Instant,
-    phases: Vec<(&'static str, Duration, Option<u64>)>,
+    phases: Vec<(&'static str, Duration, Option<Memory>)>,
 }
 
 impl Default for Timings {
@@ -24,16 +24,22 @@ impl Timings {
     /// Ends the current phase, named `phase`, and starts the next.
     pub fn lap(&mut self, phase: &'static str) {
         let now = Instant::now();
-        self.phases.push((phase, now - self.last, peak_rss_mb()));
+        self.phases.push((phase, now - self.last, memory()));
         self.last = now;
     }
 
-    /// `timings: read 0.412 s (peak 310 MB), tables 0.301 s (peak 420 MB), …, total 1.234 s`.
+    /// `timings: read 0.412 s (rss 300 MB, peak 310 MB), tables 0.301 s (rss 350 MB, peak 420 MB),
+    /// …, total 1.234 s`.
     pub fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let total: Duration = self.phases.iter().map(|(_, d, _)| *d).sum();
         let parts: Vec<String> = (self.phases.iter())
             .map(|(name, d, peak)| match peak {
-                Some(mb) => format!("{name} {:.3} s (peak {mb} MB)", d.as_secs_f64()),
+                Some(m) => format!(
+                    "{name} {:.3} s (rss {} MB, peak {} MB)",
+                    d.as_secs_f64(),
+                    m.now_mb,
+                    m.peak_mb
+                ),
                 None => format!("{name} {:.3} s", d.as_secs_f64()),
             })
             .collect();
@@ -46,11 +52,23 @@ impl Timings {
     }
 }
 
-/// The process's peak resident memory so far, in MB (10^6 bytes), from `/proc/self/status`;
-/// `None` where that file does not exist.
-fn peak_rss_mb() -> Option<u64> {
+/// The process's resident memory at the end of a phase and its peak so far, in MB (10^6 bytes).
+struct Memory {
+    now_mb: u64,
+    peak_mb: u64,
+}
+
+/// The process's memory from `/proc/self/status` (`VmRSS`, `VmHWM`); `None` where that file does
+/// not exist.
+fn memory() -> Option<Memory> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024 / 1_000_000)
+    let mb = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024 / 1_000_000)
+    };
+    Some(Memory {
+        now_mb: mb("VmRSS:")?,
+        peak_mb: mb("VmHWM:")?,
+    })
 }
