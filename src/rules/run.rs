@@ -15,8 +15,9 @@ use super::budget::Budget;
 use super::rows::RowFilter;
 use super::sandbox::{Ledger, Row, RowRules, Verdict};
 use super::status::{Passed, RowTally, Status};
-use super::{ExcludedRows, Finding, Rule, Severity};
+use super::{Details, EvidenceRecord, ExcludedRows, Finding, Rule, Severity};
 use crate::evidence::Diagnostic;
+use crate::evidence::model::Shared;
 use crate::tables::Tables;
 
 /// What a query may emit as an object.
@@ -166,6 +167,8 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
         .partition(|f| f.status == Status::Indeterminate);
     passed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation.passed = list_passed.then_some(passed);
+    // The findings keep their shared text; the threads' tables of it are no longer needed.
+    rayon::broadcast(|_| Shared::forget_interned());
     evaluation.errors.sort();
     evaluation
 }
@@ -404,21 +407,23 @@ fn text(row: &Value, key: &str) -> Option<String> {
     row.get(key).and_then(Value::as_str).map(String::from)
 }
 
+/// A row's text field, shared with the findings that hold the same value.
+fn shared(row: &Value, key: &str) -> Option<Shared> {
+    row.get(key).and_then(Value::as_str).map(Shared::new)
+}
+
 /// The passing resource of `row` (none when the row does not name it).
 fn passing_resource(rule: &Rule, row: &Value) -> Option<Passed> {
-    let evidence = row.get("evidence").and_then(Value::as_array);
-    let own = evidence.and_then(|records| {
-        let record = records.iter().find(|e| e["role"] == "record");
-        record.or(records.first()).cloned()
-    });
+    let records = EvidenceRecord::of_row(row);
+    let own = records.iter().position(|e| &*e.role == "record");
     Some(Passed {
-        rule_id: rule.meta.id.clone(),
+        rule_id: Shared::new(&rule.meta.id),
         status: Status::Pass,
-        account: text(row, "account"),
-        region: text(row, "region"),
-        resource_type: rule.meta.resource_type.clone(),
+        account: shared(row, "account"),
+        region: shared(row, "region"),
+        resource_type: Shared::new(&rule.meta.resource_type),
         resource_id: text(row, &rule.meta.resource)?,
-        evidence: own.unwrap_or(Value::Null),
+        evidence: records.into_iter().nth(own.unwrap_or(0)),
     })
 }
 
@@ -450,24 +455,21 @@ pub(crate) fn findings_of(rule: &Rule, row: &Value, outputs: Vec<Value>) -> Resu
                 Some(id) => id,
                 None => bail!("row has no `{}` to name the resource", rule.meta.resource),
             };
+            let resource_type = emitted.resource_type;
             Ok(Finding {
-                rule_id: rule.meta.id.clone(),
+                rule_id: Shared::new(&rule.meta.id),
                 severity: emitted.severity.unwrap_or(rule.meta.severity),
                 status: emitted.status.unwrap_or_default().emitted()?,
-                title: rule.meta.title.clone(),
-                account: text(row, "account"),
-                region: text(row, "region"),
-                resource_type: emitted
-                    .resource_type
-                    .unwrap_or_else(|| rule.meta.resource_type.clone()),
+                title: Shared::new(&rule.meta.title),
+                account: shared(row, "account"),
+                region: shared(row, "region"),
+                resource_type: Shared::new(
+                    resource_type.as_ref().unwrap_or(&rule.meta.resource_type),
+                ),
                 resource_id,
                 message: emitted.message,
-                evidence: row
-                    .get("evidence")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default(),
-                details: emitted.details,
+                evidence: EvidenceRecord::of_row(row),
+                details: emitted.details.as_ref().map(Details::new),
             })
         })
         .collect()
