@@ -80,6 +80,18 @@ impl Outcomes {
         }
     }
 
+    /// The outcomes of every chunk of rows (their tallies already taken), in order; each
+    /// list is allocated once at its full length, so a run of many findings never holds two
+    /// copies of them while a list grows.
+    fn gather(chunks: Vec<Outcomes>) -> Outcomes {
+        let mut all = Outcomes::default();
+        all.findings
+            .reserve_exact(chunks.iter().map(|c| c.findings.len()).sum());
+        all.passed
+            .reserve_exact(chunks.iter().map(|c| c.passed.len()).sum());
+        chunks.into_iter().fold(all, Outcomes::merge)
+    }
+
     /// Both outcomes together.
     fn merge(mut self, mut other: Outcomes) -> Outcomes {
         self.findings.append(&mut other.findings);
@@ -113,8 +125,7 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
     for r in rules {
         by_table.entry(r.meta.table.as_str()).or_default().push(r);
     }
-    let mut findings = Vec::new();
-    let mut passed = Vec::new();
+    let mut chunks = Vec::new();
     for (table, rules) in by_table {
         let height = match tables.get(table) {
             Ok(df) => df.height(),
@@ -144,27 +155,39 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
             list_passed,
         };
         let progress = crate::progress::Progress::new("rules", height);
-        let outcomes = (0..height.div_ceil(CHUNK))
+        let mut outcomes: Vec<Outcomes> = (0..height.div_ceil(CHUNK))
             .into_par_iter()
             .map(|chunk| {
                 let rows = chunk * CHUNK..height.min((chunk + 1) * CHUNK);
                 progress.advance(rows.len());
                 rules_on_rows(tables, &of_table, rows)
             })
-            .reduce(Outcomes::default, Outcomes::merge);
-        findings.extend(outcomes.findings);
-        passed.extend(outcomes.passed);
-        evaluation.errors.extend(outcomes.errors);
-        for (k, rule) in of_table.rules.iter().enumerate() {
-            let tally = outcomes.tallies.get(k).copied().unwrap_or_default();
+            .collect();
+        let mut tallies = vec![RowTally::default(); of_table.rules.len()];
+        for chunk in &mut outcomes {
+            for (tally, counted) in tallies.iter_mut().zip(std::mem::take(&mut chunk.tallies)) {
+                *tally += counted;
+            }
+        }
+        for (rule, tally) in of_table.rules.iter().zip(tallies) {
             evaluation.tallies.insert(rule.meta.id.clone(), tally);
         }
+        chunks.append(&mut outcomes);
     }
+    let Outcomes {
+        mut findings,
+        mut passed,
+        errors,
+        ..
+    } = Outcomes::gather(chunks);
+    evaluation.errors.extend(errors);
     super::sort_findings(&mut findings);
     findings.dedup();
-    (evaluation.indeterminate, evaluation.failed) = findings
-        .into_iter()
-        .partition(|f| f.status == Status::Indeterminate);
+    // In place: the failures stay where they are, only the indeterminate results move.
+    evaluation.indeterminate = findings
+        .extract_if(.., |f| f.status == Status::Indeterminate)
+        .collect();
+    evaluation.failed = findings;
     passed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation.passed = list_passed.then_some(passed);
     // The findings keep their shared text; the threads' tables of it are no longer needed.
