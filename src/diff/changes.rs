@@ -137,8 +137,6 @@ fn evidence_changes(old: &Finding, new: &Finding, records: &mut RecordLookup) ->
         );
         for i in 0..olds.len().max(news.len()) {
             let (o, n) = (olds.get(i).copied(), news.get(i).copied());
-            let place =
-                |r: Option<&EvidenceRecord>| r.map(|r| (r.sha256.clone(), r.pointer.clone()));
             if place(o) == place(n) {
                 continue;
             }
@@ -153,6 +151,11 @@ fn evidence_changes(old: &Finding, new: &Finding, records: &mut RecordLookup) ->
         }
     }
     out
+}
+
+/// Where a record is: its file's SHA-256 and its pointer.
+fn place(record: Option<&EvidenceRecord>) -> Option<(&str, &str)> {
+    record.map(|r| (r.sha256.as_str(), &*r.pointer))
 }
 
 /// Evidence records grouped by (role, file), in the finding's order.
