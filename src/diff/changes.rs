@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Side;
-use crate::rules::{Finding, Severity};
+use crate::rules::{EvidenceRecord, Finding, Severity};
 
 /// One difference between the old and new copy of a finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,8 +72,8 @@ impl RecordLookup {
     }
 
     /// The JSON of the record `file` / document / pointer on side 0 (old) or 1 (new).
-    fn record(&mut self, side: usize, reference: &Value) -> Option<Value> {
-        let path = self.paths[side].get(reference["file"].as_str()?)?.clone();
+    fn record(&mut self, side: usize, reference: &EvidenceRecord) -> Option<Value> {
+        let path = self.paths[side].get(reference.file.as_str())?.clone();
         let documents = self.documents.entry(path).or_insert_with_key(|path| {
             std::fs::read(path)
                 .ok()
@@ -85,12 +85,12 @@ impl RecordLookup {
                 })
                 .unwrap_or_default()
         });
-        let document = documents.get(usize::try_from(reference["document"].as_u64()?).ok()?)?;
-        document.pointer(reference["pointer"].as_str()?).cloned()
+        let document = documents.get(usize::try_from(reference.document).ok()?)?;
+        document.pointer(&reference.pointer).cloned()
     }
 
     /// Whether the two records' JSON differs; `None` when either cannot be read.
-    fn differs(&mut self, old: &Value, new: &Value) -> Option<bool> {
+    fn differs(&mut self, old: &EvidenceRecord, new: &EvidenceRecord) -> Option<bool> {
         Some(self.record(0, old)? != self.record(1, new)?)
     }
 }
@@ -137,12 +137,10 @@ fn evidence_changes(old: &Finding, new: &Finding, records: &mut RecordLookup) ->
         );
         for i in 0..olds.len().max(news.len()) {
             let (o, n) = (olds.get(i).copied(), news.get(i).copied());
-            let same = |field: &str| o.map(|o| &o[field]) == n.map(|n| &n[field]);
-            if same("sha256") && same("pointer") {
+            if place(o) == place(n) {
                 continue;
             }
-            let pointer =
-                |r: Option<&Value>| r.and_then(|r| r["pointer"].as_str().map(String::from));
+            let pointer = |r: Option<&EvidenceRecord>| r.map(|r| r.pointer.to_string());
             out.push(Change::Evidence {
                 role: role_file.0.clone(),
                 file: role_file.1.clone(),
@@ -155,12 +153,17 @@ fn evidence_changes(old: &Finding, new: &Finding, records: &mut RecordLookup) ->
     out
 }
 
+/// Where a record is: its file's SHA-256 and its pointer.
+fn place(record: Option<&EvidenceRecord>) -> Option<(&str, &str)> {
+    record.map(|r| (r.sha256.as_str(), &*r.pointer))
+}
+
 /// Evidence records grouped by (role, file), in the finding's order.
-fn by_role(evidence: &[Value]) -> BTreeMap<(String, String), Vec<&Value>> {
-    let mut out: BTreeMap<(String, String), Vec<&Value>> = BTreeMap::new();
+fn by_role(evidence: &[EvidenceRecord]) -> BTreeMap<(String, String), Vec<&EvidenceRecord>> {
+    let mut out: BTreeMap<(String, String), Vec<&EvidenceRecord>> = BTreeMap::new();
     for e in evidence {
-        let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
-        out.entry((text("role"), text("file"))).or_default().push(e);
+        let role_file = (e.role.to_string(), e.file.to_string());
+        out.entry(role_file).or_default().push(e);
     }
     out
 }
@@ -172,10 +175,8 @@ type Exposure = BTreeMap<(String, String, String), Option<Vec<(u32, u32)>>>;
 /// The exposure in a finding's `details.exposed` (`{label, sources, ip_version}` entries).
 fn exposure(finding: &Finding) -> Exposure {
     let mut out = Exposure::new();
-    let entries = finding
-        .details
-        .as_ref()
-        .and_then(|d| d["exposed"].as_array());
+    let details = finding.details.as_ref().and_then(|d| d.value().ok());
+    let entries = details.as_ref().and_then(|d| d["exposed"].as_array());
     for e in entries.into_iter().flatten() {
         let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
         let label = text("label");

@@ -14,10 +14,11 @@ use serde_json::{Value, json};
 pub use changes::Change;
 pub use side::Side;
 
+use crate::evidence::model::Shared;
 use crate::rules::{Finding, Rule, Severity};
 
 /// The identity of a finding across two audits.
-type Key = (String, Option<String>, Option<String>, String);
+type Key = (Shared, Option<Shared>, Option<Shared>, String);
 
 /// The identity of `finding`: rule id, account, region, resource id.
 fn key(finding: &Finding) -> Key {
@@ -122,7 +123,7 @@ impl Diff {
     fn gone(&mut self, finding: &Finding, new: &Side, rules: &[Rule]) {
         let needs = rules
             .iter()
-            .find(|r| r.meta.id == finding.rule_id)
+            .find(|r| finding.rule_id == *r.meta.id)
             .map_or(&[][..], |r| &r.meta.requires[..]);
         let missing: Vec<String> = needs
             .iter()

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::evidence::{self, Diagnostic};
 use crate::report::coverage;
-use crate::rules::{self, Finding, Rule};
+use crate::rules::{self, EvidenceRecord, Finding, Rule};
 use crate::tables::Tables;
 
 /// An evidence file of one side.
@@ -149,9 +149,9 @@ fn saved_report(path: &Path) -> Result<Option<SavedReport>> {
 pub type FileAccounts = BTreeMap<String, BTreeSet<String>>;
 
 /// Notes that the files of `evidence` (`[{file, …}]`) hold records of `account`.
-fn note(out: &mut FileAccounts, account: &str, evidence: &[Value]) {
-    for file in evidence.iter().filter_map(|e| e["file"].as_str()) {
-        out.entry(file.to_string())
+fn note(out: &mut FileAccounts, account: &str, evidence: &[EvidenceRecord]) {
+    for record in evidence {
+        out.entry(record.file.to_string())
             .or_default()
             .insert(account.to_string());
     }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::Report;
 use super::waivers::AppliedWaiver;
+use crate::evidence::model::Shared;
 use crate::rules::{Finding, Passed, RuleMeta, Severity, Status};
 
 /// `CreatedAt` and `UpdatedAt` of every finding: the Unix epoch, a fixed date standing for "the
@@ -61,13 +62,13 @@ fn passed_finding(p: &Passed, rule: Option<&RuleMeta>) -> Finding {
         rule_id: p.rule_id.clone(),
         severity: Severity::Info,
         status: p.status,
-        title: rule.map_or_else(|| p.rule_id.clone(), |r| r.title.clone()),
+        title: rule.map_or_else(|| p.rule_id.clone(), |r| Shared::new(&r.title)),
         account: p.account.clone(),
         region: p.region.clone(),
         resource_type: p.resource_type.clone(),
         resource_id: p.resource_id.clone(),
         message: format!("{} passes {}", p.resource_id, p.rule_id),
-        evidence: vec![p.evidence.clone()],
+        evidence: p.evidence.iter().cloned().collect(),
         details: None,
     }
 }
@@ -103,11 +104,11 @@ fn product_fields(f: &Finding) -> Value {
         f.evidence.len().to_string().into(),
     );
     for (i, e) in f.evidence.iter().take(EVIDENCE_FIELDS_LIMIT).enumerate() {
-        for key in ["file", "pointer", "sha256"] {
-            let value = match &e[key] {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
+        for (key, value) in [
+            ("file", &*e.file),
+            ("pointer", &e.pointer),
+            ("sha256", &e.sha256),
+        ] {
             fields.insert(format!("snapaudit/evidence/{i}/{key}"), value.into());
         }
     }

@@ -220,9 +220,9 @@ impl RuleCoverage {
 }
 
 /// `account/region`, `-` standing for what is unknown.
-pub fn scope_label(account: &Option<String>, region: &Option<String>) -> String {
-    let part = |p: &Option<String>| p.clone().unwrap_or_else(|| "-".to_string());
-    format!("{}/{}", part(account), part(region))
+pub fn scope_label(account: &Option<impl AsRef<str>>, region: &Option<impl AsRef<str>>) -> String {
+    let account = account.as_ref().map_or("-", AsRef::as_ref);
+    format!("{account}/{}", region.as_ref().map_or("-", AsRef::as_ref))
 }
 
 /// What evidence was examined and what each rule could use of it.

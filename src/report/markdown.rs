@@ -182,13 +182,8 @@ fn evidence(f: &Finding) -> String {
         .evidence
         .iter()
         .map(|e| {
-            let sha = e["sha256"].as_str().unwrap_or_default();
-            let reference = format!(
-                "{}#{}{}",
-                e["file"].as_str().unwrap_or_default(),
-                e["document"],
-                e["pointer"].as_str().unwrap_or_default()
-            );
+            let sha = &e.sha256;
+            let reference = e.location();
             format!(
                 "{} (sha256 {})",
                 escape(&reference),

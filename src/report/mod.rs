@@ -26,9 +26,10 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::evidence::model::Shared;
 use crate::evidence::{Diagnostic, Evidence, EvidenceFile, Kind, Skipped};
 use crate::provenance::Tool;
-use crate::rules::{Evaluation, Finding, Passed, RowTally, RuleMeta, Severity};
+use crate::rules::{Evaluation, EvidenceRecord, Finding, Passed, RowTally, RuleMeta, Severity};
 use crate::tables::Tables;
 use coverage::ScopeCoverage;
 use terminal::Terminal;
@@ -395,13 +396,13 @@ const CSV_COLUMNS: [&str; 14] = [
 fn finding_cells(f: &Finding, s: Option<&Suppressed>) -> [String; CSV_COLUMNS.len()] {
     let waiver = |get: fn(&AppliedWaiver) -> String| s.map(|s| get(&s.waiver)).unwrap_or_default();
     [
-        f.rule_id.clone(),
+        f.rule_id.to_string(),
         f.severity.as_str().into(),
-        f.account.clone().unwrap_or_default(),
-        f.region.clone().unwrap_or_default(),
-        f.resource_type.clone(),
+        optional(&f.account),
+        optional(&f.region),
+        f.resource_type.to_string(),
         f.resource_id.clone(),
-        f.title.clone(),
+        f.title.to_string(),
         f.message.clone(),
         evidence_line(&f.evidence),
         f.status.as_str().into(),
@@ -416,15 +417,15 @@ fn finding_cells(f: &Finding, s: Option<&Suppressed>) -> [String; CSV_COLUMNS.le
 /// A passing resource's CSV cells: no severity, message or waiver.
 fn passed_cells(p: &Passed) -> [String; CSV_COLUMNS.len()] {
     [
-        p.rule_id.clone(),
+        p.rule_id.to_string(),
         String::new(),
-        p.account.clone().unwrap_or_default(),
-        p.region.clone().unwrap_or_default(),
-        p.resource_type.clone(),
+        optional(&p.account),
+        optional(&p.region),
+        p.resource_type.to_string(),
         p.resource_id.clone(),
         String::new(),
         String::new(),
-        evidence_line(std::slice::from_ref(&p.evidence)),
+        evidence_line(p.evidence.as_slice()),
         p.status.as_str().into(),
         String::new(),
         String::new(),
@@ -433,18 +434,13 @@ fn passed_cells(p: &Passed) -> [String; CSV_COLUMNS.len()] {
     ]
 }
 
+/// An optional cell's text (empty when absent).
+fn optional(text: &Option<Shared>) -> String {
+    text.as_deref().unwrap_or_default().to_string()
+}
+
 /// Evidence references on one line: `file#document/pointer; …`.
-fn evidence_line(evidence: &[Value]) -> String {
-    evidence
-        .iter()
-        .map(|e| {
-            format!(
-                "{}#{}{}",
-                e["file"].as_str().unwrap_or_default(),
-                e["document"],
-                e["pointer"].as_str().unwrap_or_default()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+fn evidence_line(evidence: &[EvidenceRecord]) -> String {
+    let locations: Vec<String> = evidence.iter().map(EvidenceRecord::location).collect();
+    locations.join("; ")
 }

@@ -114,13 +114,12 @@ fn write_heading(out: &mut dyn Write, a: &Action) -> Result<()> {
     writeln!(out, "\n# ---- {} {}", a.rule_id, one_line(&a.resource_id))?;
     writeln!(out, "# Finding: {}", one_line(&a.message))?;
     for e in &a.evidence {
-        let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default();
         writeln!(
             out,
             "# Evidence: {} {} ({})",
-            one_line(field("file")),
-            one_line(field("pointer")),
-            field("role")
+            one_line(&e.file),
+            one_line(&e.pointer),
+            e.role
         )?;
     }
     for w in &a.warnings {

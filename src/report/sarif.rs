@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::Report;
 use super::waivers::AppliedWaiver;
 use crate::provenance::Tool;
-use crate::rules::{Finding, Passed, RuleMeta, Severity, Status};
+use crate::rules::{EvidenceRecord, Finding, Passed, RuleMeta, Severity, Status};
 
 /// SARIF level of a severity.
 fn level(s: Severity) -> &'static str {
@@ -56,14 +56,14 @@ fn rule(m: &RuleMeta) -> Value {
 }
 
 /// The locations of a result: each evidence record's file, pointer and the AWS resource.
-fn locations(evidence: &[Value], resource_id: &str) -> Vec<Value> {
+fn locations(evidence: &[EvidenceRecord], resource_id: &str) -> Vec<Value> {
     evidence
         .iter()
         .map(|e| {
             json!({
-                "physicalLocation": {"artifactLocation": {"uri": e["file"]}},
+                "physicalLocation": {"artifactLocation": {"uri": e.file}},
                 "logicalLocations": [{"fullyQualifiedName": resource_id, "kind": "resource"}],
-                "properties": {"jsonPointer": e["pointer"], "document": e["document"], "role": e["role"]},
+                "properties": {"jsonPointer": e.pointer, "document": e.document, "role": e.role},
             })
         })
         .collect()
@@ -74,7 +74,7 @@ fn result_of(
     rule: (&str, Option<usize>),
     resource_id: &str,
     message: &str,
-    evidence: &[Value],
+    evidence: &[EvidenceRecord],
 ) -> Value {
     let (rule_id, rule_index) = rule;
     let mut result = json!({
@@ -116,8 +116,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
 fn pass_result(p: &Passed, rule_index: Option<usize>) -> Value {
     let message = format!("{} passes {}", p.resource_id, p.rule_id);
     let rule = (p.rule_id.as_str(), rule_index);
-    let evidence = std::slice::from_ref(&p.evidence);
-    let mut result = result_of(rule, &p.resource_id, &message, evidence);
+    let mut result = result_of(rule, &p.resource_id, &message, p.evidence.as_slice());
     result["kind"] = "pass".into();
     result["level"] = "none".into();
     result["properties"] = json!({

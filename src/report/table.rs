@@ -51,7 +51,7 @@ impl Report {
             .map(|s| {
                 let w = &s.waiver.waiver;
                 Line::Row(Row::plain([
-                    s.finding.rule_id.clone(),
+                    s.finding.rule_id.to_string(),
                     terminal::short_resource(&s.finding.resource_id).to_string(),
                     w.owner.clone(),
                     w.expires.to_string(),
@@ -77,7 +77,7 @@ impl Report {
                 let scope =
                     [p.account.as_deref(), p.region.as_deref()].map(Option::unwrap_or_default);
                 Line::Row(Row::plain([
-                    p.rule_id.clone(),
+                    p.rule_id.to_string(),
                     scope.join("/"),
                     terminal::short_resource(&p.resource_id).to_string(),
                 ]))
@@ -172,7 +172,7 @@ fn finding_lines(findings: &[Finding]) -> Vec<Line<4>> {
             Line::Row(Row {
                 cells: [
                     f.severity.as_str().to_uppercase(),
-                    f.rule_id.clone(),
+                    f.rule_id.to_string(),
                     terminal::short_resource(&f.resource_id).to_string(),
                     f.message.clone(),
                 ],

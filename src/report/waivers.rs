@@ -12,6 +12,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::Diagnostic;
+use crate::evidence::model::Shared;
 use crate::rules::{self, Finding, Status};
 
 /// One accepted exception, as written in the waiver file.
@@ -272,10 +273,10 @@ impl Waivers {
 impl Waiver {
     /// Whether this waiver covers `finding` (its expiry aside).
     fn matches(&self, finding: &Finding) -> bool {
-        let narrows = |wanted: &Option<String>, actual: &Option<String>| {
+        let narrows = |wanted: &Option<String>, actual: &Option<Shared>| {
             wanted.is_none() || wanted.as_deref() == actual.as_deref()
         };
-        self.rule == finding.rule_id
+        finding.rule_id == *self.rule
             && self.resource.glob.matches(&finding.resource_id)
             && narrows(&self.account, &finding.account)
             && narrows(&self.region, &finding.region)

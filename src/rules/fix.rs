@@ -15,8 +15,9 @@ use super::budget::Budget;
 use super::rows::RowFilter;
 use super::run::{findings_of, row_error};
 use super::sandbox::{Ledger, Task, Verdict};
-use super::{Finding, Rule, Status, jq};
+use super::{EvidenceRecord, Finding, Rule, Status, jq};
 use crate::evidence::Diagnostic;
+use crate::evidence::model::Shared;
 use crate::tables::Tables;
 
 /// A rule's `[fix]` table, as written.
@@ -62,11 +63,11 @@ struct Emitted {
 #[derive(Debug, Clone, Serialize)]
 pub struct Action {
     /// The rule whose finding it fixes.
-    pub rule_id: String,
+    pub rule_id: Shared,
     /// Account of the resource.
-    pub account: Option<String>,
+    pub account: Option<Shared>,
     /// Region of the resource.
-    pub region: Option<String>,
+    pub region: Option<Shared>,
     /// The resource changed.
     pub resource_id: String,
     /// The finding's message.
@@ -81,7 +82,7 @@ pub struct Action {
     /// Read-only commands that prove the change worked.
     pub verify: Vec<String>,
     /// The finding's evidence records.
-    pub evidence: Vec<Value>,
+    pub evidence: Vec<EvidenceRecord>,
 }
 
 impl Action {

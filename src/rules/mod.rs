@@ -4,6 +4,7 @@
 pub mod author;
 pub mod budget;
 pub mod check;
+pub mod finding;
 pub mod fix;
 pub mod jq;
 pub mod row_val;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::evidence::Diagnostic;
+pub use finding::{Details, EvidenceRecord, Finding, sort_findings};
 pub use run::{Evaluation, evaluate, run};
 pub use status::{Passed, RowTally, Status};
 
@@ -158,55 +160,6 @@ impl Rule {
                 Arc::from(keys)
             }),
         }
-    }
-}
-
-/// One finding, with the evidence it rests on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    /// The rule.
-    pub rule_id: String,
-    /// Severity.
-    pub severity: Severity,
-    /// `fail` or `indeterminate` (and `suppressed` once a waiver accepts a failure).
-    #[serde(default)]
-    pub status: Status,
-    /// Rule title.
-    pub title: String,
-    /// Account of the resource.
-    pub account: Option<String>,
-    /// Region of the resource.
-    pub region: Option<String>,
-    /// Resource type.
-    pub resource_type: String,
-    /// Resource id or ARN.
-    pub resource_id: String,
-    /// What was found.
-    pub message: String,
-    /// Evidence records: `{role, file, sha256, document, pointer}`.
-    pub evidence: Vec<Value>,
-    /// Extra structured detail the rule chose to add.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<Value>,
-}
-
-/// Sorts findings in the order they are reported in (severity, rule, account, region,
-/// resource, message).
-pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-}
-
-impl Finding {
-    /// The order findings are reported in.
-    fn sort_key(&self) -> impl Ord + '_ {
-        (
-            self.severity,
-            &self.rule_id,
-            &self.account,
-            &self.region,
-            &self.resource_id,
-            &self.message,
-        )
     }
 }
 

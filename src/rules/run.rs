@@ -15,8 +15,9 @@ use super::budget::Budget;
 use super::rows::RowFilter;
 use super::sandbox::{Ledger, Row, RowRules, Verdict};
 use super::status::{Passed, RowTally, Status};
-use super::{ExcludedRows, Finding, Rule, Severity};
+use super::{Details, EvidenceRecord, ExcludedRows, Finding, Rule, Severity};
 use crate::evidence::Diagnostic;
+use crate::evidence::model::Shared;
 use crate::tables::Tables;
 
 /// What a query may emit as an object.
@@ -79,6 +80,18 @@ impl Outcomes {
         }
     }
 
+    /// The outcomes of every chunk of rows (their tallies already taken), in order; each
+    /// list is allocated once at its full length, so a run of many findings never holds two
+    /// copies of them while a list grows.
+    fn gather(chunks: Vec<Outcomes>) -> Outcomes {
+        let mut all = Outcomes::default();
+        all.findings
+            .reserve_exact(chunks.iter().map(|c| c.findings.len()).sum());
+        all.passed
+            .reserve_exact(chunks.iter().map(|c| c.passed.len()).sum());
+        chunks.into_iter().fold(all, Outcomes::merge)
+    }
+
     /// Both outcomes together.
     fn merge(mut self, mut other: Outcomes) -> Outcomes {
         self.findings.append(&mut other.findings);
@@ -112,8 +125,7 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
     for r in rules {
         by_table.entry(r.meta.table.as_str()).or_default().push(r);
     }
-    let mut findings = Vec::new();
-    let mut passed = Vec::new();
+    let mut chunks = Vec::new();
     for (table, rules) in by_table {
         let height = match tables.get(table) {
             Ok(df) => df.height(),
@@ -143,29 +155,43 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
             list_passed,
         };
         let progress = crate::progress::Progress::new("rules", height);
-        let outcomes = (0..height.div_ceil(CHUNK))
+        let mut outcomes: Vec<Outcomes> = (0..height.div_ceil(CHUNK))
             .into_par_iter()
             .map(|chunk| {
                 let rows = chunk * CHUNK..height.min((chunk + 1) * CHUNK);
                 progress.advance(rows.len());
                 rules_on_rows(tables, &of_table, rows)
             })
-            .reduce(Outcomes::default, Outcomes::merge);
-        findings.extend(outcomes.findings);
-        passed.extend(outcomes.passed);
-        evaluation.errors.extend(outcomes.errors);
-        for (k, rule) in of_table.rules.iter().enumerate() {
-            let tally = outcomes.tallies.get(k).copied().unwrap_or_default();
+            .collect();
+        let mut tallies = vec![RowTally::default(); of_table.rules.len()];
+        for chunk in &mut outcomes {
+            for (tally, counted) in tallies.iter_mut().zip(std::mem::take(&mut chunk.tallies)) {
+                *tally += counted;
+            }
+        }
+        for (rule, tally) in of_table.rules.iter().zip(tallies) {
             evaluation.tallies.insert(rule.meta.id.clone(), tally);
         }
+        chunks.append(&mut outcomes);
     }
+    let Outcomes {
+        mut findings,
+        mut passed,
+        errors,
+        ..
+    } = Outcomes::gather(chunks);
+    evaluation.errors.extend(errors);
     super::sort_findings(&mut findings);
     findings.dedup();
-    (evaluation.indeterminate, evaluation.failed) = findings
-        .into_iter()
-        .partition(|f| f.status == Status::Indeterminate);
+    // In place: the failures stay where they are, only the indeterminate results move.
+    evaluation.indeterminate = findings
+        .extract_if(.., |f| f.status == Status::Indeterminate)
+        .collect();
+    evaluation.failed = findings;
     passed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation.passed = list_passed.then_some(passed);
+    // The findings keep their shared text; the threads' tables of it are no longer needed.
+    rayon::broadcast(|_| Shared::forget_interned());
     evaluation.errors.sort();
     evaluation
 }
@@ -404,21 +430,23 @@ fn text(row: &Value, key: &str) -> Option<String> {
     row.get(key).and_then(Value::as_str).map(String::from)
 }
 
+/// A row's text field, shared with the findings that hold the same value.
+fn shared(row: &Value, key: &str) -> Option<Shared> {
+    row.get(key).and_then(Value::as_str).map(Shared::new)
+}
+
 /// The passing resource of `row` (none when the row does not name it).
 fn passing_resource(rule: &Rule, row: &Value) -> Option<Passed> {
-    let evidence = row.get("evidence").and_then(Value::as_array);
-    let own = evidence.and_then(|records| {
-        let record = records.iter().find(|e| e["role"] == "record");
-        record.or(records.first()).cloned()
-    });
+    let records = EvidenceRecord::of_row(row);
+    let own = records.iter().position(|e| &*e.role == "record");
     Some(Passed {
-        rule_id: rule.meta.id.clone(),
+        rule_id: Shared::new(&rule.meta.id),
         status: Status::Pass,
-        account: text(row, "account"),
-        region: text(row, "region"),
-        resource_type: rule.meta.resource_type.clone(),
+        account: shared(row, "account"),
+        region: shared(row, "region"),
+        resource_type: Shared::new(&rule.meta.resource_type),
         resource_id: text(row, &rule.meta.resource)?,
-        evidence: own.unwrap_or(Value::Null),
+        evidence: records.into_iter().nth(own.unwrap_or(0)),
     })
 }
 
@@ -450,24 +478,21 @@ pub(crate) fn findings_of(rule: &Rule, row: &Value, outputs: Vec<Value>) -> Resu
                 Some(id) => id,
                 None => bail!("row has no `{}` to name the resource", rule.meta.resource),
             };
+            let resource_type = emitted.resource_type;
             Ok(Finding {
-                rule_id: rule.meta.id.clone(),
+                rule_id: Shared::new(&rule.meta.id),
                 severity: emitted.severity.unwrap_or(rule.meta.severity),
                 status: emitted.status.unwrap_or_default().emitted()?,
-                title: rule.meta.title.clone(),
-                account: text(row, "account"),
-                region: text(row, "region"),
-                resource_type: emitted
-                    .resource_type
-                    .unwrap_or_else(|| rule.meta.resource_type.clone()),
+                title: Shared::new(&rule.meta.title),
+                account: shared(row, "account"),
+                region: shared(row, "region"),
+                resource_type: Shared::new(
+                    resource_type.as_ref().unwrap_or(&rule.meta.resource_type),
+                ),
                 resource_id,
                 message: emitted.message,
-                evidence: row
-                    .get("evidence")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default(),
-                details: emitted.details,
+                evidence: EvidenceRecord::of_row(row),
+                details: emitted.details.as_ref().map(Details::new),
             })
         })
         .collect()

@@ -3,7 +3,9 @@
 //! row, or the query says it does not concern it) and, after the waivers, `suppressed`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+
+use super::EvidenceRecord;
+use crate::evidence::model::Shared;
 
 /// How one evaluation of a rule on a resource ended.
 #[derive(
@@ -53,19 +55,19 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Passed {
     /// The rule.
-    pub rule_id: String,
+    pub rule_id: Shared,
     /// Always `pass`, so that a line of JSON lines says what it is.
     pub status: Status,
     /// Account of the resource.
-    pub account: Option<String>,
+    pub account: Option<Shared>,
     /// Region of the resource.
-    pub region: Option<String>,
+    pub region: Option<Shared>,
     /// Resource type.
-    pub resource_type: String,
+    pub resource_type: Shared,
     /// Resource id or ARN.
     pub resource_id: String,
-    /// The resource's own evidence record: `{role, file, sha256, document, pointer}`.
-    pub evidence: Value,
+    /// The resource's own evidence record (`null` when its row cites none).
+    pub evidence: Option<EvidenceRecord>,
 }
 
 impl Passed {

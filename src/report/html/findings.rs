@@ -31,8 +31,8 @@ pub fn table(h: &mut String, report: &Report, paths: &PathIndex) {
         let set: BTreeSet<String> = (0..rows.len()).map(get).collect();
         set.into_iter().collect()
     };
-    let rules = distinct(&|i| rows[i].0.rule_id.clone());
-    let accounts = distinct(&|i| rows[i].0.account.clone().unwrap_or_default());
+    let rules = distinct(&|i| rows[i].0.rule_id.to_string());
+    let accounts = distinct(&|i| rows[i].0.account.as_deref().unwrap_or_default().to_string());
     let statuses = distinct(&|i| rows[i].0.status.as_str().to_string());
     *h += "<h2>Findings</h2>\n<form id=\"filters\" hidden>\
           <input name=\"q\" type=\"search\" placeholder=\"filter text\" aria-label=\"filter text\">";
@@ -60,11 +60,11 @@ pub fn table(h: &mut String, report: &Report, paths: &PathIndex) {
             .map(|e| {
                 format!(
                     "<li>{} <code>{}</code> document {} <code>{}</code> <small>sha256 {}</small></li>",
-                    esc(e["role"].as_str().unwrap_or_default()),
-                    esc(e["file"].as_str().unwrap_or_default()),
-                    e["document"],
-                    esc(e["pointer"].as_str().unwrap_or_default()),
-                    esc(e["sha256"].as_str().unwrap_or_default()),
+                    esc(&e.role),
+                    esc(&e.file),
+                    e.document,
+                    esc(&e.pointer),
+                    esc(&e.sha256),
                 )
             })
             .collect();

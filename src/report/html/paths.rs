@@ -132,7 +132,7 @@ fn wanted(report: &Report) -> BTreeSet<(String, String)> {
 /// (account, interface id) of a finding about a network interface.
 fn interface_key(f: &Finding) -> Option<(String, String)> {
     (f.resource_type == INTERFACE).then(|| {
-        let account = f.account.clone().unwrap_or_default();
+        let account = f.account.as_deref().unwrap_or_default().to_string();
         (account, f.resource_id.clone())
     })
 }
