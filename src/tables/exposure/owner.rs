@@ -89,13 +89,13 @@ impl Owner {
     /// Classifies an interface: an ECS task attachment naming it wins, then the interface type
     /// and description AWS gives to NAT gateway, load balancer and Lambda interfaces, then an
     /// instance attachment, then RDS and VPC endpoint descriptions, then a Fargate/ECS description.
-    pub fn of(eni: &NetworkInterface, task: Option<&TaskRef>) -> Owner {
+    pub fn of(eni: &NetworkInterface, task: Option<TaskRef>) -> Owner {
         if let Some(t) = task {
             return Owner {
                 kind: OwnerKind::EcsTask,
-                id: Some(t.task_arn.clone()),
-                service_name: t.service_name.clone(),
-                service_arn: t.service_arn.clone(),
+                id: Some(t.task_arn),
+                service_name: t.service_name,
+                service_arn: t.service_arn,
             };
         }
         let desc = eni.description.as_deref().unwrap_or_default();
