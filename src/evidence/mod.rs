@@ -147,8 +147,11 @@ impl Evidence {
     /// Hands the records over to the tables, which free each kind once its last reader is
     /// done; only their counts per kind stay, for the report.
     pub fn take_records(&mut self) -> Records {
-        let counts = Kind::ALL.iter().map(|k| (*k, self.records.count(*k)));
-        self.released = Some(counts.collect());
+        let records = &self.records;
+        (self.released).get_or_insert_with(|| {
+            let counts = Kind::ALL.iter().map(|k| (*k, records.count(*k)));
+            counts.collect()
+        });
         std::mem::take(&mut self.records)
     }
 }
@@ -350,5 +353,11 @@ mod tests {
         );
         assert_eq!(evidence.count(Kind::EcsTasks), 1);
         assert_eq!(evidence.count(Kind::NetworkInterfaces), 2);
+        evidence.take_records();
+        assert_eq!(
+            evidence.count(Kind::EcsTasks),
+            1,
+            "counted once, when first taken"
+        );
     }
 }
