@@ -14,8 +14,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::balancer::Balancers;
-use super::owner::{Owner, TaskRef};
-use crate::evidence::model::{AclEntry, NetworkInterface, Shared};
+use super::owner::{Owner, OwnerKind, TaskRef};
+use crate::evidence::model::{AclEntry, Interner, NetworkInterface, Shared};
 use crate::evidence::{Record, Records, Source, az_region};
 use crate::reach::{
     Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Protocol, RecordId, Route, RouteDest,
@@ -29,7 +29,9 @@ use crate::tables::validate;
 
 /// One network interface, with what the engine needs to know about it. The values that repeat
 /// from interface to interface (account, zone, VPC, subnet, type, groups) share the records' copy
-/// ([`Shared`]), and the address lists are exactly their length: a large export holds millions.
+/// ([`Shared`]), and so do the texts that repeat from interface to interface (descriptions,
+/// owners) and an instance's id, held as its attachment and as its owner; the address lists are
+/// exactly their length: a large export holds millions.
 #[derive(Debug, Clone)]
 pub struct Eni {
     /// ENI id.
@@ -47,7 +49,7 @@ pub struct Eni {
     /// What it belongs to.
     pub owner: Owner,
     /// Attached instance id (any owner).
-    pub instance_id: Option<String>,
+    pub instance_id: Option<Shared>,
     /// Public IPv4 addresses.
     pub public_ips: Box<[IpAddr]>,
     /// IPv6 addresses.
@@ -55,7 +57,7 @@ pub struct Eni {
     /// Private IPv4 addresses, primary first.
     pub private_ips: Box<[IpAddr]>,
     /// `Description` (load balancer nodes are `ELB app/NAME/ID`, `ELB net/NAME/ID`, `ELB NAME`).
-    pub description: Option<String>,
+    pub description: Option<Shared>,
     /// Security group ids.
     pub groups: Box<[Shared]>,
     /// Its evidence record (see [`Network::source`]).
@@ -138,7 +140,7 @@ impl Network {
     pub fn new(
         records: &Records,
         scope: &Scope,
-        mut tasks: BTreeMap<String, TaskRef>,
+        mut tasks: BTreeMap<Shared, TaskRef>,
         interfaces: &Interfaces,
     ) -> Network {
         let mut n = Network::default();
@@ -154,8 +156,10 @@ impl Network {
         n.add_groups(records, &resolve);
         n.add_igws(records, scope);
         n.enis.reserve_exact(records.network_interfaces.len());
+        let mut texts = Interner::default();
         for r in &records.network_interfaces {
-            let eni = n.eni(r, tasks.remove(&r.item.network_interface_id));
+            let task = tasks.remove(r.item.network_interface_id.as_str());
+            let eni = n.eni(r, task, &mut texts);
             n.enis.push(eni);
         }
         n.enis
@@ -363,8 +367,22 @@ impl Network {
             .collect();
     }
 
-    fn eni(&mut self, r: &Record<NetworkInterface>, task: Option<TaskRef>) -> Eni {
+    /// An interface, its texts shared through `texts`.
+    fn eni(
+        &mut self,
+        r: &Record<NetworkInterface>,
+        task: Option<TaskRef>,
+        texts: &mut Interner,
+    ) -> Eni {
         let i = &r.item;
+        let owner = Owner::of(i, task, texts);
+        // An instance's interface names it twice, as its attachment and as its owner: one copy.
+        let instance_id = match owner.kind {
+            OwnerKind::Ec2Instance => owner.id.clone(),
+            _ => (i.attachment.as_ref())
+                .and_then(|a| a.instance_id.as_deref())
+                .map(Shared::single),
+        };
         let ips = |addrs: Vec<&str>| -> Box<[IpAddr]> {
             addrs.into_iter().filter_map(|a| a.parse().ok()).collect()
         };
@@ -375,8 +393,8 @@ impl Network {
             vpc_id: i.vpc_id.clone(),
             subnet_id: i.subnet_id.clone(),
             interface_type: i.interface_type.clone(),
-            owner: Owner::of(i, task),
-            instance_id: i.attachment.as_ref().and_then(|a| a.instance_id.clone()),
+            owner,
+            instance_id,
             public_ips: ips(i
                 .public_associations()
                 .into_iter()
@@ -388,7 +406,7 @@ impl Network {
                 .map(|a| a.ipv6_address.as_str())
                 .collect()),
             private_ips: ips(i.private_ips()),
-            description: i.description.clone(),
+            description: i.description.as_deref().map(|d| texts.get(d)),
             groups: i.groups.iter().map(|g| g.group_id.clone()).collect(),
             record: self.record(&r.source),
         }
