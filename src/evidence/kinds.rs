@@ -196,6 +196,14 @@ macro_rules! kinds {
                 $( for r in &mut self.$field { r.source.file = file; } )*
             }
 
+            /// Moves the records of `kinds` out into a set of their own, leaving the others:
+            /// a step that alone reads a kind can own its records and free them when done.
+            pub fn take_kinds(&mut self, kinds: &[Kind]) -> Records {
+                let mut taken = Records::default();
+                $( if kinds.contains(&Kind::$variant) { move_all(&mut taken.$field, &mut self.$field); } )*
+                taken
+            }
+
             /// Number of records of all kinds.
             pub fn count_all(&self) -> usize {
                 0 $( + self.$field.len() )*

@@ -125,7 +125,7 @@ pub struct Evidence {
     pub warnings: Vec<Diagnostic>,
     /// Files that could not be read (invalid JSON, unexpected shape, I/O).
     pub errors: Vec<Diagnostic>,
-    /// The records, each resource once (empty once released: see [`Evidence::release_records`]).
+    /// The records, each resource once (empty once handed to the tables: see [`Evidence::take_records`]).
     pub records: Records,
     /// Records dropped because the same resource was exported more than once.
     pub duplicates: usize,
@@ -144,13 +144,24 @@ impl Evidence {
         }
     }
 
-    /// Frees the records once the tables hold what they need of them, keeping their counts for
-    /// the report. The freeing runs on a thread of its own, alongside what comes next.
-    pub fn release_records(&mut self) {
-        let counts = Kind::ALL.iter().map(|k| (*k, self.records.count(*k)));
-        self.released = Some(counts.collect());
-        let records = std::mem::take(&mut self.records);
-        std::thread::spawn(move || drop(records));
+    /// Hands the records over to the tables, which free each kind once its last reader is
+    /// done; only their counts per kind stay, for the report.
+    pub fn take_records(&mut self) -> Records {
+        let records = &self.records;
+        (self.released).get_or_insert_with(|| {
+            let counts = Kind::ALL.iter().map(|k| (*k, records.count(*k)));
+            counts.collect()
+        });
+        std::mem::take(&mut self.records)
+    }
+}
+
+impl Records {
+    /// Frees the records on a thread of their own, alongside what comes next.
+    pub fn release(self) {
+        if self.count_all() > 0 {
+            std::thread::spawn(move || drop(self));
+        }
     }
 }
 
@@ -316,5 +327,37 @@ mod tests {
         assert_eq!(az_region("us-west-2-lax-1a"), Some("us-west-2"));
         assert_eq!(az_region("us-gov-west-1b"), Some("us-gov-west-1"));
         assert_eq!(az_region("nowhere"), None);
+    }
+
+    #[test]
+    fn records_taken_by_kind_keep_their_counts() {
+        let mut document: kinds::Document = serde_json::from_str(
+            r#"{"tasks": [{"taskArn": "arn:aws:ecs:eu-west-1:111122223333:task/c/a"}],
+                "NetworkInterfaces": [{"NetworkInterfaceId": "eni-1"}, {"NetworkInterfaceId": "eni-2"}]}"#,
+        )
+        .unwrap();
+        let mut evidence = Evidence::default();
+        let at = Source::new(0, 0, String::new());
+        evidence.records.take(&mut document, &at, &mut Vec::new());
+        let mut records = evidence.take_records();
+        let tasks = records.take_kinds(&[Kind::EcsTasks]);
+        assert_eq!((tasks.count_all(), tasks.tasks.len()), (1, 1));
+        assert_eq!(
+            (records.count_all(), records.network_interfaces.len()),
+            (2, 2)
+        );
+        assert_eq!(
+            evidence.records.count_all(),
+            0,
+            "the tables own the records"
+        );
+        assert_eq!(evidence.count(Kind::EcsTasks), 1);
+        assert_eq!(evidence.count(Kind::NetworkInterfaces), 2);
+        evidence.take_records();
+        assert_eq!(
+            evidence.count(Kind::EcsTasks),
+            1,
+            "counted once, when first taken"
+        );
     }
 }

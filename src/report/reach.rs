@@ -88,7 +88,7 @@ pub fn interface_json(tables: &Tables, eni: &Eni, query: &Query) -> Result<Value
         "service_name": eni.owner.service_name,
         "service_arn": eni.owner.service_arn,
         "account": eni.account,
-        "region": eni.region,
+        "region": eni.region(),
         "vpc_id": eni.vpc_id,
         "subnet_id": eni.subnet_id,
         "public_ips": eni.public_ips.iter().map(ToString::to_string).collect::<Vec<_>>(),

@@ -1,7 +1,8 @@
 //! Building every eager table from the evidence records, in two independent halves run in
 //! parallel (the ECS side, whose `ecs_task_network` join is the longest step, and the network and
 //! load-balancer side), then the two steps that need the ECS view (`lb_targets` and the engine's
-//! network model), also in parallel.
+//! network model), also in parallel. Each kind's records are freed once the last step that reads
+//! them is done: the ECS tasks, the largest kind, as soon as their table is built.
 
 use std::collections::BTreeMap;
 
@@ -10,19 +11,23 @@ use polars::prelude::*;
 
 use super::scope::Scope;
 use super::{ec2, ecs, egress, elb, exposure, net, remediation, security_groups, status};
-use crate::evidence::{EvidenceFile, Records};
+use crate::evidence::{EvidenceFile, Kind, Records};
 
 /// Tables by name.
 pub(super) type Frames = BTreeMap<&'static str, DataFrame>;
 
-/// Every eager table, and the network model the reachability engine reads.
+/// Every eager table, and the network model the reachability engine reads, from the records
+/// (freed as the steps that read them end).
 pub(super) fn frames_and_network(
-    r: &Records,
+    mut records: Records,
     files: &[EvidenceFile],
 ) -> Result<(Frames, exposure::Network)> {
-    let scope = Scope::new(r, files);
+    let scope = Scope::new(&records, files);
+    // Only their table reads the tasks: the ECS half owns them and frees them once it is built.
+    let tasks = records.take_kinds(&[Kind::EcsTasks]);
+    let r = &records;
     let (ecs_side, network_side) =
-        rayon::join(|| ecs_frames(r), || network_frames(r, &scope, files));
+        rayon::join(|| ecs_frames(r, tasks), || network_frames(r, &scope, files));
     let mut frames = ecs_side?;
     frames.extend(network_side?);
     let view = &frames["ecs_task_network"];
@@ -32,20 +37,24 @@ pub(super) fn frames_and_network(
         || elb::lb_targets(r, &scope, view, &interfaces),
         || -> Result<exposure::Network> {
             let tasks = exposure::task_refs(view)?;
-            Ok(exposure::Network::new(r, &scope, &tasks, &interfaces))
+            Ok(exposure::Network::new(r, &scope, tasks, &interfaces))
         },
     );
+    drop(interfaces);
+    records.release();
     frames.insert("lb_targets", targets?);
     Ok((frames, network?))
 }
 
-/// The ECS tables, the network interfaces and the `ecs_task_network` view.
-fn ecs_frames(r: &Records) -> Result<Frames> {
+/// The ECS tables, the network interfaces and the `ecs_task_network` view; `tasks` holds the
+/// ECS tasks, freed once their table is built.
+fn ecs_frames(r: &Records, tasks: Records) -> Result<Frames> {
     let mut frames = Frames::new();
+    frames.insert("ecs_tasks", ecs::tasks(&tasks)?);
+    tasks.release();
     frames.insert("ecs_services", ecs::services(r)?);
     frames.insert("ecs_deployments", ecs::deployments(r)?);
     frames.insert("ecs_task_sets", ecs::task_sets(r)?);
-    frames.insert("ecs_tasks", ecs::tasks(r)?);
     frames.insert("network_interfaces", ec2::network_interfaces(r)?);
     let view = ecs::task_network(
         &frames["ecs_tasks"],

@@ -27,7 +27,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::evidence::{Evidence, EvidenceFile, Source};
+use crate::evidence::{Evidence, EvidenceFile, Kind, Source};
 use computed::Computed;
 
 /// A compact reference to an evidence record, stored in `*_ref` columns: `FILE:DOCUMENT:POINTER`.
@@ -118,19 +118,21 @@ const VIEWS: [View; 4] = [
 
 impl Tables {
     /// Builds every table and view; warns (into `evidence.warnings`) about running tasks whose ENI
-    /// is missing from the evidence. The typed records are released once the tables hold what
-    /// they need (only their counts stay, see [`Evidence::count`]): they are most of the memory
-    /// of a large scan, and the views and rules that come next never read them.
-    /// Values the engine cannot use are warnings ([`validate`]).
+    /// is missing from the evidence. The tables take the typed records over and free each kind
+    /// once the last step that reads it is done (only their counts stay, see
+    /// [`Evidence::count`]): they are most of the memory of a large scan, and the views and rules
+    /// that come next never read them. Values the engine cannot use are warnings ([`validate`]).
     pub fn build(evidence: &mut Evidence) -> Result<Tables> {
-        let invalid = validate::warnings(&evidence.records, &evidence.files);
+        let mut records = evidence.take_records();
+        let invalid = validate::warnings(&records, &evidence.files);
         evidence.warnings.extend(invalid);
-        let (mut frames, network) = build::frames_and_network(&evidence.records, &evidence.files)?;
-        // Flow records were aggregated per file as read; the files' summaries are folded here.
+        // Flow records were aggregated per file as read; the files' summaries are folded here,
+        // and the CloudWatch Logs events, read by nothing else, freed.
         let delivered = std::mem::take(&mut evidence.flow);
-        let (flow_records, unread) =
-            flow::flow_records(delivered, &evidence.records, &evidence.files)?;
+        let (flow_records, unread) = flow::flow_records(delivered, &records, &evidence.files)?;
         evidence.errors.extend(unread);
+        records.take_kinds(&[Kind::LogEvents]).release();
+        let (mut frames, network) = build::frames_and_network(records, &evidence.files)?;
         frames.insert("flow_records", flow_records);
         let tables = Tables {
             frames,
@@ -141,7 +143,6 @@ impl Tables {
             exposure_paths: Default::default(),
         };
         tables.warn_missing_enis(evidence)?;
-        evidence.release_records();
         Ok(tables)
     }
 

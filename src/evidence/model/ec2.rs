@@ -49,8 +49,9 @@ pub struct PrivateIpAddress {
     pub private_ip_address: Option<String>,
     /// Whether this is the primary address.
     pub primary: Option<bool>,
-    /// Its public association, if any.
-    pub association: Option<Association>,
+    /// Its public association, if any (boxed: most addresses have none, and a record holds
+    /// room for it inline otherwise).
+    pub association: Option<Box<Association>>,
 }
 
 /// An IPv6 address of an ENI.
@@ -95,8 +96,8 @@ pub struct NetworkInterface {
     pub requester_id: Option<Shared>,
     /// The attachment.
     pub attachment: Option<EniAttachment>,
-    /// The primary public association.
-    pub association: Option<Association>,
+    /// The primary public association (boxed, as on [`PrivateIpAddress`]).
+    pub association: Option<Box<Association>>,
     /// Primary private IPv4.
     pub private_ip_address: Option<String>,
     /// All private IPv4 addresses with their associations.
@@ -130,10 +131,10 @@ impl NetworkInterface {
     /// Every public IPv4 association, primary first, each address once.
     pub fn public_associations(&self) -> Vec<&Association> {
         let mut out: Vec<&Association> = Vec::new();
-        let all = self.association.iter().chain(
+        let all = self.association.as_deref().into_iter().chain(
             self.private_ip_addresses
                 .iter()
-                .filter_map(|p| p.association.as_ref()),
+                .filter_map(|p| p.association.as_deref()),
         );
         for a in all {
             if a.public_ip.is_some() && !out.iter().any(|o| o.public_ip == a.public_ip) {

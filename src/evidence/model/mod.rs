@@ -16,7 +16,7 @@ mod vpc;
 pub use ec2::*;
 pub use ecs::*;
 pub use gateways::*;
-pub use shared::Shared;
+pub use shared::{Interner, Shared};
 pub use status::*;
 pub use vpc::*;
 

@@ -12,11 +12,27 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The values interned by the file being read on this thread.
-type Interned = HashSet<Arc<str>, foldhash::fast::RandomState>;
+/// One copy of each distinct value, handed out as [`Shared`]s: the readers keep one per thread
+/// for the file being read ([`Shared::new`]); code that builds many values from the records
+/// keeps its own while it does.
+#[derive(Default)]
+pub struct Interner(HashSet<Arc<str>, foldhash::fast::RandomState>);
+
+impl Interner {
+    /// The shared copy of `text`, made on first sight.
+    pub fn get(&mut self, text: &str) -> Shared {
+        if let Some(known) = self.0.get(text) {
+            return Shared(Arc::clone(known));
+        }
+        let fresh: Arc<str> = Arc::from(text);
+        self.0.insert(Arc::clone(&fresh));
+        Shared(fresh)
+    }
+}
 
 thread_local! {
-    static INTERNED: RefCell<Interned> = RefCell::new(Interned::default());
+    /// The values interned by the file being read on this thread.
+    static INTERNED: RefCell<Interner> = RefCell::new(Interner::default());
 }
 
 /// A string shared by the records of one file that hold the same value.
@@ -27,14 +43,13 @@ impl Shared {
     /// The shared copy of `text` among the values interned on this thread since the last
     /// [`Shared::forget_interned`].
     pub fn new(text: &str) -> Shared {
-        INTERNED.with_borrow_mut(|set| {
-            if let Some(known) = set.get(text) {
-                return Shared(Arc::clone(known));
-            }
-            let fresh: Arc<str> = Arc::from(text);
-            set.insert(Arc::clone(&fresh));
-            Shared(fresh)
-        })
+        INTERNED.with_borrow_mut(|interned| interned.get(text))
+    }
+
+    /// A copy of `text` of its own, not interned: for a text that does not repeat from record
+    /// to record but is held in more than one place.
+    pub fn single(text: &str) -> Shared {
+        Shared(Arc::from(text))
     }
 
     /// The text.
@@ -46,7 +61,7 @@ impl Shared {
     /// so the table never holds more than one file's values and a value is freed with the last
     /// record that holds it.
     pub fn forget_interned() {
-        INTERNED.with_borrow_mut(Interned::clear);
+        INTERNED.with_borrow_mut(|interned| interned.0.clear());
     }
 }
 

@@ -115,7 +115,7 @@ impl Network {
         for (i, e) in self.enis.iter().enumerate() {
             if let Some(d) = e.description.as_deref().filter(|d| d.starts_with("ELB ")) {
                 nodes
-                    .entry((e.account.clone(), d.to_string()))
+                    .entry((e.account.as_deref().map(String::from), d.to_string()))
                     .or_default()
                     .push(i);
             }

@@ -222,7 +222,7 @@ fn frame(
     let blocking = |r: &Row| answers[r.config].blocking.as_ref();
     FrameBuilder::new(rows)
         .str("account", |r| r.eni.account.as_deref())
-        .str("region", |r| r.eni.region.as_deref())
+        .str("region", |r| r.eni.region())
         .str("network_interface_id", |r| Some(&r.eni.id))
         .str("vpc_id", |r| r.eni.vpc_id.as_deref())
         .str("subnet_id", |r| r.eni.subnet_id.as_deref())
@@ -235,7 +235,7 @@ fn frame(
         .list("public_ips", |r| r.public_ips.iter().map(String::as_str))
         .list("ipv6_addresses", |r| r.ipv6.iter().map(String::as_str))
         .list("security_groups", |r| {
-            r.eni.groups.iter().map(String::as_str)
+            r.eni.groups.iter().map(|g| g.as_str())
         })
         .bool("has_public_address", |r| {
             Some(!r.eni.public_ips.is_empty() || !r.eni.ipv6.is_empty())

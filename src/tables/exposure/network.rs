@@ -14,8 +14,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::balancer::Balancers;
-use super::owner::{Owner, TaskRef};
-use crate::evidence::model::{AclEntry, NetworkInterface};
+use super::owner::{Owner, OwnerKind, TaskRef};
+use crate::evidence::model::{AclEntry, Interner, NetworkInterface, Shared};
 use crate::evidence::{Record, Records, Source, az_region};
 use crate::reach::{
     Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Protocol, RecordId, Route, RouteDest,
@@ -27,40 +27,49 @@ use crate::tables::scope::{Key, Scope, key};
 use crate::tables::security_groups::{SourceKind, sg_rules};
 use crate::tables::validate;
 
-/// One network interface, with what the engine needs to know about it.
+/// One network interface, with what the engine needs to know about it. The values that repeat
+/// from interface to interface (account, zone, VPC, subnet, type, groups) share the records' copy
+/// ([`Shared`]), and so do the texts that repeat from interface to interface (descriptions,
+/// owners) and an instance's id, held as its attachment and as its owner; the address lists are
+/// exactly their length: a large export holds millions.
 #[derive(Debug, Clone)]
 pub struct Eni {
     /// ENI id.
     pub id: String,
     /// Owning account.
-    pub account: Option<String>,
-    /// Region, from its availability zone.
-    pub region: Option<String>,
+    pub account: Option<Shared>,
+    /// Availability zone (see [`Eni::region`]).
+    pub zone: Option<Shared>,
     /// VPC id.
-    pub vpc_id: Option<String>,
+    pub vpc_id: Option<Shared>,
     /// Subnet id.
-    pub subnet_id: Option<String>,
+    pub subnet_id: Option<Shared>,
     /// `InterfaceType`.
-    pub interface_type: Option<String>,
+    pub interface_type: Option<Shared>,
     /// What it belongs to.
     pub owner: Owner,
     /// Attached instance id (any owner).
-    pub instance_id: Option<String>,
+    pub instance_id: Option<Shared>,
     /// Public IPv4 addresses.
-    pub public_ips: Vec<IpAddr>,
+    pub public_ips: Box<[IpAddr]>,
     /// IPv6 addresses.
-    pub ipv6: Vec<IpAddr>,
+    pub ipv6: Box<[IpAddr]>,
     /// Private IPv4 addresses, primary first.
-    pub private_ips: Vec<IpAddr>,
+    pub private_ips: Box<[IpAddr]>,
     /// `Description` (load balancer nodes are `ELB app/NAME/ID`, `ELB net/NAME/ID`, `ELB NAME`).
-    pub description: Option<String>,
+    pub description: Option<Shared>,
     /// Security group ids.
-    pub groups: Vec<String>,
+    pub groups: Box<[Shared]>,
     /// Its evidence record (see [`Network::source`]).
     pub record: RecordId,
 }
 
 impl Eni {
+    /// Region, from its availability zone.
+    pub fn region(&self) -> Option<&str> {
+        self.zone.as_deref().and_then(az_region)
+    }
+
     /// The version whose path decides the blocking hop: IPv4 when the interface has a public
     /// IPv4 address or no IPv6 address, else IPv6.
     pub fn primary_version(&self) -> IpVersion {
@@ -88,11 +97,11 @@ impl Eni {
 /// What an interface's evaluation depends on, besides the text of its addresses.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConfigKey {
-    account: Option<String>,
-    vpc: String,
+    account: Option<Shared>,
+    vpc: Option<Shared>,
     route_table: Option<usize>,
     nacl: Option<usize>,
-    groups: Vec<String>,
+    groups: Box<[Shared]>,
     public_v4: bool,
     public_v6: bool,
     nat_gateway: bool,
@@ -125,12 +134,13 @@ fn parse_net(s: &str) -> Option<IpNet> {
 }
 
 impl Network {
-    /// Builds the engine inputs; `tasks` maps ENI ids to the ECS task that names them.
-    /// `interfaces` resolves load-balancer targets to the interfaces they are.
+    /// Builds the engine inputs; `tasks` maps ENI ids to the ECS task that names them (each
+    /// moved into its interface's owner). `interfaces` resolves load-balancer targets to the
+    /// interfaces they are.
     pub fn new(
         records: &Records,
         scope: &Scope,
-        tasks: &BTreeMap<String, TaskRef>,
+        mut tasks: BTreeMap<Shared, TaskRef>,
         interfaces: &Interfaces,
     ) -> Network {
         let mut n = Network::default();
@@ -146,8 +156,10 @@ impl Network {
         n.add_groups(records, &resolve);
         n.add_igws(records, scope);
         n.enis.reserve_exact(records.network_interfaces.len());
+        let mut texts = Interner::default();
         for r in &records.network_interfaces {
-            let eni = n.eni(r, tasks.get(&r.item.network_interface_id));
+            let task = tasks.remove(r.item.network_interface_id.as_str());
+            let eni = n.eni(r, task, &mut texts);
             n.enis.push(eni);
         }
         n.enis
@@ -355,24 +367,34 @@ impl Network {
             .collect();
     }
 
-    fn eni(&mut self, r: &Record<NetworkInterface>, task: Option<&TaskRef>) -> Eni {
+    /// An interface, its texts shared through `texts`.
+    fn eni(
+        &mut self,
+        r: &Record<NetworkInterface>,
+        task: Option<TaskRef>,
+        texts: &mut Interner,
+    ) -> Eni {
         let i = &r.item;
-        let ips = |addrs: Vec<&str>| -> Vec<IpAddr> {
+        let owner = Owner::of(i, task, texts);
+        // An instance's interface names it twice, as its attachment and as its owner: one copy.
+        let instance_id = match owner.kind {
+            OwnerKind::Ec2Instance => owner.id.clone(),
+            _ => (i.attachment.as_ref())
+                .and_then(|a| a.instance_id.as_deref())
+                .map(Shared::single),
+        };
+        let ips = |addrs: Vec<&str>| -> Box<[IpAddr]> {
             addrs.into_iter().filter_map(|a| a.parse().ok()).collect()
         };
         Eni {
             id: i.network_interface_id.clone(),
-            account: i.owner_id.as_deref().map(String::from),
-            region: i
-                .availability_zone
-                .as_deref()
-                .and_then(az_region)
-                .map(String::from),
-            vpc_id: i.vpc_id.as_deref().map(String::from),
-            subnet_id: i.subnet_id.as_deref().map(String::from),
-            interface_type: i.interface_type.as_deref().map(String::from),
-            owner: Owner::of(i, task),
-            instance_id: i.attachment.as_ref().and_then(|a| a.instance_id.clone()),
+            account: i.owner_id.clone(),
+            zone: i.availability_zone.clone(),
+            vpc_id: i.vpc_id.clone(),
+            subnet_id: i.subnet_id.clone(),
+            interface_type: i.interface_type.clone(),
+            owner,
+            instance_id,
             public_ips: ips(i
                 .public_associations()
                 .into_iter()
@@ -384,8 +406,8 @@ impl Network {
                 .map(|a| a.ipv6_address.as_str())
                 .collect()),
             private_ips: ips(i.private_ips()),
-            description: i.description.clone(),
-            groups: i.groups.iter().map(|g| g.group_id.to_string()).collect(),
+            description: i.description.as_deref().map(|d| texts.get(d)),
+            groups: i.groups.iter().map(|g| g.group_id.clone()).collect(),
             record: self.record(&r.source),
         }
     }
@@ -435,7 +457,7 @@ impl Network {
     pub fn config_key(&self, eni: &Eni) -> ConfigKey {
         ConfigKey {
             account: eni.account.clone(),
-            vpc: eni.vpc_id.clone().unwrap_or_default(),
+            vpc: eni.vpc_id.clone(),
             route_table: self.route_table_of(eni),
             nacl: self.nacl_of(eni),
             groups: eni.groups.clone(),

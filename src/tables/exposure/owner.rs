@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use polars::prelude::*;
 
-use crate::evidence::model::NetworkInterface;
+use crate::evidence::model::{Interner, NetworkInterface, Shared};
 
 /// The kind of resource an interface belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -46,30 +46,31 @@ impl OwnerKind {
     }
 }
 
-/// What an interface belongs to.
+/// What an interface belongs to (its texts shared with the interfaces of the same owner, and
+/// an instance's id with [`super::Eni::instance_id`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
     /// The kind of owner.
     pub kind: OwnerKind,
     /// Instance id, task ARN, load balancer / NAT gateway / function name, else the description.
-    pub id: Option<String>,
+    pub id: Option<Shared>,
     /// For ECS tasks: the service name.
-    pub service_name: Option<String>,
+    pub service_name: Option<Shared>,
     /// For ECS tasks: the service ARN.
-    pub service_arn: Option<String>,
+    pub service_arn: Option<Shared>,
 }
 
 /// An ECS task as the `ecs_task_network` view names it.
 #[derive(Debug, Clone)]
 pub struct TaskRef {
     /// Task ARN.
-    pub task_arn: String,
+    pub task_arn: Shared,
     /// `lastStatus`.
-    pub last_status: Option<String>,
+    pub last_status: Option<Shared>,
     /// Service name.
-    pub service_name: Option<String>,
+    pub service_name: Option<Shared>,
     /// Service ARN.
-    pub service_arn: Option<String>,
+    pub service_arn: Option<Shared>,
 }
 
 /// The account AWS Fargate creates task interfaces from (their `RequesterId`).
@@ -77,10 +78,10 @@ const FARGATE: &str = "578734482556";
 
 impl Owner {
     /// An owner that is not an ECS task; an empty id counts as none.
-    fn plain(kind: OwnerKind, id: Option<&str>) -> Owner {
+    fn plain(kind: OwnerKind, id: Option<&str>, texts: &mut Interner) -> Owner {
         Owner {
             kind,
-            id: id.filter(|s| !s.is_empty()).map(String::from),
+            id: id.filter(|s| !s.is_empty()).map(|id| texts.get(id)),
             service_name: None,
             service_arn: None,
         }
@@ -89,13 +90,14 @@ impl Owner {
     /// Classifies an interface: an ECS task attachment naming it wins, then the interface type
     /// and description AWS gives to NAT gateway, load balancer and Lambda interfaces, then an
     /// instance attachment, then RDS and VPC endpoint descriptions, then a Fargate/ECS description.
-    pub fn of(eni: &NetworkInterface, task: Option<&TaskRef>) -> Owner {
+    /// Its id is the copy of `texts`.
+    pub fn of(eni: &NetworkInterface, task: Option<TaskRef>, texts: &mut Interner) -> Owner {
         if let Some(t) = task {
             return Owner {
                 kind: OwnerKind::EcsTask,
-                id: Some(t.task_arn.clone()),
-                service_name: t.service_name.clone(),
-                service_arn: t.service_arn.clone(),
+                id: Some(t.task_arn),
+                service_name: t.service_name,
+                service_arn: t.service_arn,
             };
         }
         let desc = eni.description.as_deref().unwrap_or_default();
@@ -121,7 +123,11 @@ impl Owner {
                 .trim_start_matches('-');
             (OwnerKind::Lambda, Some(name))
         } else if let Some(i) = instance {
-            (OwnerKind::Ec2Instance, Some(i))
+            // Instance ids do not repeat between interfaces: not worth interning.
+            return Owner {
+                id: Some(Shared::single(i)),
+                ..Owner::plain(OwnerKind::Ec2Instance, None, texts)
+            };
         } else if desc == "RDSNetworkInterface" {
             (OwnerKind::Rds, None)
         } else if itype == "vpc_endpoint" || desc.starts_with("VPC Endpoint Interface ") {
@@ -131,7 +137,7 @@ impl Owner {
         } else {
             (OwnerKind::Other, Some(desc))
         };
-        Owner::plain(kind, id)
+        Owner::plain(kind, id, texts)
     }
 
     /// "instance i-…", "ECS task … of service …", "NAT gateway nat-…", …
@@ -155,18 +161,19 @@ impl Owner {
 
 /// ENI id → the ECS task naming it, from the `ecs_task_network` view (a RUNNING task wins over
 /// a stopped one).
-pub fn task_refs(view: &DataFrame) -> Result<BTreeMap<String, TaskRef>> {
-    let col = |name: &str| -> Result<Vec<Option<String>>> {
+pub fn task_refs(view: &DataFrame) -> Result<BTreeMap<Shared, TaskRef>> {
+    let mut texts = Interner::default();
+    let mut col = |name: &str| -> Result<Vec<Option<Shared>>> {
         Ok(view
             .column(name)?
             .str()?
             .iter()
-            .map(|v| v.map(String::from))
+            .map(|v| v.map(|text| texts.get(text)))
             .collect())
     };
     let (enis, arns, status) = (col("eni_id")?, col("task_arn")?, col("last_status")?);
     let (names, services) = (col("service_name")?, col("service_arn")?);
-    let mut out: BTreeMap<String, TaskRef> = BTreeMap::new();
+    let mut out: BTreeMap<Shared, TaskRef> = BTreeMap::new();
     for i in 0..view.height() {
         let (Some(eni), Some(arn)) = (&enis[i], &arns[i]) else {
             continue;
@@ -193,7 +200,11 @@ mod tests {
     use super::*;
 
     fn owner(json: &str) -> Owner {
-        Owner::of(&serde_json::from_str(json).unwrap(), None)
+        Owner::of(
+            &serde_json::from_str(json).unwrap(),
+            None,
+            &mut Interner::default(),
+        )
     }
 
     #[test]
