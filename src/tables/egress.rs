@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Result;
+use foldhash::fast::RandomState;
 use polars::prelude::*;
 
 use super::frame::{FrameBuilder, first_by};
@@ -82,11 +83,11 @@ pub struct Endpoints {
 /// Egress facts of the evidence, per `(account, VPC)`.
 pub struct Egress<'r> {
     /// Subnets (by id) whose default IPv4 route goes to an available public NAT gateway.
-    nat_routed: HashSet<&'r str>,
+    nat_routed: HashSet<&'r str, RandomState>,
     /// Each subnet id's VPC, from the first describe-subnets record of that id.
-    subnet_vpc: HashMap<&'r str, Option<&'r str>>,
+    subnet_vpc: HashMap<&'r str, Option<&'r str>, RandomState>,
     /// Each VPC's subnets as `(owner, subnet)`, in record order.
-    vpc_subnets: HashMap<&'r str, Vec<(Option<&'r str>, &'r str)>>,
+    vpc_subnets: HashMap<&'r str, Vec<(Option<&'r str>, &'r str)>, RandomState>,
     /// The endpoints each VPC has.
     endpoints: BTreeMap<&'r str, Endpoints>,
     /// The exports among [`EGRESS_EXPORTS`] that no file held.
@@ -102,8 +103,8 @@ impl<'r> Egress<'r> {
             .filter(|c| !files.iter().any(|f| f.kind.contains(c)))
             .collect();
         let nat_known = !missing.contains(&Kind::NatGateways.command());
-        let mut subnet_vpc = HashMap::new();
-        let mut vpc_subnets: HashMap<&str, Vec<_>> = HashMap::new();
+        let mut subnet_vpc = HashMap::default();
+        let mut vpc_subnets: HashMap<&str, Vec<_>, RandomState> = HashMap::default();
         for s in &records.subnets {
             let (id, vpc) = (s.item.subnet_id.as_str(), s.item.vpc_id.as_deref());
             subnet_vpc.entry(id).or_insert(vpc);

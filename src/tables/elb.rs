@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Result;
+use foldhash::fast::RandomState;
 use polars::prelude::*;
 use serde_json::{Map, Value};
 
@@ -415,15 +416,15 @@ pub fn target_groups(records: &Records) -> Result<DataFrame> {
 /// targets), and an instance's primary interface (the one holding the instance's private IP).
 #[derive(Default)]
 pub struct Interfaces<'a> {
-    by_ip: HashMap<(&'a str, &'a str, &'a str), &'a str>,
-    by_instance: HashMap<&'a str, &'a str>,
+    by_ip: HashMap<(&'a str, &'a str, &'a str), &'a str, RandomState>,
+    by_instance: HashMap<&'a str, &'a str, RandomState>,
 }
 
 impl<'a> Interfaces<'a> {
     /// Indexes the interfaces and instances of the evidence.
     pub fn new(records: &'a Records) -> Self {
         let mut out = Interfaces::default();
-        let mut attached: HashMap<(&str, &str), &str> = HashMap::new();
+        let mut attached: HashMap<(&str, &str), &str, RandomState> = HashMap::default();
         for r in &records.network_interfaces {
             let eni = &r.item;
             let account = eni.owner_id.as_deref().unwrap_or_default();

@@ -46,16 +46,26 @@ impl<'r, T> FrameBuilder<'r, T> {
     /// A nullable string column. Each distinct value is stored once and every row holding it
     /// points to that copy: ARNs, ids and statuses repeat from row to row, and a copy per row
     /// would be most of a large table's memory.
+    /// A row holding the previous row's value takes its index without hashing it again (rows
+    /// come a file at a time, so accounts, regions and clusters repeat in runs).
     pub fn str(mut self, name: &str, f: impl Fn(&'r T) -> Option<&'r str>) -> Self {
         let mut index: HashMap<&str, IdxSize, foldhash::fast::RandomState> = HashMap::default();
         let mut distinct: Vec<&str> = Vec::new();
+        let mut previous: Option<(&str, IdxSize)> = None;
         let rows: IdxCa = (self.rows.iter())
             .map(|row| {
                 let value = f(row)?;
-                Some(*index.entry(value).or_insert_with(|| {
+                if let Some((last, at)) = previous
+                    && last == value
+                {
+                    return Some(at);
+                }
+                let at = *index.entry(value).or_insert_with(|| {
                     distinct.push(value);
                     (distinct.len() - 1) as IdxSize
-                }))
+                });
+                previous = Some((value, at));
+                Some(at)
             })
             .collect();
         let distinct = StringChunked::from_slice(name.into(), &distinct);
@@ -63,11 +73,15 @@ impl<'r, T> FrameBuilder<'r, T> {
         self
     }
 
-    /// A nullable string column of computed (owned) values.
+    /// A nullable string column of computed (owned) values, each copied into the column as it
+    /// is made and dropped, so no row's text is held twice.
     pub fn string(mut self, name: &str, f: impl Fn(&'r T) -> Option<String>) -> Self {
-        let values: Vec<Option<String>> = self.rows.iter().map(f).collect();
+        let mut column = StringChunkedBuilder::new(name.into(), self.rows.len());
+        for row in self.rows {
+            column.append_option(f(row));
+        }
         self.columns
-            .push(Part::Ready(Column::new(name.into(), values)));
+            .push(Part::Ready(column.finish().into_column()));
         self
     }
 
