@@ -196,6 +196,25 @@ impl AddrSet {
         Self::normalized(self.version, all)
     }
 
+    /// Whether the sets share an address: `!self.intersect(other).is_empty()`, without
+    /// building the intersection.
+    pub fn meets(&self, other: &Self) -> bool {
+        self.check(other);
+        let (a, b) = (&self.ranges, &other.ranges);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            if a[i].0.max(b[j].0) <= a[i].1.min(b[j].1) {
+                return true;
+            }
+            if a[i].1 < b[j].1 {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        false
+    }
+
     /// Addresses in both sets.
     pub fn intersect(&self, other: &Self) -> Self {
         self.check(other);
@@ -354,7 +373,7 @@ mod tests {
         );
     }
 
-    /// `subtract` and `covers` walk the intervals directly; they must agree with their
+    /// `subtract`, `covers` and `meets` walk the intervals directly; they must agree with their
     /// definitions through `complement` on sets that touch, nest, overlap and reach the ends.
     #[test]
     fn subtract_and_covers_match_their_definitions() {
@@ -377,6 +396,7 @@ mod tests {
                     "{a:?} - {b:?}"
                 );
                 assert_eq!(a.covers(&b), b.intersect(&a.complement()).is_empty());
+                assert_eq!(a.meets(&b), !a.intersect(&b).is_empty());
             }
         }
     }
