@@ -175,6 +175,12 @@ impl Field {
         }
     }
 
+    /// Whether the fields share an address in some cell: `!self.intersect(other).is_empty()`,
+    /// without building the intersection.
+    pub fn meets(&self, other: &Field) -> bool {
+        (self.cells.iter().zip(&other.cells)).any(|(a, b)| a.iter().zip(b).any(|(x, y)| x.meets(y)))
+    }
+
     /// Whether every cell is empty.
     pub fn is_empty(&self) -> bool {
         self.cells.iter().flatten().all(AddrSet::is_empty)

@@ -1,6 +1,7 @@
 //! Exact sets of IP addresses as sorted, disjoint, inclusive `u128` intervals.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::LazyLock;
 
 use ipnet::{IpNet, Ipv4Subnets, Ipv6Subnets};
 
@@ -122,7 +123,22 @@ impl AddrSet {
     }
 
     /// Internet sources: IPv4 minus special-purpose ranges, or IPv6 global unicast (2000::/3).
+    /// Both sets are worked out once per process: every hop of every evaluation asks for them.
     pub fn internet(version: IpVersion) -> Self {
+        static INTERNET: LazyLock<[AddrSet; 2]> = LazyLock::new(|| {
+            [
+                AddrSet::compute_internet(IpVersion::V4),
+                AddrSet::compute_internet(IpVersion::V6),
+            ]
+        });
+        match version {
+            IpVersion::V4 => INTERNET[0].clone(),
+            IpVersion::V6 => INTERNET[1].clone(),
+        }
+    }
+
+    /// [`AddrSet::internet`] from its definition.
+    fn compute_internet(version: IpVersion) -> Self {
         match version {
             IpVersion::V4 => {
                 let special: Vec<IpNet> =
@@ -180,6 +196,25 @@ impl AddrSet {
         Self::normalized(self.version, all)
     }
 
+    /// Whether the sets share an address: `!self.intersect(other).is_empty()`, without
+    /// building the intersection.
+    pub fn meets(&self, other: &Self) -> bool {
+        self.check(other);
+        let (a, b) = (&self.ranges, &other.ranges);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            if a[i].0.max(b[j].0) <= a[i].1.min(b[j].1) {
+                return true;
+            }
+            if a[i].1 < b[j].1 {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        false
+    }
+
     /// Addresses in both sets.
     pub fn intersect(&self, other: &Self) -> Self {
         self.check(other);
@@ -228,10 +263,41 @@ impl AddrSet {
         }
     }
 
-    /// Addresses in `self` but not in `other`.
+    /// Addresses in `self` but not in `other`, in one pass over both interval lists.
     pub fn subtract(&self, other: &Self) -> Self {
         self.check(other);
-        self.intersect(&other.complement())
+        let b = &other.ranges;
+        let mut out = Vec::with_capacity(self.ranges.len());
+        let mut j = 0;
+        for &(lo, hi) in &self.ranges {
+            // Intervals of `other` wholly below this one cannot cut it or any later one.
+            while j < b.len() && b[j].1 < lo {
+                j += 1;
+            }
+            let mut start = lo;
+            let mut k = j;
+            let mut rest = true;
+            while k < b.len() && b[k].0 <= hi {
+                if b[k].0 > start {
+                    out.push((start, b[k].0 - 1));
+                }
+                match b[k].1.checked_add(1) {
+                    Some(next) if next <= hi => start = start.max(next),
+                    _ => {
+                        rest = false;
+                        break;
+                    }
+                }
+                k += 1;
+            }
+            if rest {
+                out.push((start, hi));
+            }
+        }
+        Self {
+            version: self.version,
+            ranges: out,
+        }
     }
 
     /// Whether the address is in the set (an address of the other version never is).
@@ -244,9 +310,17 @@ impl AddrSet {
         self.ranges.get(idx).is_some_and(|&(lo, _)| lo <= v)
     }
 
-    /// Whether every address of `other` is in `self`.
+    /// Whether every address of `other` is in `self`: each interval of `other` lies within one
+    /// of `self`'s (they are disjoint and non-adjacent), checked without building a set.
     pub fn covers(&self, other: &Self) -> bool {
-        other.subtract(self).is_empty()
+        self.check(other);
+        let mut i = 0;
+        other.ranges.iter().all(|&(lo, hi)| {
+            while i < self.ranges.len() && self.ranges[i].1 < lo {
+                i += 1;
+            }
+            self.ranges.get(i).is_some_and(|&(a, b)| a <= lo && hi <= b)
+        })
     }
 
     /// The minimal list of CIDR blocks whose union is exactly the set.
@@ -297,6 +371,34 @@ mod tests {
             v6.subtract(&AddrSet::from_cidr(&net("::/1"))).to_cidrs(),
             vec![net("8000::/1")]
         );
+    }
+
+    /// `subtract`, `covers` and `meets` walk the intervals directly; they must agree with their
+    /// definitions through `complement` on sets that touch, nest, overlap and reach the ends.
+    #[test]
+    fn subtract_and_covers_match_their_definitions() {
+        let cases: [&[(u128, u128)]; 7] = [
+            &[],
+            &[(0, u128::from(u32::MAX))],
+            &[(0, 9), (20, 29), (40, 49)],
+            &[(5, 24), (45, 60)],
+            &[(10, 19), (30, 39), (50, u128::from(u32::MAX))],
+            &[(0, 0), (9, 20), (29, 40)],
+            &[(25, 26), (100, 200)],
+        ];
+        let set = |r: &[(u128, u128)]| AddrSet::normalized(IpVersion::V4, r.to_vec());
+        for a in cases {
+            for b in cases {
+                let (a, b) = (set(a), set(b));
+                assert_eq!(
+                    a.subtract(&b),
+                    a.intersect(&b.complement()),
+                    "{a:?} - {b:?}"
+                );
+                assert_eq!(a.covers(&b), b.intersect(&a.complement()).is_empty());
+                assert_eq!(a.meets(&b), !a.intersect(&b).is_empty());
+            }
+        }
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub(super) fn closed_path(
             SgSource::Group(id) if leg.admits_group(id) => None,
             _ => continue,
         };
-        if from.is_some_and(|n| AddrSet::from_cidr(&n).intersect(&sources).is_empty()) {
+        if from.is_some_and(|n| !AddrSet::from_cidr(&n).meets(&sources)) {
             continue;
         }
         let port = match perm.protocol {

@@ -46,7 +46,7 @@ fn gateway_facts<'a>(ctx: &Ctx<'a>, running: &AddrSet) -> Option<GatewayFacts<'a
         records: Vec::new(),
     };
     for (igw, RoutedTo { definite, possible }) in &ra.igws {
-        if possible.intersect(running).is_empty() {
+        if !possible.meets(running) {
             continue;
         }
         let state = match ctx.iface.igws.iter().find(|g| g.id == *igw) {

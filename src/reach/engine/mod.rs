@@ -240,9 +240,9 @@ fn unreadable_note(what: &str, id: &str, unreadable: &[(String, RecordId)]) -> S
 /// Judges a hop that definitely lets `definite` and possibly `possible` through, against
 /// what the hops before it still let through.
 fn judge(running: &Field, definite: &Field, possible: &Field) -> Verdict {
-    if !running.intersect(definite).is_empty() {
+    if running.meets(definite) {
         Verdict::Pass
-    } else if !running.intersect(possible).is_empty() {
+    } else if running.meets(possible) {
         Verdict::Indeterminate
     } else {
         Verdict::Fail

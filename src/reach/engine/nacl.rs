@@ -88,13 +88,13 @@ fn inbound_facts(ctx: &Ctx, entries: &[&NaclEntry], running: &Field) -> InboundF
                     && let Some(later) = entries[i + 1..].iter().find(|e| {
                         e.allow
                             && entry_covers(e, *p, *seg, ctx.version)
-                            && !AddrSet::from_cidr(&e.cidr).intersect(&h).is_empty()
+                            && AddrSet::from_cidr(&e.cidr).meets(&h)
                     })
                 {
                     decision.shadowed_allows.insert(later.rule_number);
                 }
             }
-            if !dec.unmatched.intersect(r).is_empty() {
+            if dec.unmatched.meets(r) {
                 facts.unmatched.push((*p, *seg));
             }
             row.push(dec.allowed);
@@ -218,7 +218,7 @@ fn outbound_facts(ctx: &Ctx, outs: &[&NaclEntry], running: &Field) -> OutboundFa
             let dec = first_match(outs, *p, seg, &ctx.base);
             allowed = allowed.union(&dec.allowed);
             for (i, hit) in &dec.hits {
-                if hit.intersect(&sources).is_empty() {
+                if !hit.meets(&sources) {
                     continue;
                 }
                 facts.deciding.insert(*i);
@@ -227,9 +227,9 @@ fn outbound_facts(ctx: &Ctx, outs: &[&NaclEntry], running: &Field) -> OutboundFa
                     deny_rules.insert(outs[*i].rule_number);
                 }
             }
-            unmatched |= !dec.unmatched.intersect(&sources).is_empty();
+            unmatched |= dec.unmatched.meets(&sources);
         }
-        if !sources.is_empty() && allowed.intersect(&sources).is_empty() {
+        if !sources.is_empty() && !allowed.meets(&sources) {
             facts.blocked.push(BlockedReply {
                 protocol: *p,
                 deny_rules,
@@ -281,7 +281,7 @@ fn blocked_reply_detail(blocked: &BlockedReply, outs: &[&NaclEntry]) -> String {
 fn low_port_allows(p: Protocol, outs: &[&NaclEntry], sources: &AddrSet) -> Vec<String> {
     outs.iter()
         .filter(|e| e.allow && IpVersion::of_net(&e.cidr) == sources.version())
-        .filter(|e| !AddrSet::from_cidr(&e.cidr).intersect(sources).is_empty())
+        .filter(|e| AddrSet::from_cidr(&e.cidr).meets(sources))
         .filter_map(|e| {
             let r = nacl_range(e, p)?;
             (r.from < EPHEMERAL.from).then(|| {

@@ -151,7 +151,7 @@ fn route_facts<'a>(ra: &RouteAnalysis<'a>, running: &AddrSet) -> RouteFacts<'a> 
         records: vec![table.record],
     };
     for (&i, set) in &ra.winners {
-        if set.intersect(running).is_empty() {
+        if !set.meets(running) {
             continue;
         }
         let r = &table.routes[i];

@@ -97,7 +97,7 @@ impl SgFacts {
                 if running.is_empty() {
                     continue;
                 }
-                if admitted.intersect(running).is_empty() {
+                if !admitted.meets(running) {
                     self.non_internet.insert((gi, ki));
                 } else {
                     self.admits.entry((gi, ki)).or_default().push((p, seg));

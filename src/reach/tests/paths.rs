@@ -47,6 +47,30 @@ fn no_public_ip_fails_first_hop_but_later_hops_are_evaluated() {
     );
 }
 
+/// Without an address of the version the path is closed with nothing exposed, however open or
+/// unknown the later hops are: the `eni_exposure` view relies on it to skip evaluating such a
+/// version when its hops are not shown.
+#[test]
+fn no_address_of_the_version_is_closed_whatever_the_other_hops() {
+    let open = Fixture::open;
+    let unknown = || Fixture {
+        table: None,
+        igw_evidence: false,
+        nacl: None,
+        groups: vec![("sg-gone".to_string(), None)],
+        ..Fixture::open()
+    };
+    for (version, keep) in [(IpVersion::V4, "2600:1f18::1"), (IpVersion::V6, "3.3.3.3")] {
+        for mut f in [open(), unknown()] {
+            f.addrs = vec![ip(keep)];
+            let e = f.eval(version, &Query::default());
+            assert_eq!(e.reachable, Reachable::No, "{version:?}");
+            assert!(e.exposed.is_empty() && e.closed_if_known.is_none());
+            assert_eq!(e.blocking_hop().unwrap().hop, HopKind::PublicIp);
+        }
+    }
+}
+
 #[test]
 fn private_subnet_routes_to_nat() {
     let mut f = Fixture::open();

@@ -163,6 +163,16 @@ impl ListenerRoute {
         }
     }
 
+    /// The target groups this route forwards to (indexes into [`Balancers::groups`]): those
+    /// for which [`ListenerRoute::weight_to`] is `Some`.
+    pub fn forwarded_groups(&self) -> impl Iterator<Item = usize> + '_ {
+        let to = match &self.action {
+            RouteAction::Forward(to) => to.as_slice(),
+            _ => &[],
+        };
+        to.iter().filter_map(|(g, _, _)| *g)
+    }
+
     /// The route's action in words: "forward to …", "redirect to …", "fixed-response 503".
     pub fn describe(&self) -> String {
         match &self.action {

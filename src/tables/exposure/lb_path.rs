@@ -214,20 +214,23 @@ fn balancer_keys(lb: &Balancer) -> Vec<FrontKey> {
         .collect()
 }
 
-/// The paths to evaluate, in balancer, group, target, listener, route order.
+/// The paths to evaluate, in balancer, group, target, listener, route order. The groups of a
+/// load balancer are found through an index of the groups by the load balancers they name, and
+/// through its routes' own forward targets, never by a scan of every group.
 fn skeletons(network: &Network) -> Vec<LbPath> {
     let b = &network.balancers;
+    let mut attached: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (gi, g) in b.groups.iter().enumerate() {
+        for arn in &g.load_balancers {
+            attached.entry(arn.as_str()).or_default().push(gi);
+        }
+    }
     let mut out = Vec::new();
     for (bi, lb) in b.balancers.iter().enumerate() {
-        let mut groups: BTreeSet<usize> = (b.groups.iter().enumerate())
-            .filter(|(_, g)| g.load_balancers.contains(&lb.arn))
-            .map(|(i, _)| i)
-            .collect();
-        for l in &lb.listeners {
-            for r in &l.routes {
-                groups.extend((0..b.groups.len()).filter(|g| r.weight_to(*g).is_some()));
-            }
-        }
+        let mut groups: BTreeSet<usize> = (attached.get(lb.arn.as_str()))
+            .map_or_else(BTreeSet::new, |gs| gs.iter().copied().collect());
+        let routes = lb.listeners.iter().flat_map(|l| &l.routes);
+        groups.extend(routes.flat_map(ListenerRoute::forwarded_groups));
         for gi in groups {
             let routes = routes_to(lb, gi);
             for ti in 0..b.groups[gi].targets.len() {

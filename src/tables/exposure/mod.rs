@@ -42,7 +42,7 @@ pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
 use super::frame::FrameBuilder;
 use super::{Tables, source_ref};
 use crate::progress::Progress;
-use crate::reach::{Hop, IpVersion, Query, Reachable};
+use crate::reach::{Evaluation, Hop, IpVersion, Query, Reachable};
 use crate::report::path::{exposure_json, lb_path_summary};
 
 /// A row of `eni_exposure`: an interface, its configuration (index into the configurations'
@@ -69,7 +69,7 @@ struct ConfigAnswer {
 impl ConfigAnswer {
     /// Evaluates the configuration of `eni` and keeps what its rows show.
     fn new(network: &Network, eni: &Eni) -> ConfigAnswer {
-        let eval = network.evaluate(eni, &Query::default());
+        let eval = shown_evaluation(network, eni);
         let exposed: Vec<Value> = (eval.exposed().into_iter())
             .map(|(v, e)| exposure_json(v, e))
             .collect();
@@ -80,6 +80,33 @@ impl ConfigAnswer {
             blocking: eval.blocking_hop(eni.primary_version(), eni),
             exposed: Value::Array(exposed).to_string(),
         }
+    }
+}
+
+/// The evaluation of `eni` as far as its row shows it: the verdicts of both IP versions, the
+/// exposures of both and the blocking hop of its primary version. A version in which the
+/// interface has no address is closed at `public_ip`, which lets nothing through: unreachable,
+/// nothing exposed, whatever the later hops say (the engine's answer, see the reach tests). Such
+/// a version is evaluated only when it is the primary one, whose blocking hop the row shows;
+/// otherwise it stands as that answer without hops, which no row reads.
+fn shown_evaluation(network: &Network, eni: &Eni) -> EniEvaluation {
+    let primary = eni.primary_version();
+    let version = |version: IpVersion| {
+        if version == primary || !eni.addresses(version).is_empty() {
+            return network.evaluate_in(eni, version, &Query::default());
+        }
+        Evaluation {
+            version,
+            reachable: Reachable::No,
+            hops: Vec::new(),
+            exposed: Vec::new(),
+            closed_if_known: None,
+        }
+    };
+    EniEvaluation {
+        v4: version(IpVersion::V4),
+        v6: version(IpVersion::V6),
+        nat_gateway: eni.is_nat_gateway(),
     }
 }
 
@@ -106,7 +133,7 @@ fn via_load_balancers(tables: &Tables) -> HashMap<usize, (Reachable, String)> {
         }
     }
     by_eni
-        .into_iter()
+        .into_par_iter()
         .map(|(eni, paths)| {
             let json = paths.iter().map(|p| lb_path_summary(tables, p)).collect();
             (eni, (any_path(&paths), Value::Array(json).to_string()))
@@ -141,14 +168,17 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
     let network = tables.network();
     let (config_of, first) = configurations(network);
     let progress = Progress::new("views", first.len());
-    let answers: Vec<ConfigAnswer> = (first.into_par_iter())
-        .map(|eni| {
-            let answer = ConfigAnswer::new(network, eni);
-            progress.advance(1);
-            answer
-        })
-        .collect();
-    let via = via_load_balancers(tables);
+    let evaluate = || {
+        (first.into_par_iter())
+            .map(|eni| {
+                let answer = ConfigAnswer::new(network, eni);
+                progress.advance(1);
+                answer
+            })
+            .collect::<Vec<_>>()
+    };
+    // The load-balancer paths are evaluated beside the configurations, not after them.
+    let (answers, via) = rayon::join(evaluate, || via_load_balancers(tables));
     let text = |v: &[IpAddr]| v.iter().map(ToString::to_string).collect();
     let rows: Vec<Row> = (network.enis.iter().zip(config_of).enumerate())
         .map(|(i, (eni, config))| Row {
