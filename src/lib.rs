@@ -7,6 +7,7 @@
 // Functions stay readable in one sitting: at most 80 lines of code (clippy.toml).
 #![warn(clippy::too_many_lines)]
 
+pub mod allocator;
 pub mod collect;
 pub mod diff;
 pub mod evidence;

@@ -293,6 +293,7 @@ static ALLOCATOR: rules::budget::Metered<mimalloc::MiMalloc> =
     rules::budget::Metered(mimalloc::MiMalloc);
 
 fn main() -> ExitCode {
+    snapaudit::allocator::return_freed_memory_promptly();
     let cli = Cli::parse();
     let term = Terminal::of_stdout(cli.color, cli.quiet);
     let stdout = std::io::stdout();
