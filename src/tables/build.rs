@@ -37,7 +37,7 @@ pub(super) fn frames_and_network(
         || elb::lb_targets(r, &scope, view, &interfaces),
         || -> Result<exposure::Network> {
             let tasks = exposure::task_refs(view)?;
-            Ok(exposure::Network::new(r, &scope, tasks, &interfaces))
+            Ok(exposure::Network::new(r, &scope, &tasks, &interfaces))
         },
     );
     drop(interfaces);

@@ -134,13 +134,13 @@ fn parse_net(s: &str) -> Option<IpNet> {
 }
 
 impl Network {
-    /// Builds the engine inputs; `tasks` maps ENI ids to the ECS task that names them (each
-    /// moved into its interface's owner). `interfaces` resolves load-balancer targets to the
-    /// interfaces they are.
+    /// Builds the engine inputs; `tasks` maps ENI ids to the ECS task that names them (every
+    /// interface with that id gets it: the map is not keyed by account). `interfaces` resolves
+    /// load-balancer targets to the interfaces they are.
     pub fn new(
         records: &Records,
         scope: &Scope,
-        mut tasks: BTreeMap<Shared, TaskRef>,
+        tasks: &BTreeMap<Shared, TaskRef>,
         interfaces: &Interfaces,
     ) -> Network {
         let mut n = Network::default();
@@ -158,7 +158,7 @@ impl Network {
         n.enis.reserve_exact(records.network_interfaces.len());
         let mut texts = Interner::default();
         for r in &records.network_interfaces {
-            let task = tasks.remove(r.item.network_interface_id.as_str());
+            let task = tasks.get(r.item.network_interface_id.as_str()).cloned();
             let eni = n.eni(r, task, &mut texts);
             n.enis.push(eni);
         }
