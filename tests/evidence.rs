@@ -608,3 +608,29 @@ fn read_bytes_reads_each_file_as_scan_does() {
         assert!(out.errors.is_empty(), "{}: {:?}", file.file, out.errors);
     }
 }
+
+#[test]
+fn a_task_names_only_the_interface_of_its_own_account() {
+    let dir = scratch("task-account");
+    copy_set(&snapshot("SA.NET.1"), &dir);
+    let file = dir.join("ec2/describe-network-interfaces.json");
+    let mut enis: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let eni = "eni-07ae052abf1b5ea36";
+    let named = (enis["NetworkInterfaces"].as_array_mut().unwrap().iter_mut())
+        .find(|e| e["NetworkInterfaceId"] == eni)
+        .unwrap();
+    // The same id, exported by another account than the task's (222233334444).
+    named["OwnerId"] = "999988887777".into();
+    std::fs::write(&file, enis.to_string()).unwrap();
+    let filter = format!(r#"select(.network_interface_id == "{eni}")"#);
+    let rows = common::query_values(&dir, "eni_exposure", &filter);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["account"], "999988887777");
+    assert!(
+        rows[0]["service_name"].is_null()
+            && !rows[0]["owner_id"].as_str().unwrap().contains(":task/"),
+        "another account's task was lent to the interface: {}",
+        rows[0]["owner"]
+    );
+}

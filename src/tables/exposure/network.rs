@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::balancer::Balancers;
-use super::owner::{Owner, OwnerKind, TaskRef};
+use super::owner::{Owner, OwnerKind, TaskRef, TaskRefs};
 use crate::evidence::model::{AclEntry, Interner, NetworkInterface, Shared};
 use crate::evidence::{Record, Records, Source, az_region};
 use crate::reach::{
@@ -134,13 +134,12 @@ fn parse_net(s: &str) -> Option<IpNet> {
 }
 
 impl Network {
-    /// Builds the engine inputs; `tasks` maps ENI ids to the ECS task that names them (every
-    /// interface with that id gets it: the map is not keyed by account). `interfaces` resolves
-    /// load-balancer targets to the interfaces they are.
+    /// Builds the engine inputs; `tasks` gives the ECS task naming an interface of an account.
+    /// `interfaces` resolves load-balancer targets to the interfaces they are.
     pub fn new(
         records: &Records,
         scope: &Scope,
-        tasks: &BTreeMap<Shared, TaskRef>,
+        tasks: &TaskRefs,
         interfaces: &Interfaces,
     ) -> Network {
         let mut n = Network::default();
@@ -158,7 +157,8 @@ impl Network {
         n.enis.reserve_exact(records.network_interfaces.len());
         let mut texts = Interner::default();
         for r in &records.network_interfaces {
-            let task = tasks.get(r.item.network_interface_id.as_str()).cloned();
+            let i = &r.item;
+            let task = (tasks.get(i.owner_id.as_deref(), &i.network_interface_id)).cloned();
             let eni = n.eni(r, task, &mut texts);
             n.enis.push(eni);
         }

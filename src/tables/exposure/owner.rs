@@ -159,9 +159,22 @@ impl Owner {
     }
 }
 
-/// ENI id → the ECS task naming it, from the `ecs_task_network` view (a RUNNING task wins over
-/// a stopped one).
-pub fn task_refs(view: &DataFrame) -> Result<BTreeMap<Shared, TaskRef>> {
+/// The ECS task naming each interface, by account and ENI id (an ENI id seen in two accounts
+/// names two interfaces: one account's task is never lent to the other's interface).
+#[derive(Debug, Default)]
+pub struct TaskRefs(BTreeMap<Shared, BTreeMap<Shared, TaskRef>>);
+
+impl TaskRefs {
+    /// The task naming interface `eni` of `account` (no account: the empty string, as in
+    /// [`crate::tables::scope::key`]).
+    pub fn get(&self, account: Option<&str>, eni: &str) -> Option<&TaskRef> {
+        self.0.get(account.unwrap_or_default())?.get(eni)
+    }
+}
+
+/// The ECS task naming each interface, from the `ecs_task_network` view (the task's account and
+/// ENI id; a RUNNING task wins over a stopped one).
+pub fn task_refs(view: &DataFrame) -> Result<TaskRefs> {
     let mut texts = Interner::default();
     let mut col = |name: &str| -> Result<Vec<Option<Shared>>> {
         Ok(view
@@ -171,9 +184,11 @@ pub fn task_refs(view: &DataFrame) -> Result<BTreeMap<Shared, TaskRef>> {
             .map(|v| v.map(|text| texts.get(text)))
             .collect())
     };
-    let (enis, arns, status) = (col("eni_id")?, col("task_arn")?, col("last_status")?);
+    let (accounts, enis) = (col("account")?, col("eni_id")?);
+    let (arns, status) = (col("task_arn")?, col("last_status")?);
     let (names, services) = (col("service_name")?, col("service_arn")?);
-    let mut out: BTreeMap<Shared, TaskRef> = BTreeMap::new();
+    let no_account = texts.get("");
+    let mut out = TaskRefs::default();
     for i in 0..view.height() {
         let (Some(eni), Some(arn)) = (&enis[i], &arns[i]) else {
             continue;
@@ -184,11 +199,13 @@ pub fn task_refs(view: &DataFrame) -> Result<BTreeMap<Shared, TaskRef>> {
             service_name: names[i].clone(),
             service_arn: services[i].clone(),
         };
+        let account = accounts[i].as_ref().unwrap_or(&no_account);
+        let of_account = out.0.entry(account.clone()).or_default();
         let running = |t: &TaskRef| t.last_status.as_deref() == Some("RUNNING");
-        match out.get(eni) {
+        match of_account.get(eni) {
             Some(old) if running(old) || !running(&task) => {}
             _ => {
-                out.insert(eni.clone(), task);
+                of_account.insert(eni.clone(), task);
             }
         }
     }
