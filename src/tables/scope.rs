@@ -4,7 +4,7 @@
 //! is taken from the subnets, network interfaces and instances of the same VPC and account, never
 //! from folder names. Joins never cross accounts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::evidence::{EvidenceFile, Kind, Records, arn_scope, az_region};
 
@@ -23,7 +23,8 @@ pub struct Scope {
     vpc_region: BTreeMap<Key, String>,
     /// `(account, subnet)` → VPC.
     subnet_vpc: BTreeMap<Key, String>,
-    /// Resource id (VPC, subnet, ENI) → account, for records that name only an id.
+    /// Resource id (VPC, subnet, or an ENI a flow log names) → account, for records that name
+    /// only an id.
     resource_account: BTreeMap<String, String>,
     /// Accounts with describe-flow-logs evidence.
     flow_log_accounts: Option<BTreeSet<String>>,
@@ -36,13 +37,13 @@ pub struct Scope {
 impl Scope {
     /// Learns regions from subnets, network interfaces and instances, and which accounts the
     /// account-less kinds (flow logs) cover.
-    pub fn new(records: &Records, files: &[EvidenceFile]) -> Scope {
+    pub fn new<'r>(records: &'r Records, files: &[EvidenceFile]) -> Scope {
         let mut s = Scope::default();
-        let mut learn = |account: Option<&str>, vpc: Option<&str>, az: Option<&str>| {
+        // Borrowed while learning: every interface names its VPC, and only a few are distinct.
+        let mut regions: BTreeMap<(&'r str, &'r str), &'r str> = BTreeMap::new();
+        let mut learn = |account: Option<&'r str>, vpc: Option<&'r str>, az: Option<&'r str>| {
             if let (Some(vpc), Some(region)) = (vpc, az.and_then(az_region)) {
-                s.vpc_region
-                    .entry(key(account, vpc))
-                    .or_insert_with(|| region.to_string());
+                (regions.entry((account.unwrap_or_default(), vpc))).or_insert(region);
             }
         };
         for r in &records.subnets {
@@ -70,6 +71,9 @@ impl Scope {
                 learn(r.item.owner_id.as_deref(), i.vpc_id.as_deref(), az);
             }
         }
+        s.vpc_region = (regions.into_iter())
+            .map(|((account, vpc), region)| (key(Some(account), vpc), region.to_string()))
+            .collect();
         for r in &records.subnets {
             let i = &r.item;
             if let Some(vpc) = &i.vpc_id {
@@ -90,8 +94,16 @@ impl Scope {
         for r in &records.subnets {
             own(&r.item.subnet_id, r.item.owner_id.as_deref());
         }
+        // Only flow logs name an interface by id alone: a large export's other interfaces would
+        // take more memory here than all its VPCs and subnets.
+        let flow_named: HashSet<&str> = (records.flow_logs.iter())
+            .filter_map(|r| r.item.resource_id.as_deref())
+            .collect();
         for r in &records.network_interfaces {
-            own(&r.item.network_interface_id, r.item.owner_id.as_deref());
+            let id = r.item.network_interface_id.as_str();
+            if flow_named.contains(id) {
+                own(id, r.item.owner_id.as_deref());
+            }
         }
         s.learn_coverage(records, files);
         s
@@ -130,7 +142,7 @@ impl Scope {
             .map(String::as_str)
     }
 
-    /// The account owning a VPC, subnet or network interface id.
+    /// The account owning a VPC or subnet id, or a network interface id that a flow log names.
     pub fn account_of(&self, id: &str) -> Option<&str> {
         self.resource_account.get(id).map(String::as_str)
     }
