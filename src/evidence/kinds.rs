@@ -313,7 +313,7 @@ record_keys! {
     Service => |r| r.service_arn.clone();
     TaskSet => |r| r.task_set_arn.clone();
     Task => |r| r.task_arn.clone();
-    NetworkInterface => |r| r.network_interface_id.clone();
+    NetworkInterface => |r| r.network_interface_id.to_string();
     SecurityGroup => |r| r.group_id.clone();
     SecurityGroupRule => |r| r.security_group_rule_id.clone();
     NetworkAcl => |r| r.network_acl_id.clone();

@@ -1,5 +1,6 @@
 //! EC2 records: network interfaces, subnets, VPCs, instances, Elastic IPs, prefix lists and flow logs.
 
+use compact_str::CompactString;
 use serde::Deserialize;
 
 use super::{Shared, Tag};
@@ -9,7 +10,7 @@ use super::{Shared, Tag};
 #[serde(rename_all = "PascalCase")]
 pub struct Association {
     /// The public IPv4 address.
-    pub public_ip: Option<String>,
+    pub public_ip: Option<CompactString>,
     /// `amazon` for an Amazon-assigned address, an account id for an Elastic IP.
     pub ip_owner_id: Option<Shared>,
     /// Elastic IP allocation id.
@@ -34,7 +35,7 @@ impl Association {
 #[serde(rename_all = "PascalCase")]
 pub struct EniAttachment {
     /// The instance the ENI is attached to.
-    pub instance_id: Option<String>,
+    pub instance_id: Option<CompactString>,
     /// The owner of that instance (`amazon-elb`, an account, …).
     pub instance_owner_id: Option<Shared>,
     /// `attached`, `detached`, …
@@ -46,7 +47,7 @@ pub struct EniAttachment {
 #[serde(rename_all = "PascalCase")]
 pub struct PrivateIpAddress {
     /// The private IPv4 address.
-    pub private_ip_address: Option<String>,
+    pub private_ip_address: Option<CompactString>,
     /// Whether this is the primary address.
     pub primary: Option<bool>,
     /// Its public association, if any (boxed: most addresses have none, and a record holds
@@ -59,7 +60,7 @@ pub struct PrivateIpAddress {
 #[serde(rename_all = "PascalCase")]
 pub struct Ipv6Address {
     /// The address.
-    pub ipv6_address: String,
+    pub ipv6_address: CompactString,
 }
 
 /// A security group reference on an ENI or instance.
@@ -77,7 +78,7 @@ pub struct GroupRef {
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkInterface {
     /// ENI id.
-    pub network_interface_id: String,
+    pub network_interface_id: CompactString,
     /// Owning account.
     pub owner_id: Option<Shared>,
     /// Availability zone (carries the region).
@@ -99,7 +100,7 @@ pub struct NetworkInterface {
     /// The primary public association (boxed, as on [`PrivateIpAddress`]).
     pub association: Option<Box<Association>>,
     /// Primary private IPv4.
-    pub private_ip_address: Option<String>,
+    pub private_ip_address: Option<CompactString>,
     /// All private IPv4 addresses with their associations.
     #[serde(default, deserialize_with = "crate::evidence::model::compact")]
     pub private_ip_addresses: Vec<PrivateIpAddress>,

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use compact_str::CompactString;
 use ipnet::IpNet;
 
 use super::balancer::Balancers;
@@ -34,8 +35,8 @@ use crate::tables::validate;
 /// exactly their length: a large export holds millions.
 #[derive(Debug, Clone)]
 pub struct Eni {
-    /// ENI id.
-    pub id: String,
+    /// ENI id (inline: it is short, and a large export holds millions).
+    pub id: CompactString,
     /// Owning account.
     pub account: Option<Shared>,
     /// Availability zone (see [`Eni::region`]).
@@ -154,16 +155,7 @@ impl Network {
         n.add_nacls(records);
         n.add_groups(records, &resolve);
         n.add_igws(records, scope);
-        n.enis.reserve_exact(records.network_interfaces.len());
-        let mut texts = Interner::default();
-        for r in &records.network_interfaces {
-            let i = &r.item;
-            let task = (tasks.get(i.owner_id.as_deref(), &i.network_interface_id)).cloned();
-            let eni = n.eni(r, task, &mut texts);
-            n.enis.push(eni);
-        }
-        n.enis
-            .sort_by(|a, b| (&a.account, &a.id).cmp(&(&b.account, &b.id)));
+        n.add_enis(&records.network_interfaces, tasks);
         n.balancers = n.read_balancers(records, scope, interfaces);
         // The arena grew by doubling; it is read, never grown, from here on.
         n.sources.shrink_to_fit();
@@ -367,14 +359,37 @@ impl Network {
             .collect();
     }
 
-    /// An interface, its texts shared through `texts`.
+    /// Every interface, sorted by account then id (built in that order: an [`Eni`] is large to
+    /// move), their records in the arena in evidence order.
+    fn add_enis(&mut self, enis: &[Record<NetworkInterface>], tasks: &TaskRefs) {
+        let first = self.sources.len();
+        self.sources.extend(enis.iter().map(|r| r.source.clone()));
+        let key = |i: usize| {
+            (
+                enis[i].item.owner_id.as_deref(),
+                &enis[i].item.network_interface_id,
+            )
+        };
+        let mut order: Vec<usize> = (0..enis.len()).collect();
+        order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
+        self.enis.reserve_exact(enis.len());
+        let mut texts = Interner::default();
+        for i in order {
+            let item = &enis[i].item;
+            let task = tasks.get(item.owner_id.as_deref(), &item.network_interface_id);
+            let record = RecordId((first + i) as u32);
+            let eni = Network::eni(item, task.cloned(), record, &mut texts);
+            self.enis.push(eni);
+        }
+    }
+
+    /// An interface, its texts shared through `texts`; `record` is its evidence record.
     fn eni(
-        &mut self,
-        r: &Record<NetworkInterface>,
+        i: &NetworkInterface,
         task: Option<TaskRef>,
+        record: RecordId,
         texts: &mut Interner,
     ) -> Eni {
-        let i = &r.item;
         let owner = Owner::of(i, task, texts);
         // An instance's interface names it twice, as its attachment and as its owner: one copy.
         let instance_id = match owner.kind {
@@ -383,9 +398,9 @@ impl Network {
                 .and_then(|a| a.instance_id.as_deref())
                 .map(Shared::single),
         };
-        let ips = |addrs: Vec<&str>| -> Box<[IpAddr]> {
+        fn ips<'a>(addrs: impl IntoIterator<Item = &'a str>) -> Box<[IpAddr]> {
             addrs.into_iter().filter_map(|a| a.parse().ok()).collect()
-        };
+        }
         Eni {
             id: i.network_interface_id.clone(),
             account: i.owner_id.clone(),
@@ -395,20 +410,14 @@ impl Network {
             interface_type: i.interface_type.clone(),
             owner,
             instance_id,
-            public_ips: ips(i
-                .public_associations()
-                .into_iter()
-                .filter_map(|a| a.public_ip.as_deref())
-                .collect()),
-            ipv6: ips(i
-                .ipv6_addresses
-                .iter()
-                .map(|a| a.ipv6_address.as_str())
-                .collect()),
+            public_ips: ips(
+                (i.public_associations().into_iter()).filter_map(|a| a.public_ip.as_deref())
+            ),
+            ipv6: ips(i.ipv6_addresses.iter().map(|a| a.ipv6_address.as_str())),
             private_ips: ips(i.private_ips()),
             description: i.description.as_deref().map(|d| texts.get(d)),
             groups: i.groups.iter().map(|g| g.group_id.clone()).collect(),
-            record: self.record(&r.source),
+            record,
         }
     }
 
