@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -236,7 +236,7 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
         a.blocking_detail
     })?;
     let exposed = text_column("exposed_json", &texts, &rows, &answers, |a| a.exposed)?;
-    frame(&rows, &answers, [blocking_detail, exposed], network)
+    frame(&rows, &answers, [blocking_detail, exposed])
 }
 
 /// A string column taking each row's text from `texts` (index `text` of its configuration's
@@ -284,12 +284,12 @@ pub(super) fn chunked_frame<T: Sync>(
 }
 
 /// The `eni_exposure` frame of its rows, with the columns written apart: `blocking_detail` and
-/// `exposed_json` (`hops_json`, computed, follows `blocking_detail` in the table's columns).
+/// `exposed_json` (the computed `hops_json` follows `blocking_detail` in the table's columns,
+/// and the computed `record_ref` ends them).
 fn frame(
     rows: &[Row],
     answers: &[ConfigAnswer],
     [blocking_detail, exposed]: [Column; 2],
-    network: &Network,
 ) -> Result<DataFrame> {
     let answer = |r: &Row| &answers[r.config];
     FrameBuilder::new(rows)
@@ -327,8 +327,16 @@ fn frame(
         .str("load_balancer_paths_json", |r| {
             r.via_load_balancers.map(|(_, j)| j.as_str())
         })
-        .string("record_ref", |r| {
-            Some(source_ref(network.source(r.eni.record)))
-        })
         .build()
+}
+
+/// Writes the `record_ref` of row `row` of `eni_exposure` (interface `row` of the network), a
+/// computed column ([`crate::tables::computed`]): a text per interface, which the network
+/// model's record id gives when asked rather than the view holding every row's.
+pub fn write_record_ref(tables: &Tables, row: usize, out: &mut String) -> Result<()> {
+    let network = tables.network();
+    let eni = (network.enis.get(row)).ok_or_else(|| anyhow!("eni_exposure has no row {row}"))?;
+    out.clear();
+    out.push_str(&source_ref(network.source(eni.record)));
+    Ok(())
 }
