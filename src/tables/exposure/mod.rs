@@ -92,7 +92,10 @@ impl ConfigAnswer {
 /// configurations give it: configurations are many (491,484 of the 1 M interfaces of
 /// `bench/big_eni.sh`) but their exposures and blocking details few (11 and 7,775 texts there).
 /// Index 0 is no text (null).
-struct Texts(Mutex<(HashMap<Arc<str>, IdxSize>, Vec<Option<Arc<str>>>)>);
+struct Texts(Mutex<HeldTexts>);
+
+/// Each text's index, and the texts by index.
+type HeldTexts = (HashMap<Arc<str>, IdxSize>, Vec<Option<Arc<str>>>);
 
 impl Default for Texts {
     fn default() -> Self {
