@@ -66,6 +66,7 @@ pub fn problems(rule: &Rule, schemas: &Schemas) -> Vec<String> {
             ));
         }
     }
+    problems.extend(reads_where_problems(rule, schemas));
     for kind in &meta.requires {
         if !Kind::ALL.iter().any(|k| k.command() == kind) {
             let known: Vec<&str> = Kind::ALL.iter().map(|k| k.command()).collect();
@@ -78,6 +79,32 @@ pub fn problems(rule: &Rule, schemas: &Schemas) -> Vec<String> {
     }
     problems.extend(fix_problems(rule, schemas));
     problems.extend(reads_problems(rule, schemas));
+    problems
+}
+
+/// What is wrong with a rule's `reads_where`: a key that `reads` does not list (or with no
+/// `reads`), or a condition on a column its table lacks.
+fn reads_where_problems(rule: &Rule, schemas: &Schemas) -> Vec<String> {
+    let meta = &rule.meta;
+    let columns = schemas.0.get(meta.table.as_str());
+    let mut problems = Vec::new();
+    for (key, rows) in &meta.reads_where {
+        if !(meta.reads.iter().flatten()).any(|read| read == key) {
+            problems.push(format!(
+                "rule {}: `[reads_where.{key}]` names a key that `reads` does not list",
+                meta.id
+            ));
+        }
+        for column in rows.keys() {
+            if columns.is_some_and(|c| !c.contains(column)) {
+                problems.push(format!(
+                    "rule {}: `[reads_where.{key}]` names `{column}`, which is not a column of \
+                     table `{}`",
+                    meta.id, meta.table
+                ));
+            }
+        }
+    }
     problems
 }
 
@@ -202,5 +229,27 @@ mod tests {
         );
         let whole = rule("", "keys");
         assert!(reads_problems(&whole, &schemas).is_empty());
+    }
+
+    #[test]
+    fn reads_where_names_keys_of_reads_and_columns_of_the_table() {
+        let schemas = Schemas::of_tables().unwrap();
+        let reads = r#"reads = ["task_id", "launch_type"]"#;
+        let query = "{task_id} | .launch_type";
+        let condition = |key: &str, column: &str| {
+            format!("{reads}\nreads_where = {{ {key} = {{ {column} = [\"RUNNING\"] }} }}")
+        };
+        let right = rule(&condition("launch_type", "last_status"), query);
+        assert_eq!(reads_where_problems(&right, &schemas), Vec::<String>::new());
+        let wrong = rule(&condition("nope", "no_column"), query);
+        let problems = reads_where_problems(&wrong, &schemas).join("\n");
+        assert!(
+            problems.contains("`[reads_where.nope]` names a key that `reads` does not list")
+                && problems.contains(
+                    "`[reads_where.nope]` names `no_column`, which is not a column of table \
+                     `ecs_tasks`"
+                ),
+            "{problems}"
+        );
     }
 }

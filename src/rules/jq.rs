@@ -3,6 +3,7 @@
 
 use anyhow::{Result, anyhow, bail};
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 use jaq_core::load::{self, Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Cv, Error, Exn, Native, ValXs, Vars, data, native};
@@ -28,10 +29,24 @@ const WITHHELD: [&str; 4] = ["env", "now", "localtime", "strflocaltime"];
 /// The rule pack's library: definitions every query can use (`queries/lib.jq`).
 pub const LIBRARY: &str = include_str!("../../queries/lib.jq");
 
-/// The library's definitions.
-fn library() -> Result<Vec<load::parse::Def<&'static str>>> {
-    load::parse(LIBRARY, |p| p.defs())
-        .ok_or_else(|| anyhow!("queries/lib.jq does not parse; check it with `jaq -n -f`"))
+/// The definitions every query is compiled with: jaq's core, standard and JSON ones and the
+/// library's.
+type Prelude = Vec<load::parse::Def<&'static str>>;
+
+/// The [`Prelude`], parsed once per process and cloned for each compile: parsing it was about
+/// half the work of compiling a rule (jaq 3's `Compiler::compile` takes the prelude and the
+/// query together and is consumed, so the prelude's compiled form cannot be shared as well).
+fn prelude() -> Result<Prelude> {
+    static PRELUDE: OnceLock<Result<Prelude, String>> = OnceLock::new();
+    let parsed = PRELUDE.get_or_init(|| {
+        let library = load::parse(LIBRARY, |p| p.defs())
+            .ok_or("queries/lib.jq does not parse; check it with `jaq -n -f`")?;
+        let defs = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs());
+        Ok(defs.chain(library).collect())
+    });
+    parsed.clone().map_err(|e| anyhow!(e))
 }
 
 /// 1-based line and column of a byte offset in `code`.
@@ -94,12 +109,8 @@ fn compile_here(code: &str, line_offset: usize, globals: &[&'static str]) -> Res
         }
     };
     let arena = Arena::default();
-    let defs = jaq_core::defs()
-        .chain(jaq_std::defs())
-        .chain(jaq_json::defs())
-        .chain(library()?);
     let modules =
-        Loader::new(defs)
+        Loader::new(prelude()?)
             .load(&arena, File { code, path: () })
             .map_err(|errs| {
                 let mut msgs = Vec::new();

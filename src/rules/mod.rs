@@ -102,6 +102,12 @@ pub struct RuleMeta {
     /// value). Every key the query's text or the library names is checked to be listed.
     #[serde(default, skip_serializing)]
     pub reads: Option<Vec<String>>,
+    /// Keys of `reads` the query reads only on some rows (`[reads_where.KEY]`, a table like
+    /// `[where]`: column → the values a row must hold for the key to be read). Other rows are
+    /// handed without the key, so a costly one (a computed column) is built only for the rows
+    /// whose evaluation reads it; the query must not read it on the others, where it is absent.
+    #[serde(default, skip_serializing)]
+    pub reads_where: BTreeMap<String, BTreeMap<String, Vec<Value>>>,
     /// The evidence kinds its findings rest on, as AWS CLI commands (`Kind::command`): without
     /// one of them in an export, a finding's absence proves nothing (`snapaudit diff`).
     #[serde(default)]

@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::cell::OnceCell;
 
 use anyhow::{Context, Result, anyhow, bail};
+use polars::prelude::DataFrame;
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
@@ -59,6 +60,8 @@ struct TableRules<'a> {
     /// The row keys the engine reads to name a finding or a passing resource: account, region,
     /// evidence and each rule's resource.
     facts: Vec<String>,
+    /// Per rule, its keys read only on some rows ([`Rule`]'s `reads_where`) and their filters.
+    read_filters: Vec<Vec<(String, RowFilter)>>,
 }
 
 /// What the rules of one table gave on some of its rows.
@@ -141,6 +144,13 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
             .iter()
             .map(|r| RowFilter::new(&r.meta.rows_where))
             .collect();
+        let read_filters = (rules.iter())
+            .map(|r| {
+                (r.meta.reads_where.iter())
+                    .map(|(key, rows)| (key.clone(), RowFilter::new(rows)))
+                    .collect()
+            })
+            .collect();
         let tasks = rules.iter().map(|r| r.task()).collect();
         let mut facts: Vec<String> = ["account", "evidence", "region"].map(String::from).into();
         facts.extend(rules.iter().map(|r| r.meta.resource.clone()));
@@ -150,6 +160,7 @@ pub fn evaluate(rules: &[Rule], tables: &Tables, list_passed: bool, budget: Budg
             table,
             facts,
             ledger: Ledger::new(budget, tasks),
+            read_filters,
             rules,
             filters,
             list_passed,
@@ -312,7 +323,9 @@ fn prepare_row(tables: &Tables, of_table: &TableRules, i: usize) -> Prepared {
     let job = if wanted.is_empty() {
         None
     } else {
-        match tables.row_cells(table, i, reads_of(of_table, &wanted).as_deref()) {
+        let cells = (reads_of(of_table, &wanted, df, i))
+            .and_then(|keys| tables.row_cells(table, i, keys.as_deref()));
+        match cells {
             Ok(cells) => Some(RowRules {
                 row: Row::Cells(cells),
                 wanted: wanted.clone(),
@@ -328,16 +341,32 @@ fn prepare_row(tables: &Tables, of_table: &TableRules, i: usize) -> Prepared {
     }
 }
 
-/// The row keys the rules `wanted` of a table read between them (none: the whole row, when
-/// one of them reads it whole), in name order.
-fn reads_of(of_table: &TableRules, wanted: &[usize]) -> Option<Vec<String>> {
+/// The row keys the rules `wanted` of a table read between them on row `row` of `df` (none: the
+/// whole row, when one of them reads it whole), in name order: a key a rule reads only on some
+/// rows (`reads_where`) is left out of the others.
+fn reads_of(
+    of_table: &TableRules,
+    wanted: &[usize],
+    df: &DataFrame,
+    row: usize,
+) -> Result<Option<Vec<String>>> {
     let mut keys = Vec::new();
     for &k in wanted {
-        keys.extend(of_table.rules[k].meta.reads.as_ref()?.iter().cloned());
+        let Some(reads) = of_table.rules[k].meta.reads.as_ref() else {
+            return Ok(None);
+        };
+        for key in reads {
+            let filter = of_table.read_filters[k]
+                .iter()
+                .find(|(read, _)| read == key);
+            if filter.map_or(Ok(true), |(_, filter)| filter.wants(df, row))? {
+                keys.push(key.clone());
+            }
+        }
     }
     keys.sort_unstable();
     keys.dedup();
-    Some(keys)
+    Ok(Some(keys))
 }
 
 /// What the rules `wanted` of a row gave (`verdicts`, in the same order), into `outcomes`.

@@ -93,11 +93,18 @@ const VIEWS: [View; 4] = [
     View {
         name: "eni_exposure",
         build: exposure::eni_exposure,
-        computed: &[Computed {
-            name: "hops_json",
-            after: "blocking_detail",
-            write: exposure::write_hops,
-        }],
+        computed: &[
+            Computed {
+                name: "hops_json",
+                after: "blocking_detail",
+                write: exposure::write_hops,
+            },
+            Computed {
+                name: "record_ref",
+                after: "load_balancer_paths_json",
+                write: exposure::write_record_ref,
+            },
+        ],
     },
     View {
         name: "lb_exposure",

@@ -19,8 +19,9 @@ mod owner;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -42,7 +43,7 @@ pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
 use super::frame::FrameBuilder;
 use super::{Tables, source_ref};
 use crate::progress::Progress;
-use crate::reach::{Evaluation, Hop, IpVersion, Query, Reachable};
+use crate::reach::{Evaluation, HopKind, IpVersion, Query, Reachable};
 use crate::report::path::{exposure_json, lb_path_summary};
 
 /// A row of `eni_exposure`: an interface, its configuration (index into the configurations'
@@ -56,30 +57,73 @@ struct Row<'a> {
 }
 
 /// What the rows of one configuration share in the frame: its verdicts, the hop blocking it
-/// and its exposures' JSON. The evaluation itself is dropped once these are taken; a row's hops
-/// are computed on demand ([`hops`]).
+/// and, as indexes into the view's [`Texts`], its blocking hop's detail and its exposures' JSON.
+/// The evaluation itself is dropped once these are taken; a row's hops are computed on demand
+/// ([`hops`]).
 struct ConfigAnswer {
     reachable: Reachable,
     reachable_v4: Reachable,
     reachable_v6: Reachable,
-    blocking: Option<Hop>,
-    exposed: String,
+    blocking_hop: Option<HopKind>,
+    blocking_detail: IdxSize,
+    exposed: IdxSize,
 }
 
 impl ConfigAnswer {
-    /// Evaluates the configuration of `eni` and keeps what its rows show.
-    fn new(network: &Network, eni: &Eni) -> ConfigAnswer {
+    /// Evaluates the configuration of `eni` and keeps what its rows show, its texts in `texts`.
+    fn new(network: &Network, eni: &Eni, texts: &Texts) -> ConfigAnswer {
         let eval = shown_evaluation(network, eni);
         let exposed: Vec<Value> = (eval.exposed().into_iter())
             .map(|(v, e)| exposure_json(v, e))
             .collect();
+        let blocking = eval.blocking_hop(eni.primary_version(), eni);
         ConfigAnswer {
             reachable: eval.reachable(),
             reachable_v4: eval.reachable_in(IpVersion::V4),
             reachable_v6: eval.reachable_in(IpVersion::V6),
-            blocking: eval.blocking_hop(eni.primary_version(), eni),
-            exposed: Value::Array(exposed).to_string(),
+            blocking_hop: blocking.as_ref().map(|h| h.hop),
+            blocking_detail: texts.index(blocking.map(|h| h.detail)),
+            exposed: texts.index(Some(Value::Array(exposed).to_string())),
         }
+    }
+}
+
+/// The distinct texts of the configurations' answers, each held once however many
+/// configurations give it: configurations are many (491,484 of the 1 M interfaces of
+/// `bench/big_eni.sh`) but their exposures and blocking details few (11 and 7,775 texts there).
+/// Index 0 is no text (null).
+struct Texts(Mutex<HeldTexts>);
+
+/// Each text's index, and the texts by index.
+type HeldTexts = (HashMap<Arc<str>, IdxSize>, Vec<Option<Arc<str>>>);
+
+impl Default for Texts {
+    fn default() -> Self {
+        Texts(Mutex::new((HashMap::new(), vec![None])))
+    }
+}
+
+impl Texts {
+    /// The index of `text` (0 for none), added on first sight.
+    fn index(&self, text: Option<String>) -> IdxSize {
+        let Some(text) = text else { return 0 };
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let (index, values) = &mut *held;
+        if let Some(&i) = index.get(text.as_str()) {
+            return i;
+        }
+        let i = values.len() as IdxSize;
+        let text: Arc<str> = text.into();
+        values.push(Some(Arc::clone(&text)));
+        index.insert(text, i);
+        i
+    }
+
+    /// The texts as a column, one row per index.
+    fn into_column(self) -> Column {
+        let (_, values) = self.0.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let values: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
+        Column::new("texts".into(), values)
     }
 }
 
@@ -162,16 +206,17 @@ fn configurations(network: &Network) -> (Vec<usize>, Vec<&Eni>) {
 
 /// `eni_exposure`: one row per interface, with no query narrowing. Each distinct configuration
 /// is evaluated once, in parallel, and what its interfaces share is kept once: the
-/// configuration columns hold each text once however many rows show it ([`shared_column`]).
+/// distinct texts of all configurations are held once each ([`Texts`], [`text_column`]).
 /// `hops_json` is not stored: it is computed per row when asked for ([`hops::write_hops`]).
 pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
     let network = tables.network();
     let (config_of, first) = configurations(network);
     let progress = Progress::new("views", first.len());
+    let texts = Texts::default();
     let evaluate = || {
         (first.into_par_iter())
             .map(|eni| {
-                let answer = ConfigAnswer::new(network, eni);
+                let answer = ConfigAnswer::new(network, eni, &texts);
                 progress.advance(1);
                 answer
             })
@@ -189,25 +234,26 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
             via_load_balancers: via.get(&i),
         })
         .collect();
-    let configs: Vec<IdxSize> = rows.iter().map(|r| r.config as IdxSize).collect();
-    let configs = IdxCa::from_vec("config".into(), configs);
-    let blocking_detail = shared_column("blocking_detail", &answers, &configs, |a| {
-        a.blocking.as_ref().map(|h| h.detail.as_str())
+    let texts = texts.into_column();
+    let blocking_detail = text_column("blocking_detail", &texts, &rows, &answers, |a| {
+        a.blocking_detail
     })?;
-    let exposed = shared_column("exposed_json", &answers, &configs, |a| Some(&a.exposed))?;
-    frame(&rows, &answers, [blocking_detail, exposed], network)
+    let exposed = text_column("exposed_json", &texts, &rows, &answers, |a| a.exposed)?;
+    frame(&rows, &answers, [blocking_detail, exposed])
 }
 
-/// A string column of one value per configuration, taken for each row: the rows of a
-/// configuration share its text rather than copying it.
-fn shared_column<'a>(
+/// A string column taking each row's text from `texts` (index `text` of its configuration's
+/// answer): the rows share the distinct texts rather than copying them.
+fn text_column(
     name: &str,
-    answers: &'a [ConfigAnswer],
-    configs: &IdxCa,
-    value: impl Fn(&'a ConfigAnswer) -> Option<&'a str>,
+    texts: &Column,
+    rows: &[Row],
+    answers: &[ConfigAnswer],
+    text: impl Fn(&ConfigAnswer) -> IdxSize,
 ) -> Result<Column> {
-    let values: Vec<Option<&str>> = answers.iter().map(value).collect();
-    Ok(Column::new(name.into(), values).take(configs)?)
+    let index: Vec<IdxSize> = rows.iter().map(|r| text(&answers[r.config])).collect();
+    let index = IdxCa::from_vec("text".into(), index);
+    Ok(texts.take(&index)?.with_name(name.into()))
 }
 
 /// Rows per chunk of a computed view: each chunk's rows, with their JSON text, live only until
@@ -241,15 +287,14 @@ pub(super) fn chunked_frame<T: Sync>(
 }
 
 /// The `eni_exposure` frame of its rows, with the columns written apart: `blocking_detail` and
-/// `exposed_json` (`hops_json`, computed, follows `blocking_detail` in the table's columns).
+/// `exposed_json` (the computed `hops_json` follows `blocking_detail` in the table's columns,
+/// and the computed `record_ref` ends them).
 fn frame(
     rows: &[Row],
     answers: &[ConfigAnswer],
     [blocking_detail, exposed]: [Column; 2],
-    network: &Network,
 ) -> Result<DataFrame> {
     let answer = |r: &Row| &answers[r.config];
-    let blocking = |r: &Row| answers[r.config].blocking.as_ref();
     FrameBuilder::new(rows)
         .str("account", |r| r.eni.account.as_deref())
         .str("region", |r| r.eni.region())
@@ -274,7 +319,9 @@ fn frame(
         .str("reachable_v4", |r| Some(answer(r).reachable_v4.as_str()))
         .str("reachable_v6", |r| Some(answer(r).reachable_v6.as_str()))
         .str("path_version", |r| Some(r.eni.primary_version().as_str()))
-        .str("blocking_hop", |r| blocking(r).map(|h| h.hop.as_str()))
+        .str("blocking_hop", |r| {
+            answer(r).blocking_hop.map(HopKind::as_str)
+        })
         .column(blocking_detail)
         .column(exposed)
         .str("reachable_via_load_balancer", |r| {
@@ -283,8 +330,16 @@ fn frame(
         .str("load_balancer_paths_json", |r| {
             r.via_load_balancers.map(|(_, j)| j.as_str())
         })
-        .string("record_ref", |r| {
-            Some(source_ref(network.source(r.eni.record)))
-        })
         .build()
+}
+
+/// Writes the `record_ref` of row `row` of `eni_exposure` (interface `row` of the network), a
+/// computed column ([`crate::tables::computed`]): a text per interface, which the network
+/// model's record id gives when asked rather than the view holding every row's.
+pub fn write_record_ref(tables: &Tables, row: usize, out: &mut String) -> Result<()> {
+    let network = tables.network();
+    let eni = (network.enis.get(row)).ok_or_else(|| anyhow!("eni_exposure has no row {row}"))?;
+    out.clear();
+    out.push_str(&source_ref(network.source(eni.record)));
+    Ok(())
 }
