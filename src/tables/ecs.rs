@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use polars::prelude::*;
+use polars_ops::frame::MaintainOrderJoin;
 
 use super::frame::{FrameBuilder, children};
 use super::source_ref;
@@ -287,6 +288,10 @@ fn launch_config() -> [Expr; 2] {
 /// `ecs_task_network`: each task joined, within its account, region and cluster, to its service
 /// (`group` = `service:NAME`), to the task set or deployment that started it (`startedBy`), and to
 /// its ENI; `assign_public_ip` is the configuration that launched it, `public_ips` what it holds.
+/// The tasks are put in the view's order (account, region, task ARN; record order among equal
+/// keys) before the joins, which are asked to keep the order of their left side, so the joined
+/// columns (the
+/// interface's lists most of all) are gathered once, by the joins, and never again by a sort.
 pub fn task_network(
     tasks: &DataFrame,
     services: &DataFrame,
@@ -294,7 +299,10 @@ pub fn task_network(
     task_sets: &DataFrame,
     enis: &DataFrame,
 ) -> Result<DataFrame> {
-    let left = JoinArgs::new(JoinType::Left);
+    let left = JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Left)
+    };
     let scope = |extra: &[&str]| -> Vec<Expr> {
         ["account", "region"]
             .iter()
@@ -314,6 +322,10 @@ pub fn task_network(
         .clone()
         .lazy()
         .rename(["record_ref"], ["task_ref"], true)
+        .sort(
+            ["account", "region", "task_arn"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
         .join(services, service_key.clone(), service_key, left.clone())
         .join(
             task_sets,
@@ -339,10 +351,6 @@ pub fn task_network(
         .with_columns(launch_config())
         .with_column(col("eni_ref").is_not_null().alias("eni_found"))
         .select(columns(&TASK_NETWORK_COLUMNS))
-        .sort(
-            ["account", "region", "task_arn"],
-            SortMultipleOptions::default(),
-        )
         .collect()?;
     Ok(view)
 }
