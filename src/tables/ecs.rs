@@ -359,7 +359,9 @@ pub fn task_network(
 mod tests {
     use polars::prelude::*;
 
-    use super::{DEPLOYMENT_COLUMNS, SERVICE_COLUMNS, TASK_SET_COLUMNS, task_network};
+    use super::{
+        DEPLOYMENT_COLUMNS, SERVICE_COLUMNS, TASK_NETWORK_COLUMNS, TASK_SET_COLUMNS, task_network,
+    };
     use crate::tables::frame::FrameBuilder;
 
     /// A frame of the string columns `names` (a view's `name as alias` read as `name`), one row
@@ -375,20 +377,9 @@ mod tests {
 
     /// Running Fargate tasks of one account and region, by ARN and interface.
     fn tasks(rows: &[(&'static str, &'static str)]) -> DataFrame {
-        let names = [
-            "account",
-            "region",
-            "cluster_arn",
-            "task_arn",
-            "task_id",
-            "last_status",
-            "desired_status",
-            "launch_type",
-            "started_by",
-            "service_name",
-            "eni_id",
-            "record_ref",
-        ];
+        // The view's first ten columns are the task's own (`account` to `service_name`).
+        let mut names = TASK_NETWORK_COLUMNS[..10].to_vec();
+        names.extend(["eni_id", "record_ref"]);
         let row = |&(arn, eni): &(&'static str, &'static str)| {
             let mut row = vec![Some("111"), Some("eu-west-1"), Some("cluster"), Some(arn)];
             row.extend([Some(arn), Some("RUNNING"), Some("RUNNING"), Some("FARGATE")]);
