@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use polars::prelude::*;
+use polars_ops::frame::MaintainOrderJoin;
 
 use super::frame::{FrameBuilder, children};
 use super::source_ref;
@@ -287,6 +288,10 @@ fn launch_config() -> [Expr; 2] {
 /// `ecs_task_network`: each task joined, within its account, region and cluster, to its service
 /// (`group` = `service:NAME`), to the task set or deployment that started it (`startedBy`), and to
 /// its ENI; `assign_public_ip` is the configuration that launched it, `public_ips` what it holds.
+/// The tasks are put in the view's order (account, region, task ARN; record order among equal
+/// keys) before the joins, which are asked to keep the order of their left side, so the joined
+/// columns (the
+/// interface's lists most of all) are gathered once, by the joins, and never again by a sort.
 pub fn task_network(
     tasks: &DataFrame,
     services: &DataFrame,
@@ -294,7 +299,10 @@ pub fn task_network(
     task_sets: &DataFrame,
     enis: &DataFrame,
 ) -> Result<DataFrame> {
-    let left = JoinArgs::new(JoinType::Left);
+    let left = JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Left)
+    };
     let scope = |extra: &[&str]| -> Vec<Expr> {
         ["account", "region"]
             .iter()
@@ -314,6 +322,10 @@ pub fn task_network(
         .clone()
         .lazy()
         .rename(["record_ref"], ["task_ref"], true)
+        .sort(
+            ["account", "region", "task_arn"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
         .join(services, service_key.clone(), service_key, left.clone())
         .join(
             task_sets,
@@ -339,10 +351,100 @@ pub fn task_network(
         .with_columns(launch_config())
         .with_column(col("eni_ref").is_not_null().alias("eni_found"))
         .select(columns(&TASK_NETWORK_COLUMNS))
-        .sort(
-            ["account", "region", "task_arn"],
-            SortMultipleOptions::default(),
-        )
         .collect()?;
     Ok(view)
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use super::{
+        DEPLOYMENT_COLUMNS, SERVICE_COLUMNS, TASK_NETWORK_COLUMNS, TASK_SET_COLUMNS, task_network,
+    };
+    use crate::tables::frame::FrameBuilder;
+
+    /// A frame of the string columns `names` (a view's `name as alias` read as `name`), one row
+    /// per array of values.
+    fn strings(names: &[&str], rows: &[Vec<Option<&'static str>>]) -> DataFrame {
+        let columns = names.iter().enumerate().map(|(c, name)| {
+            let values: Vec<Option<&str>> = rows.iter().map(|r| r[c]).collect();
+            let name = name.split(" as ").next().unwrap_or(name);
+            Column::new(name.into(), values)
+        });
+        DataFrame::new(rows.len(), columns.collect()).unwrap()
+    }
+
+    /// Running Fargate tasks of one account and region, by ARN and interface.
+    fn tasks(rows: &[(&'static str, &'static str)]) -> DataFrame {
+        // The view's first ten columns are the task's own (`account` to `service_name`).
+        let mut names = TASK_NETWORK_COLUMNS[..10].to_vec();
+        names.extend(["eni_id", "record_ref"]);
+        let row = |&(arn, eni): &(&'static str, &'static str)| {
+            let mut row = vec![Some("111"), Some("eu-west-1"), Some("cluster"), Some(arn)];
+            row.extend([Some(arn), Some("RUNNING"), Some("RUNNING"), Some("FARGATE")]);
+            row.extend([None, None, Some(eni), Some(arn)]);
+            row
+        };
+        strings(&names, &rows.iter().map(row).collect::<Vec<_>>())
+    }
+
+    /// The `network_interfaces` columns the view reads, by interface and public address.
+    fn interfaces(rows: &[(&'static str, &'static str)]) -> DataFrame {
+        FrameBuilder::new(rows)
+            .str("account", |_| Some("111"))
+            .str("region", |_| Some("eu-west-1"))
+            .str("network_interface_id", |(id, _)| Some(id))
+            .str("subnet_id", |_| None)
+            .str("vpc_id", |_| None)
+            .list("public_ips", |(_, ip)| [*ip])
+            .list("elastic_ips", |_| [])
+            .list("eip_association_ids", |_| [])
+            .list("ipv6_addresses", |_| [])
+            .list("security_groups", |_| [])
+            .str("record_ref", |(id, _)| Some(id))
+            .build()
+            .unwrap()
+    }
+
+    /// The view is in account, region and task ARN order whatever the tasks' order, and each
+    /// task holds its own interface's lists: the tasks are sorted before the joins, which keep
+    /// that order (a join free to reorder, or an optimizer dropping the sort, fails this).
+    #[test]
+    fn tasks_come_sorted_with_their_own_interface() {
+        let tasks = tasks(&[
+            ("task/c", "eni-3"),
+            ("task/a", "eni-1"),
+            ("task/b", "eni-2"),
+        ]);
+        let enis = interfaces(&[
+            ("eni-1", "10.0.0.1"),
+            ("eni-2", "10.0.0.2"),
+            ("eni-3", "10.0.0.3"),
+        ]);
+        let view = task_network(
+            &tasks,
+            &strings(&SERVICE_COLUMNS, &[]),
+            &strings(&DEPLOYMENT_COLUMNS, &[]),
+            &strings(&TASK_SET_COLUMNS, &[]),
+            &enis,
+        )
+        .unwrap();
+        let arns: Vec<_> = view
+            .column("task_arn")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(arns, [Some("task/a"), Some("task/b"), Some("task/c")]);
+        let lists = view.column("public_ips").unwrap().list().unwrap().clone();
+        let ips: Vec<String> = (0..view.height())
+            .map(|i| {
+                let ips = lists.get_as_series(i).unwrap();
+                ips.str().unwrap().get(0).unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(ips, ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+    }
 }

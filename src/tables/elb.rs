@@ -3,6 +3,7 @@
 //! with the network interface it resolves to). elbv2 records carry their account and region in
 //! their ARNs; a classic load balancer takes them from its VPC or subnets ([`Scope`]).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Result;
@@ -34,11 +35,20 @@ struct Scoped<'a> {
 impl<'a> Scoped<'a> {
     /// Account and region of an ARN, with the ARN.
     fn of_arn(arn: &'a str) -> Self {
+        Scoped {
+            arn: Some(arn.to_string()),
+            ..Scoped::within(arn)
+        }
+    }
+
+    /// Account and region of an ARN, without a copy of the ARN (for rows that name their load
+    /// balancer otherwise).
+    fn within(arn: &'a str) -> Self {
         let (account, region) = arn_scope(arn);
         Scoped {
             account,
             region,
-            arn: Some(arn.to_string()),
+            arn: None,
         }
     }
 
@@ -246,7 +256,7 @@ fn action_rows<'a>(
         .iter()
         .enumerate()
         .map(|(i, action)| ActionRow {
-            scoped: Scoped::of_arn(owner.scope_arn),
+            scoped: Scoped::within(owner.scope_arn),
             load_balancer_arn: load_balancer_arn.clone(),
             listener_arn: owner.listener_arn.clone(),
             protocol: owner.listener.and_then(|l| l.protocol.as_deref()),
@@ -491,7 +501,8 @@ struct TargetRow<'a> {
     health_state: Option<&'a str>,
     health_reason: Option<&'a str>,
     network_interface_id: Option<&'a str>,
-    source: Source,
+    /// The target health record, or the classic load balancer's `Instances` entry.
+    source: Cow<'a, Source>,
     target_group_source: Option<&'a Source>,
 }
 
@@ -506,7 +517,7 @@ pub fn lb_targets(
     task_network: &DataFrame,
     interfaces: &Interfaces,
 ) -> Result<DataFrame> {
-    let groups: HashMap<&str, _> = records
+    let groups: HashMap<&str, _, RandomState> = records
         .target_groups
         .iter()
         .map(|r| (r.item.target_group_arn.as_str(), r))
@@ -517,7 +528,7 @@ pub fn lb_targets(
         .map(|r| {
             let t = &r.item;
             let group = groups.get(t.target_group_arn.as_str()).copied();
-            let scoped = Scoped::of_arn(&t.target_group_arn);
+            let scoped = Scoped::within(&t.target_group_arn);
             let target_type = group.and_then(|g| g.item.target_type.as_deref());
             let vpc = group.and_then(|g| g.item.vpc_id.as_deref());
             let group_at = scoped.account.zip(vpc);
@@ -531,12 +542,9 @@ pub fn lb_targets(
                 health_state: health.and_then(|h| h.state.as_deref()),
                 health_reason: health.and_then(|h| h.reason.as_deref()),
                 network_interface_id: interfaces.resolve(target_type, &t.target.id, group_at),
-                source: r.source.clone(),
+                source: Cow::Borrowed(&r.source),
                 target_group_source: group.map(|g| &g.source),
-                scoped: Scoped {
-                    arn: None,
-                    ..scoped
-                },
+                scoped,
             }
         })
         .collect();
@@ -556,7 +564,7 @@ pub fn lb_targets(
                     &instance.instance_id,
                     None,
                 ),
-                source: r.source.child("Instances", i),
+                source: Cow::Owned(r.source.child("Instances", i)),
                 target_group_source: None,
             });
         }

@@ -25,10 +25,12 @@ enum Part {
 
 impl Part {
     /// The finished column. Gathering string views copies the views, never the text they
-    /// point to, so rows with one value share its text.
+    /// point to, so rows with one value share its text. A column whose every row holds a value
+    /// of its own (an id) is its distinct values, in row order: nothing to gather.
     fn column(self) -> Result<Column> {
         Ok(match self {
             Part::Ready(column) => column,
+            Part::Gather(distinct, rows) if distinct.len() == rows.len() => distinct.into_column(),
             Part::Gather(distinct, rows) => distinct.take(&rows)?.into_column(),
         })
     }
@@ -47,7 +49,9 @@ impl<'r, T> FrameBuilder<'r, T> {
     /// points to that copy: ARNs, ids and statuses repeat from row to row, and a copy per row
     /// would be most of a large table's memory.
     /// A row holding the previous row's value takes its index without hashing it again (rows
-    /// come a file at a time, so accounts, regions and clusters repeat in runs).
+    /// come a file at a time, so accounts, regions and clusters repeat in runs). The index
+    /// grows with the distinct values: sized for a row each at once, it saved a tenth of this
+    /// method's instructions but held 25 MB more at the 1 M interface file's peak.
     pub fn str(mut self, name: &str, f: impl Fn(&'r T) -> Option<&'r str>) -> Self {
         let mut index: HashMap<&str, IdxSize, foldhash::fast::RandomState> = HashMap::default();
         let mut distinct: Vec<&str> = Vec::new();
@@ -185,6 +189,28 @@ mod tests {
         let df = FrameBuilder::new(&rows).str("v", |r| *r).build().unwrap();
         let read: Vec<Option<&str>> = df.column("v").unwrap().str().unwrap().iter().collect();
         assert_eq!(read, rows);
+    }
+
+    /// A column of one distinct value per row (ids) reads back in row order, as does one whose
+    /// rows repeat values or hold none.
+    #[test]
+    fn distinct_and_repeated_columns_read_back_in_row_order() {
+        let ids = [Some("eni-3"), Some("eni-1"), Some("eni-2")];
+        let repeated = [Some("eni-3"), None, Some("eni-2")];
+        let df = FrameBuilder::new(&[0, 1, 2])
+            .str("id", |i| ids[*i])
+            .str("repeated", |i| repeated[*i])
+            .build()
+            .unwrap();
+        let read = |c: &str| -> Vec<Option<String>> {
+            let column = df.column(c).unwrap().str().unwrap();
+            column.iter().map(|v| v.map(String::from)).collect()
+        };
+        let own = |v: &[Option<&str>]| -> Vec<Option<String>> {
+            v.iter().map(|v| v.map(String::from)).collect()
+        };
+        assert_eq!(read("id"), own(&ids));
+        assert_eq!(read("repeated"), own(&repeated));
     }
 
     /// An index finds what a search in record order finds: the first record of a key.

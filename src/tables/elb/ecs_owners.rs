@@ -6,6 +6,7 @@
 
 use anyhow::Result;
 use polars::prelude::*;
+use polars_ops::frame::MaintainOrderJoin;
 
 use crate::evidence::model::LoadBalancerLink;
 use crate::evidence::{Record, Records, Source};
@@ -103,13 +104,17 @@ pub(super) fn with_ecs_owners(
     task_network: &DataFrame,
     records: &Records,
 ) -> Result<DataFrame> {
-    let left = JoinArgs::new(JoinType::Left);
+    // The joins keep the order of their left side: the targets stay in their order, with no
+    // row index to sort on.
+    let left = JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Left)
+    };
     let ip_interface = when(col("target_type").eq(lit("ip")))
         .then(col("network_interface_id"))
         .otherwise(lit(NULL).cast(DataType::String));
     let frame = targets
         .lazy()
-        .with_row_index("target_row", None)
         .with_column(ip_interface.alias("ip_interface"))
         .join(
             tasks(task_network),
@@ -132,9 +137,7 @@ pub(super) fn with_ecs_owners(
                 .otherwise(col("ecs_link"))
                 .alias("ecs_link"),
         ])
-        .sort(["target_row"], SortMultipleOptions::default())
         .drop(cols([
-            "target_row",
             "ip_interface",
             "task_task_set_arn",
             "task_service_arn",
