@@ -290,8 +290,8 @@ fn launch_config() -> [Expr; 2] {
 /// its ENI; `assign_public_ip` is the configuration that launched it, `public_ips` what it holds.
 /// The tasks are put in the view's order (account, region, task ARN; record order among equal
 /// keys) before the joins, which are asked to keep the order of their left side, so the joined
-/// columns (the
-/// interface's lists most of all) are gathered once, by the joins, and never again by a sort.
+/// columns (the interface's lists most of all) are gathered once, by the joins, and never again
+/// by a sort.
 pub fn task_network(
     tasks: &DataFrame,
     services: &DataFrame,
