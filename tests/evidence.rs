@@ -634,3 +634,54 @@ fn a_task_names_only_the_interface_of_its_own_account() {
         rows[0]["owner"]
     );
 }
+
+/// `network_interfaces` is built from the network model, not the records: its rows are still in
+/// the evidence's order, and its address columns say what the evidence wrote, also where the
+/// parsed addresses would write them otherwise (an IPv6 address in capitals with a leading
+/// zero, no `PrivateIpAddress` beside the list of private addresses) and for Elastic IPs.
+#[test]
+fn network_interfaces_show_the_records_as_written_in_their_order() {
+    let dir = scratch("interfaces-as-written");
+    copy_set(&snapshot("SA.NET.1"), &dir);
+    let file = dir.join("ec2/describe-network-interfaces.json");
+    let mut enis: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let list = enis["NetworkInterfaces"].as_array_mut().unwrap();
+    list.reverse();
+    let find = |list: &mut Vec<serde_json::Value>, id: &str| -> usize {
+        list.iter().position(|e| e["NetworkInterfaceId"] == id).unwrap()
+    };
+    let unlisted = find(list, "eni-01e67b4b13a500ae5");
+    list[unlisted].as_object_mut().unwrap().remove("PrivateIpAddress");
+    let v6 = find(list, "eni-089744c6f8783c441");
+    let capitals = "2600:1F18:6B2E:4A02:08C1:52D0:9F3E:A71B";
+    list[v6]["Ipv6Addresses"][0]["Ipv6Address"] = capitals.into();
+    let order: Vec<String> = (list.iter())
+        .map(|e| e["NetworkInterfaceId"].as_str().unwrap().to_string())
+        .collect();
+    std::fs::write(&file, enis.to_string()).unwrap();
+
+    let rows = common::query_values(&dir, "network_interfaces", ".");
+    let ids: Vec<&str> = (rows.iter())
+        .map(|r| r["network_interface_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, order);
+    let row = |id: &str| rows.iter().find(|r| r["network_interface_id"] == id).unwrap();
+    let unlisted = row("eni-01e67b4b13a500ae5");
+    assert!(unlisted["private_ip"].is_null(), "{unlisted}");
+    assert_eq!(row("eni-089744c6f8783c441")["ipv6_addresses"], serde_json::json!([capitals]));
+    let elastic = row("eni-033b15c45b4f9479f");
+    assert_eq!(elastic["public_ips"], serde_json::json!(["44.199.10.31"]));
+    assert_eq!(elastic["elastic_ips"], serde_json::json!(["44.199.10.31"]));
+    assert_eq!(
+        elastic["eip_association_ids"],
+        serde_json::json!(["eipassoc-0c86f2bc8717d9712"])
+    );
+    let pooled = row("eni-0393a0f23b3261333");
+    assert_eq!(pooled["public_ips"], serde_json::json!(["3.88.41.203"]));
+    assert_eq!(pooled["elastic_ips"], serde_json::json!([]));
+    assert_eq!(pooled["private_ip"], "10.30.0.12");
+    let pointer = &pooled["evidence"][0]["pointer"];
+    let at = order.iter().position(|id| id == "eni-0393a0f23b3261333").unwrap();
+    assert_eq!(pointer, &format!("/NetworkInterfaces/{at}"));
+}

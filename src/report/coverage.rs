@@ -85,11 +85,12 @@ struct CitedRecord<'t> {
 }
 
 /// Calls `visit` for the `record` of every row that names an account, in the tables built with
-/// the evidence. Reads only the `account`, `region` and `record_ref` columns: a scan pays for
-/// this on every table. The views are not read: they cite only records their source tables
-/// cite with the same scope (`eni_exposure`'s record is its interface's `network_interfaces`
-/// record; the load-balancer and flow views cite none as `record`), and asking for one would
-/// build it, evaluating the reachability of every interface or path.
+/// the evidence, and of every interface (`network_interfaces`, a view, read from the network
+/// model it is built from). Reads only the `account`, `region` and `record_ref` columns: a scan
+/// pays for this on every table. The other views are not read: they cite only records their
+/// source tables cite with the same scope (`eni_exposure`'s record is its interface's record;
+/// the load-balancer and flow views cite none as `record`), and asking for one would build it,
+/// evaluating the reachability of every interface or path.
 fn for_each_scoped_record<'t>(
     tables: &'t Tables,
     mut visit: impl FnMut(CitedRecord<'t>),
@@ -113,6 +114,20 @@ fn for_each_scoped_record<'t>(
                 region: regions.and_then(|r| r.get(i)),
             });
         }
+    }
+    let network = tables.network();
+    for eni in &network.enis {
+        let Some(account) = eni.account.as_deref() else {
+            continue;
+        };
+        let record = tables.evidence_ref("record", network.source(eni.record))?;
+        visit(CitedRecord {
+            file: record.file,
+            document: record.document,
+            pointer: record.pointer,
+            account,
+            region: eni.region(),
+        });
     }
     Ok(())
 }

@@ -1,8 +1,11 @@
 //! Building every eager table from the evidence records, in two independent halves run in
-//! parallel (the ECS side, whose `ecs_task_network` join is the longest step, and the network and
-//! load-balancer side), then the two steps that need the ECS view (`lb_targets` and the engine's
-//! network model), also in parallel. Each kind's records are freed once the last step that reads
-//! them is done: the ECS tasks, the largest kind, as soon as their table is built.
+//! parallel (the ECS side, whose joins are the longest step, and the network and load-balancer
+//! side), then the engine's network model (which reads what owns each interface from the ECS
+//! joins), the `ecs_task_network` view (which joins the interfaces its tasks name, from the
+//! model) and `lb_targets` (which reads the view). Each kind's records are freed once the last
+//! step that reads them is done: the ECS tasks, the largest kind, as soon as their table is
+//! built; the rest once the model exists. `network_interfaces` is not among these: it is a view
+//! of the model ([`super::ec2`]).
 
 use std::collections::BTreeMap;
 
@@ -28,43 +31,39 @@ pub(super) fn frames_and_network(
     let r = &records;
     let (ecs_side, network_side) =
         rayon::join(|| ecs_frames(r, tasks), || network_frames(r, &scope, files));
-    let mut frames = ecs_side?;
+    let (mut frames, launches) = ecs_side?;
     frames.extend(network_side?);
-    let view = &frames["ecs_task_network"];
     // Both resolve load-balancer targets to interfaces: index the interfaces once.
     let interfaces = elb::Interfaces::new(r);
-    let (targets, network) = rayon::join(
-        || elb::lb_targets(r, &scope, view, &interfaces),
-        || -> Result<exposure::Network> {
-            let tasks = exposure::task_refs(view)?;
-            Ok(exposure::Network::new(r, &scope, &tasks, &interfaces))
-        },
-    );
+    let tasks = exposure::task_refs(&launches)?;
+    let network = exposure::Network::new(r, &scope, &tasks, &interfaces);
+    let view = ecs::task_network(&launches, &ec2::task_interfaces(&network, &launches)?)?;
+    drop(launches);
+    let targets = elb::lb_targets(r, &scope, &view, &interfaces);
     drop(interfaces);
     records.release();
+    frames.insert("ecs_task_network", view);
     frames.insert("lb_targets", targets?);
-    Ok((frames, network?))
+    Ok((frames, network))
 }
 
-/// The ECS tables, the network interfaces and the `ecs_task_network` view; `tasks` holds the
+/// The ECS tables, and their tasks joined to their services, task sets and deployments (the
+/// `ecs_task_network` view but for the interfaces, [`ecs::task_launches`]); `tasks` holds the
 /// ECS tasks, freed once their table is built.
-fn ecs_frames(r: &Records, tasks: Records) -> Result<Frames> {
+fn ecs_frames(r: &Records, tasks: Records) -> Result<(Frames, DataFrame)> {
     let mut frames = Frames::new();
     frames.insert("ecs_tasks", ecs::tasks(&tasks)?);
     tasks.release();
     frames.insert("ecs_services", ecs::services(r)?);
     frames.insert("ecs_deployments", ecs::deployments(r)?);
     frames.insert("ecs_task_sets", ecs::task_sets(r)?);
-    frames.insert("network_interfaces", ec2::network_interfaces(r)?);
-    let view = ecs::task_network(
+    let launches = ecs::task_launches(
         &frames["ecs_tasks"],
         &frames["ecs_services"],
         &frames["ecs_deployments"],
         &frames["ecs_task_sets"],
-        &frames["network_interfaces"],
     )?;
-    frames.insert("ecs_task_network", view);
-    Ok(frames)
+    Ok((frames, launches))
 }
 
 /// The network, egress, remediation and load-balancer tables (all but `lb_targets`).

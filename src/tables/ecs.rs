@@ -285,40 +285,28 @@ fn launch_config() -> [Expr; 2] {
     ]
 }
 
-/// `ecs_task_network`: each task joined, within its account, region and cluster, to its service
-/// (`group` = `service:NAME`), to the task set or deployment that started it (`startedBy`), and to
-/// its ENI; `assign_public_ip` is the configuration that launched it, `public_ips` what it holds.
+/// Each task joined, within its account, region and cluster, to its service (`group` =
+/// `service:NAME`) and to the task set or deployment that started it (`startedBy`): the view
+/// [`task_network`] completes with the task's interface. What owns an interface is read from
+/// it ([`super::exposure::task_refs`]) before the network model, and so the interfaces, exist.
 /// The tasks are put in the view's order (account, region, task ARN; record order among equal
 /// keys) before the joins, which are asked to keep the order of their left side, so the joined
 /// columns (the interface's lists most of all) are gathered once, by the joins, and never again
 /// by a sort.
-pub fn task_network(
+pub fn task_launches(
     tasks: &DataFrame,
     services: &DataFrame,
     deployments: &DataFrame,
     task_sets: &DataFrame,
-    enis: &DataFrame,
 ) -> Result<DataFrame> {
-    let left = JoinArgs {
-        maintain_order: MaintainOrderJoin::Left,
-        ..JoinArgs::new(JoinType::Left)
-    };
-    let scope = |extra: &[&str]| -> Vec<Expr> {
-        ["account", "region"]
-            .iter()
-            .chain(extra)
-            .map(|c| col(*c))
-            .collect()
-    };
     let services = services.clone().lazy().select(columns(&SERVICE_COLUMNS));
     let task_sets = task_sets.clone().lazy().select(columns(&TASK_SET_COLUMNS));
     let deployments = deployments
         .clone()
         .lazy()
         .select(columns(&DEPLOYMENT_COLUMNS));
-    let enis = enis.clone().lazy().select(columns(&ENI_COLUMNS));
-    let service_key = scope(&["cluster_arn", "service_name"]);
-    let view = tasks
+    let service_key = scoped(&["cluster_arn", "service_name"]);
+    let launches = tasks
         .clone()
         .lazy()
         .rename(["record_ref"], ["task_ref"], true)
@@ -326,27 +314,39 @@ pub fn task_network(
             ["account", "region", "task_arn"],
             SortMultipleOptions::default().with_maintain_order(true),
         )
-        .join(services, service_key.clone(), service_key, left.clone())
+        .join(services, service_key.clone(), service_key, left_join())
         .join(
             task_sets,
-            scope(&["cluster_arn", "started_by"]),
-            scope(&["cluster_arn", "task_set_id"]),
-            left.clone(),
+            scoped(&["cluster_arn", "started_by"]),
+            scoped(&["cluster_arn", "task_set_id"]),
+            left_join(),
         )
         .with_column(
             coalesce(&[col("service_arn"), col("task_set_service_arn")]).alias("service_arn"),
         )
         .join(
             deployments,
-            scope(&["service_arn", "started_by"]),
-            scope(&["service_arn", "deployment_id"]),
-            left.clone(),
+            scoped(&["service_arn", "started_by"]),
+            scoped(&["service_arn", "deployment_id"]),
+            left_join(),
         )
+        .collect()?;
+    Ok(launches)
+}
+
+/// `ecs_task_network`: each task of [`task_launches`] joined to its ENI (`enis`, the
+/// `network_interfaces` rows of the interfaces the tasks name); `assign_public_ip` is the
+/// configuration that launched it, `public_ips` what it holds. The join keeps the tasks' order.
+pub fn task_network(launches: &DataFrame, enis: &DataFrame) -> Result<DataFrame> {
+    let enis = enis.clone().lazy().select(columns(&ENI_COLUMNS));
+    let view = launches
+        .clone()
+        .lazy()
         .join(
             enis,
-            scope(&["eni_id"]),
-            scope(&["network_interface_id"]),
-            left,
+            scoped(&["eni_id"]),
+            scoped(&["network_interface_id"]),
+            left_join(),
         )
         .with_columns(launch_config())
         .with_column(col("eni_ref").is_not_null().alias("eni_found"))
@@ -355,12 +355,30 @@ pub fn task_network(
     Ok(view)
 }
 
+/// A left join that keeps its left side's order.
+fn left_join() -> JoinArgs {
+    JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Left)
+    }
+}
+
+/// The columns `extra` within a row's account and region: a join key that never crosses them.
+fn scoped(extra: &[&str]) -> Vec<Expr> {
+    ["account", "region"]
+        .iter()
+        .chain(extra)
+        .map(|c| col(*c))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use polars::prelude::*;
 
     use super::{
-        DEPLOYMENT_COLUMNS, SERVICE_COLUMNS, TASK_NETWORK_COLUMNS, TASK_SET_COLUMNS, task_network,
+        DEPLOYMENT_COLUMNS, SERVICE_COLUMNS, TASK_NETWORK_COLUMNS, TASK_SET_COLUMNS, task_launches,
+        task_network,
     };
     use crate::tables::frame::FrameBuilder;
 
@@ -422,14 +440,14 @@ mod tests {
             ("eni-2", "10.0.0.2"),
             ("eni-3", "10.0.0.3"),
         ]);
-        let view = task_network(
+        let launches = task_launches(
             &tasks,
             &strings(&SERVICE_COLUMNS, &[]),
             &strings(&DEPLOYMENT_COLUMNS, &[]),
             &strings(&TASK_SET_COLUMNS, &[]),
-            &enis,
         )
         .unwrap();
+        let view = task_network(&launches, &enis).unwrap();
         let arns: Vec<_> = view
             .column("task_arn")
             .unwrap()

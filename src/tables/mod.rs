@@ -89,7 +89,7 @@ struct View {
 }
 
 /// The views built on demand, by name.
-const VIEWS: [View; 4] = [
+const VIEWS: [View; 5] = [
     View {
         name: "eni_exposure",
         build: exposure::eni_exposure,
@@ -105,6 +105,11 @@ const VIEWS: [View; 4] = [
                 write: exposure::write_record_ref,
             },
         ],
+    },
+    View {
+        name: "network_interfaces",
+        build: ec2::network_interfaces,
+        computed: &[],
     },
     View {
         name: "lb_exposure",

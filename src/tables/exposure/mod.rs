@@ -14,6 +14,7 @@ mod evaluation;
 mod hops;
 mod lb_path;
 mod lb_view;
+mod listing;
 mod network;
 mod owner;
 
@@ -37,6 +38,7 @@ pub use lb_path::{
     transport,
 };
 pub use lb_view::{lb_exposure, load_balancer_exposure};
+pub use listing::Listing;
 pub use network::{ConfigKey, Eni, Network};
 pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
 

@@ -15,6 +15,7 @@ use compact_str::CompactString;
 use ipnet::IpNet;
 
 use super::balancer::Balancers;
+use super::listing::Listing;
 use super::owner::{Owner, OwnerKind, TaskRef, TaskRefs};
 use crate::evidence::model::{AclEntry, Interner, NetworkInterface, Shared};
 use crate::evidence::{Record, Records, Source, az_region};
@@ -61,6 +62,15 @@ pub struct Eni {
     pub description: Option<Shared>,
     /// Security group ids.
     pub groups: Box<[Shared]>,
+    /// `Status`.
+    pub status: Option<Shared>,
+    /// `RequesterId`: the service that created it, for a managed interface.
+    pub requester_id: Option<Shared>,
+    /// The account of the attached instance.
+    pub instance_owner_id: Option<Shared>,
+    /// Its address columns as the evidence wrote them, kept only when its parsed addresses do
+    /// not write them so ([`Listing`]).
+    pub listing: Option<Box<Listing>>,
     /// Its evidence record (see [`Network::source`]).
     pub record: RecordId,
 }
@@ -401,7 +411,8 @@ impl Network {
         fn ips<'a>(addrs: impl IntoIterator<Item = &'a str>) -> Box<[IpAddr]> {
             addrs.into_iter().filter_map(|a| a.parse().ok()).collect()
         }
-        Eni {
+        let attachment = i.attachment.as_ref();
+        let mut eni = Eni {
             id: i.network_interface_id.clone(),
             account: i.owner_id.clone(),
             zone: i.availability_zone.clone(),
@@ -417,8 +428,14 @@ impl Network {
             private_ips: ips(i.private_ips()),
             description: i.description.as_deref().map(|d| texts.get(d)),
             groups: i.groups.iter().map(|g| g.group_id.clone()).collect(),
+            status: i.status.clone(),
+            requester_id: i.requester_id.clone(),
+            instance_owner_id: attachment.and_then(|a| a.instance_owner_id.clone()),
+            listing: None,
             record,
-        }
+        };
+        eni.listing = Listing::unless_written(i, &eni);
+        eni
     }
 
     /// The index of the route table in effect for an interface's subnet: the explicitly
