@@ -32,6 +32,19 @@ pub fn return_freed_memory_promptly() {
     }
 }
 
+/// Gives back the pages that memory freed by another thread emptied: mimalloc frees an object
+/// on the heap of the thread that allocated it, and a page a thread no longer allocates from is
+/// only looked at again when that thread collects. The records are read on the thread pool's
+/// workers and freed elsewhere; without this, their emptied pages (527 MB on a 1 M interface
+/// export) stay resident while the next phase allocates as much again. Runs a collection on
+/// every worker of the pool and on the calling thread.
+pub fn collect_freed_pages() {
+    // SAFETY: `mi_collect` only walks the calling thread's own heap.
+    let collect = || unsafe { libmimalloc_sys::mi_collect(false) };
+    rayon::broadcast(|_| collect());
+    collect();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

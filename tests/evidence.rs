@@ -649,10 +649,15 @@ fn network_interfaces_show_the_records_as_written_in_their_order() {
     let list = enis["NetworkInterfaces"].as_array_mut().unwrap();
     list.reverse();
     let find = |list: &mut Vec<serde_json::Value>, id: &str| -> usize {
-        list.iter().position(|e| e["NetworkInterfaceId"] == id).unwrap()
+        list.iter()
+            .position(|e| e["NetworkInterfaceId"] == id)
+            .unwrap()
     };
     let unlisted = find(list, "eni-01e67b4b13a500ae5");
-    list[unlisted].as_object_mut().unwrap().remove("PrivateIpAddress");
+    list[unlisted]
+        .as_object_mut()
+        .unwrap()
+        .remove("PrivateIpAddress");
     let v6 = find(list, "eni-089744c6f8783c441");
     let capitals = "2600:1F18:6B2E:4A02:08C1:52D0:9F3E:A71B";
     list[v6]["Ipv6Addresses"][0]["Ipv6Address"] = capitals.into();
@@ -666,10 +671,17 @@ fn network_interfaces_show_the_records_as_written_in_their_order() {
         .map(|r| r["network_interface_id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, order);
-    let row = |id: &str| rows.iter().find(|r| r["network_interface_id"] == id).unwrap();
+    let row = |id: &str| {
+        rows.iter()
+            .find(|r| r["network_interface_id"] == id)
+            .unwrap()
+    };
     let unlisted = row("eni-01e67b4b13a500ae5");
     assert!(unlisted["private_ip"].is_null(), "{unlisted}");
-    assert_eq!(row("eni-089744c6f8783c441")["ipv6_addresses"], serde_json::json!([capitals]));
+    assert_eq!(
+        row("eni-089744c6f8783c441")["ipv6_addresses"],
+        serde_json::json!([capitals])
+    );
     let elastic = row("eni-033b15c45b4f9479f");
     assert_eq!(elastic["public_ips"], serde_json::json!(["44.199.10.31"]));
     assert_eq!(elastic["elastic_ips"], serde_json::json!(["44.199.10.31"]));
@@ -682,6 +694,9 @@ fn network_interfaces_show_the_records_as_written_in_their_order() {
     assert_eq!(pooled["elastic_ips"], serde_json::json!([]));
     assert_eq!(pooled["private_ip"], "10.30.0.12");
     let pointer = &pooled["evidence"][0]["pointer"];
-    let at = order.iter().position(|id| id == "eni-0393a0f23b3261333").unwrap();
+    let at = order
+        .iter()
+        .position(|id| id == "eni-0393a0f23b3261333")
+        .unwrap();
     assert_eq!(pointer, &format!("/NetworkInterfaces/{at}"));
 }

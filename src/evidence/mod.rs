@@ -25,7 +25,7 @@ pub use kinds::{Conflict, Kind, Records};
 pub use read::Diagnostic;
 
 /// Where a record came from: a file, the JSON document within it, and a JSON pointer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Source {
     /// Index into [`Evidence::files`].
     pub file: u32,
@@ -157,10 +157,15 @@ impl Evidence {
 }
 
 impl Records {
-    /// Frees the records on a thread of their own, alongside what comes next.
+    /// Frees the records on a thread of their own, alongside what comes next, and has the
+    /// threads that read them give back the pages that leaves empty
+    /// ([`crate::allocator::collect_freed_pages`]).
     pub fn release(self) {
         if self.count_all() > 0 {
-            std::thread::spawn(move || drop(self));
+            std::thread::spawn(move || {
+                drop(self);
+                crate::allocator::collect_freed_pages();
+            });
         }
     }
 }

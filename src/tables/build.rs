@@ -33,14 +33,16 @@ pub(super) fn frames_and_network(
         rayon::join(|| ecs_frames(r, tasks), || network_frames(r, &scope, files));
     let (mut frames, launches) = ecs_side?;
     frames.extend(network_side?);
-    // Both resolve load-balancer targets to interfaces: index the interfaces once.
-    let interfaces = elb::Interfaces::new(r);
     let tasks = exposure::task_refs(&launches)?;
-    let network = exposure::Network::new(r, &scope, &tasks, &interfaces);
+    // The model takes the interface records over and frees each once converted.
+    let enis = records
+        .take_kinds(&[Kind::NetworkInterfaces])
+        .network_interfaces;
+    let r = &records;
+    let (network, targets) = exposure::Network::new(r, enis, &scope, &tasks);
     let view = ecs::task_network(&launches, &ec2::task_interfaces(&network, &launches)?)?;
     drop(launches);
-    let targets = elb::lb_targets(r, &scope, &view, &interfaces);
-    drop(interfaces);
+    let targets = elb::lb_targets(r, &scope, &view, &targets);
     records.release();
     frames.insert("ecs_task_network", view);
     frames.insert("lb_targets", targets?);

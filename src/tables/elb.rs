@@ -16,6 +16,7 @@ mod listeners;
 
 use self::ecs_owners::with_ecs_owners;
 use self::listeners::{classic_listeners, listeners_by_load_balancer};
+use super::exposure::TargetInterfaces;
 use super::frame::FrameBuilder;
 use super::scope::Scope;
 use super::source_ref;
@@ -422,74 +423,6 @@ pub fn target_groups(records: &Records) -> Result<DataFrame> {
         .build()
 }
 
-/// The network interfaces targets resolve to: by private IP within an account's VPC (`ip`
-/// targets), and an instance's primary interface (the one holding the instance's private IP).
-#[derive(Default)]
-pub struct Interfaces<'a> {
-    by_ip: HashMap<(&'a str, &'a str, &'a str), &'a str, RandomState>,
-    by_instance: HashMap<&'a str, &'a str, RandomState>,
-}
-
-impl<'a> Interfaces<'a> {
-    /// Indexes the interfaces and instances of the evidence.
-    pub fn new(records: &'a Records) -> Self {
-        let mut out = Interfaces::default();
-        let mut attached: HashMap<(&str, &str), &str, RandomState> = HashMap::default();
-        for r in &records.network_interfaces {
-            let eni = &r.item;
-            let account = eni.owner_id.as_deref().unwrap_or_default();
-            let ips = eni.private_ip_address.iter().chain(
-                eni.private_ip_addresses
-                    .iter()
-                    .filter_map(|p| p.private_ip_address.as_ref()),
-            );
-            let instance = eni
-                .attachment
-                .as_ref()
-                .and_then(|a| a.instance_id.as_deref());
-            for ip in ips {
-                if let Some(vpc) = eni.vpc_id.as_deref() {
-                    out.by_ip
-                        .entry((account, vpc, ip))
-                        .or_insert(&eni.network_interface_id);
-                }
-                if let Some(instance) = instance {
-                    attached.insert((instance, ip), &eni.network_interface_id);
-                }
-            }
-        }
-        for r in &records.reservations {
-            for i in &r.item.instances {
-                let primary = i.private_ip_address.as_deref();
-                if let Some(eni) =
-                    primary.and_then(|ip| attached.get(&(i.instance_id.as_str(), ip)))
-                {
-                    out.by_instance.insert(&i.instance_id, eni);
-                }
-            }
-        }
-        out
-    }
-
-    /// The interface a target of `target_type` resolves to; `None` when the evidence does not
-    /// show it (or the type has no interface of its own: `lambda`, `alb`).
-    pub fn resolve(
-        &self,
-        target_type: Option<&str>,
-        id: &str,
-        group: Option<(&str, &str)>,
-    ) -> Option<&'a str> {
-        match target_type? {
-            "ip" => {
-                let (account, vpc) = group?;
-                self.by_ip.get(&(account, vpc, id)).copied()
-            }
-            "instance" => self.by_instance.get(id).copied(),
-            _ => None,
-        }
-    }
-}
-
 /// One row of `lb_targets`.
 struct TargetRow<'a> {
     scoped: Scoped<'a>,
@@ -515,7 +448,7 @@ pub fn lb_targets(
     records: &Records,
     scope: &Scope,
     task_network: &DataFrame,
-    interfaces: &Interfaces,
+    interfaces: &TargetInterfaces,
 ) -> Result<DataFrame> {
     let groups: HashMap<&str, _, RandomState> = records
         .target_groups

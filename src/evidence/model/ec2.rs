@@ -74,7 +74,7 @@ pub struct GroupRef {
 }
 
 /// One network interface from `describe-network-interfaces`.
-#[derive(Debug, PartialEq, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkInterface {
     /// ENI id.

@@ -9,12 +9,12 @@ use super::balancer::{
     ListenerRoute, RouteAction,
 };
 use super::network::Network;
+use super::targets::TargetInterfaces;
 use crate::evidence::elb::{
     Action, ClassicLoadBalancer, Listener, ListenerRule, LoadBalancer, TargetHealthDescription,
     listener_load_balancer,
 };
 use crate::evidence::{Record, Records, arn_scope};
-use crate::tables::elb::Interfaces;
 use crate::tables::scope::Scope;
 
 /// A port number that fits.
@@ -106,7 +106,7 @@ impl Network {
         &mut self,
         records: &Records,
         scope: &Scope,
-        interfaces: &Interfaces,
+        interfaces: &TargetInterfaces,
     ) -> Balancers {
         let mut out = Balancers::default();
         let groups = self.read_groups(records, interfaces, &mut out);
@@ -135,7 +135,7 @@ impl Network {
     fn read_groups(
         &mut self,
         records: &Records,
-        interfaces: &Interfaces,
+        interfaces: &TargetInterfaces,
         out: &mut Balancers,
     ) -> HashMap<String, usize> {
         let mut preserve: HashMap<&str, bool> = HashMap::new();
@@ -269,7 +269,7 @@ impl Network {
     fn classic_balancer(
         &mut self,
         r: &Record<ClassicLoadBalancer>,
-        interfaces: &Interfaces,
+        interfaces: &TargetInterfaces,
         scope: &Scope,
         nodes: &NodeIndex,
         out: &mut Balancers,

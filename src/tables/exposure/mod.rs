@@ -17,6 +17,7 @@ mod lb_view;
 mod listing;
 mod network;
 mod owner;
+mod targets;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -41,6 +42,7 @@ pub use lb_view::{lb_exposure, load_balancer_exposure};
 pub use listing::Listing;
 pub use network::{ConfigKey, Eni, Network};
 pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
+pub use targets::TargetInterfaces;
 
 use super::frame::FrameBuilder;
 use super::{Tables, source_ref};

@@ -17,13 +17,13 @@ use ipnet::IpNet;
 use super::balancer::Balancers;
 use super::listing::Listing;
 use super::owner::{Owner, OwnerKind, TaskRef, TaskRefs};
+use super::targets::TargetInterfaces;
 use crate::evidence::model::{AclEntry, Interner, NetworkInterface, Shared};
 use crate::evidence::{Record, Records, Source, az_region};
 use crate::reach::{
     Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Protocol, RecordId, Route, RouteDest,
     RouteTable, SecurityGroup, SgPermission, SgSource,
 };
-use crate::tables::elb::Interfaces;
 use crate::tables::net::{is_main, table_subnets};
 use crate::tables::scope::{Key, Scope, key};
 use crate::tables::security_groups::{SourceKind, sg_rules};
@@ -145,14 +145,15 @@ fn parse_net(s: &str) -> Option<IpNet> {
 }
 
 impl Network {
-    /// Builds the engine inputs; `tasks` gives the ECS task naming an interface of an account.
-    /// `interfaces` resolves load-balancer targets to the interfaces they are.
+    /// Builds the engine inputs from the records, and the interface records (`enis`, freed
+    /// one by one as each becomes an [`Eni`]); `tasks` gives the ECS task naming an interface
+    /// of an account. Also returns the interfaces load-balancer targets resolve to.
     pub fn new(
         records: &Records,
+        enis: Vec<Record<NetworkInterface>>,
         scope: &Scope,
         tasks: &TaskRefs,
-        interfaces: &Interfaces,
-    ) -> Network {
+    ) -> (Network, TargetInterfaces) {
         let mut n = Network::default();
         let mut lists: BTreeMap<&str, Vec<IpNet>> = BTreeMap::new();
         for e in &records.prefix_list_entries {
@@ -164,12 +165,13 @@ impl Network {
         n.add_route_tables(records, &resolve);
         n.add_nacls(records);
         n.add_groups(records, &resolve);
-        n.add_igws(records, scope);
-        n.add_enis(&records.network_interfaces, tasks);
-        n.balancers = n.read_balancers(records, scope, interfaces);
+        n.add_igws(records, &enis, scope);
+        n.add_enis(enis, tasks);
+        let targets = TargetInterfaces::new(&n.enis, records);
+        n.balancers = n.read_balancers(records, scope, &targets);
         // The arena grew by doubling; it is read, never grown, from here on.
         n.sources.shrink_to_fit();
-        n
+        (n, targets)
     }
 
     /// The index in [`Network::enis`] of interface `id` of `account`.
@@ -340,7 +342,7 @@ impl Network {
         }
     }
 
-    fn add_igws(&mut self, records: &Records, scope: &Scope) {
+    fn add_igws(&mut self, records: &Records, enis: &[Record<NetworkInterface>], scope: &Scope) {
         for g in &records.internet_gateways {
             let record = self.record(&g.source);
             let igw = Igw {
@@ -357,9 +359,7 @@ impl Network {
             let account = g.item.owner_id.clone().unwrap_or_default();
             self.igws.entry(account).or_default().push(igw);
         }
-        let accounts: BTreeSet<&str> = records
-            .network_interfaces
-            .iter()
+        let accounts: BTreeSet<&str> = (enis.iter())
             .filter_map(|e| e.item.owner_id.as_deref())
             .collect();
         self.igw_accounts = accounts
@@ -370,25 +370,25 @@ impl Network {
     }
 
     /// Every interface, sorted by account then id (built in that order: an [`Eni`] is large to
-    /// move), their records in the arena in evidence order.
-    fn add_enis(&mut self, enis: &[Record<NetworkInterface>], tasks: &TaskRefs) {
+    /// move), their records in the arena in evidence order. Each record's content is freed once
+    /// its interface is built, so the records and the interfaces are never all held at once.
+    fn add_enis(&mut self, mut enis: Vec<Record<NetworkInterface>>, tasks: &TaskRefs) {
         let first = self.sources.len();
-        self.sources.extend(enis.iter().map(|r| r.source.clone()));
         let key = |i: usize| {
-            (
-                enis[i].item.owner_id.as_deref(),
-                &enis[i].item.network_interface_id,
-            )
+            let item = &enis[i].item;
+            (item.owner_id.as_deref(), &item.network_interface_id)
         };
         let mut order: Vec<usize> = (0..enis.len()).collect();
         order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
+        let sources = enis.iter_mut().map(|r| std::mem::take(&mut r.source));
+        self.sources.extend(sources);
         self.enis.reserve_exact(enis.len());
         let mut texts = Interner::default();
         for i in order {
-            let item = &enis[i].item;
+            let item = std::mem::take(&mut enis[i].item);
             let task = tasks.get(item.owner_id.as_deref(), &item.network_interface_id);
             let record = RecordId((first + i) as u32);
-            let eni = Network::eni(item, task.cloned(), record, &mut texts);
+            let eni = Network::eni(&item, task.cloned(), record, &mut texts);
             self.enis.push(eni);
         }
     }
