@@ -117,7 +117,7 @@ fn for_each_scoped_record<'t>(
     }
     let network = tables.network();
     for eni in &network.enis {
-        let Some(account) = eni.account.as_deref() else {
+        let Some(account) = eni.account() else {
             continue;
         };
         let record = tables.evidence_ref("record", network.source(eni.record))?;

@@ -17,7 +17,7 @@ use crate::tables::exposure::{Balancer, Eni, listener_front, node_hops, scheme_h
 /// target port it is.
 pub fn via_json(tables: &Tables, eni: &Eni, query: &Query) -> Result<Value> {
     let network = tables.network();
-    let index = network.eni_index(eni.account.as_deref(), &eni.id);
+    let index = network.eni_index(eni.account(), &eni.id);
     let b = &network.balancers;
     let paths = (tables.lb_answers().paths.iter())
         .filter(|p| index.is_some() && b.groups[p.group].targets[p.target].eni == index)

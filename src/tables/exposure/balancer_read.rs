@@ -115,7 +115,7 @@ impl Network {
         for (i, e) in self.enis.iter().enumerate() {
             if let Some(d) = e.description.as_deref().filter(|d| d.starts_with("ELB ")) {
                 nodes
-                    .entry((e.account.as_deref().map(String::from), d.to_string()))
+                    .entry((e.account().map(String::from), d.to_string()))
                     .or_default()
                     .push(i);
             }
@@ -355,7 +355,7 @@ impl Network {
         };
         let key = (account.map(String::from), description.to_string());
         (index.get(&key).into_iter().flatten().copied())
-            .filter(|&i| (self.enis[i].subnet_id.as_deref()).is_some_and(|s| subnets.contains(&s)))
+            .filter(|&i| (self.enis[i].subnet_id()).is_some_and(|s| subnets.contains(&s)))
             .collect()
     }
 }

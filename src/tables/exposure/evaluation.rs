@@ -2,7 +2,8 @@
 //! engine does not know: a NAT gateway's interface accepts nothing inbound, and the address check
 //! rests on the interface's own evidence record.
 
-use super::network::{Eni, Network};
+use super::eni::Eni;
+use super::network::Network;
 use crate::reach::{
     self, Evaluation, Exposure, Hop, HopKind, IpVersion, Query, Reachable, RecordId, Verdict,
 };

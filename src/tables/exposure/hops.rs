@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Result, anyhow, bail};
 
+use super::eni::Eni;
 use super::evaluation::{self, VersionPath};
-use super::network::{ConfigKey, Eni};
+use super::network::ConfigKey;
 use crate::reach::{Evaluation, Query};
 use crate::report::path::hop_json;
 use crate::tables::Tables;

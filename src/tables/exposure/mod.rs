@@ -10,6 +10,7 @@
 
 mod balancer;
 mod balancer_read;
+mod eni;
 mod evaluation;
 mod hops;
 mod lb_path;
@@ -32,6 +33,7 @@ pub use balancer::{
     Balancer, BalancerGroup, BalancerKind, BalancerListener, BalancerTarget, Balancers,
     ListenerRoute, RouteAction, short_arn,
 };
+pub use eni::{Eni, Place, Profile};
 pub use evaluation::EniEvaluation;
 pub use hops::{PathCache, write_hops};
 pub use lb_path::{
@@ -40,7 +42,7 @@ pub use lb_path::{
 };
 pub use lb_view::{lb_exposure, load_balancer_exposure};
 pub use listing::Listing;
-pub use network::{ConfigKey, Eni, Network};
+pub use network::{ConfigKey, Network};
 pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
 pub use targets::TargetInterfaces;
 
@@ -300,12 +302,12 @@ fn frame(
 ) -> Result<DataFrame> {
     let answer = |r: &Row| &answers[r.config];
     FrameBuilder::new(rows)
-        .str("account", |r| r.eni.account.as_deref())
+        .str("account", |r| r.eni.account())
         .str("region", |r| r.eni.region())
         .str("network_interface_id", |r| Some(&r.eni.id))
-        .str("vpc_id", |r| r.eni.vpc_id.as_deref())
-        .str("subnet_id", |r| r.eni.subnet_id.as_deref())
-        .str("interface_type", |r| r.eni.interface_type.as_deref())
+        .str("vpc_id", |r| r.eni.vpc_id())
+        .str("subnet_id", |r| r.eni.subnet_id())
+        .str("interface_type", |r| r.eni.interface_type())
         .str("owner_type", |r| Some(r.eni.owner.kind.as_str()))
         .str("owner_id", |r| r.eni.owner.id.as_deref())
         .str("service_name", |r| r.eni.owner.service_name.as_deref())

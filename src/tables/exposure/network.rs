@@ -8,18 +8,15 @@
 //! Prefix lists are resolved from `get-managed-prefix-list-entries` evidence; a list without
 //! entries in the evidence stays unresolved.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
-
-use compact_str::CompactString;
 use ipnet::IpNet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::balancer::Balancers;
-use super::listing::Listing;
-use super::owner::{Owner, OwnerKind, TaskRef, TaskRefs};
+use super::eni::{Eni, EniTexts};
+use super::owner::TaskRefs;
 use super::targets::TargetInterfaces;
-use crate::evidence::model::{AclEntry, Interner, NetworkInterface, Shared};
-use crate::evidence::{Record, Records, Source, az_region};
+use crate::evidence::model::{AclEntry, NetworkInterface, Shared};
+use crate::evidence::{Record, Records, Source};
 use crate::reach::{
     Igw, Interface, IpVersion, Nacl, NaclEntry, PortRange, Protocol, RecordId, Route, RouteDest,
     RouteTable, SecurityGroup, SgPermission, SgSource,
@@ -28,82 +25,6 @@ use crate::tables::net::{is_main, table_subnets};
 use crate::tables::scope::{Key, Scope, key};
 use crate::tables::security_groups::{SourceKind, sg_rules};
 use crate::tables::validate;
-
-/// One network interface, with what the engine needs to know about it. The values that repeat
-/// from interface to interface (account, zone, VPC, subnet, type, groups) share the records' copy
-/// ([`Shared`]), and so do the texts that repeat from interface to interface (descriptions,
-/// owners) and an instance's id, held as its attachment and as its owner; the address lists are
-/// exactly their length: a large export holds millions.
-#[derive(Debug, Clone)]
-pub struct Eni {
-    /// ENI id (inline: it is short, and a large export holds millions).
-    pub id: CompactString,
-    /// Owning account.
-    pub account: Option<Shared>,
-    /// Availability zone (see [`Eni::region`]).
-    pub zone: Option<Shared>,
-    /// VPC id.
-    pub vpc_id: Option<Shared>,
-    /// Subnet id.
-    pub subnet_id: Option<Shared>,
-    /// `InterfaceType`.
-    pub interface_type: Option<Shared>,
-    /// What it belongs to.
-    pub owner: Owner,
-    /// Attached instance id (any owner).
-    pub instance_id: Option<Shared>,
-    /// Public IPv4 addresses.
-    pub public_ips: Box<[IpAddr]>,
-    /// IPv6 addresses.
-    pub ipv6: Box<[IpAddr]>,
-    /// Private IPv4 addresses, primary first.
-    pub private_ips: Box<[IpAddr]>,
-    /// `Description` (load balancer nodes are `ELB app/NAME/ID`, `ELB net/NAME/ID`, `ELB NAME`).
-    pub description: Option<Shared>,
-    /// Security group ids.
-    pub groups: Box<[Shared]>,
-    /// `Status`.
-    pub status: Option<Shared>,
-    /// `RequesterId`: the service that created it, for a managed interface.
-    pub requester_id: Option<Shared>,
-    /// The account of the attached instance.
-    pub instance_owner_id: Option<Shared>,
-    /// Its address columns as the evidence wrote them, kept only when its parsed addresses do
-    /// not write them so ([`Listing`]).
-    pub listing: Option<Box<Listing>>,
-    /// Its evidence record (see [`Network::source`]).
-    pub record: RecordId,
-}
-
-impl Eni {
-    /// Region, from its availability zone.
-    pub fn region(&self) -> Option<&str> {
-        self.zone.as_deref().and_then(az_region)
-    }
-
-    /// The version whose path decides the blocking hop: IPv4 when the interface has a public
-    /// IPv4 address or no IPv6 address, else IPv6.
-    pub fn primary_version(&self) -> IpVersion {
-        if self.public_ips.is_empty() && !self.ipv6.is_empty() {
-            IpVersion::V6
-        } else {
-            IpVersion::V4
-        }
-    }
-
-    /// Whether the interface belongs to a NAT gateway (which accepts no inbound connection).
-    pub fn is_nat_gateway(&self) -> bool {
-        self.interface_type.as_deref() == Some("nat_gateway")
-    }
-
-    /// The interface's addresses of one version (public IPv4, or IPv6).
-    pub fn addresses(&self, version: IpVersion) -> &[IpAddr] {
-        match version {
-            IpVersion::V4 => &self.public_ips,
-            IpVersion::V6 => &self.ipv6,
-        }
-    }
-}
 
 /// What an interface's evaluation depends on, besides the text of its addresses.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -177,7 +98,7 @@ impl Network {
     /// The index in [`Network::enis`] of interface `id` of `account`.
     pub fn eni_index(&self, account: Option<&str>, id: &str) -> Option<usize> {
         (self.enis)
-            .binary_search_by(|e| (e.account.as_deref(), e.id.as_str()).cmp(&(account, id)))
+            .binary_search_by(|e| (e.account(), e.id.as_str()).cmp(&(account, id)))
             .ok()
     }
 
@@ -383,67 +304,22 @@ impl Network {
         let sources = enis.iter_mut().map(|r| std::mem::take(&mut r.source));
         self.sources.extend(sources);
         self.enis.reserve_exact(enis.len());
-        let mut texts = Interner::default();
+        let mut shared = EniTexts::default();
         for i in order {
             let item = std::mem::take(&mut enis[i].item);
             let task = tasks.get(item.owner_id.as_deref(), &item.network_interface_id);
             let record = RecordId((first + i) as u32);
-            let eni = Network::eni(&item, task.cloned(), record, &mut texts);
-            self.enis.push(eni);
+            self.enis
+                .push(Eni::new(&item, task.cloned(), record, &mut shared));
         }
-    }
-
-    /// An interface, its texts shared through `texts`; `record` is its evidence record.
-    fn eni(
-        i: &NetworkInterface,
-        task: Option<TaskRef>,
-        record: RecordId,
-        texts: &mut Interner,
-    ) -> Eni {
-        let owner = Owner::of(i, task, texts);
-        // An instance's interface names it twice, as its attachment and as its owner: one copy.
-        let instance_id = match owner.kind {
-            OwnerKind::Ec2Instance => owner.id.clone(),
-            _ => (i.attachment.as_ref())
-                .and_then(|a| a.instance_id.as_deref())
-                .map(Shared::single),
-        };
-        fn ips<'a>(addrs: impl IntoIterator<Item = &'a str>) -> Box<[IpAddr]> {
-            addrs.into_iter().filter_map(|a| a.parse().ok()).collect()
-        }
-        let attachment = i.attachment.as_ref();
-        let mut eni = Eni {
-            id: i.network_interface_id.clone(),
-            account: i.owner_id.clone(),
-            zone: i.availability_zone.clone(),
-            vpc_id: i.vpc_id.clone(),
-            subnet_id: i.subnet_id.clone(),
-            interface_type: i.interface_type.clone(),
-            owner,
-            instance_id,
-            public_ips: ips(
-                (i.public_associations().into_iter()).filter_map(|a| a.public_ip.as_deref())
-            ),
-            ipv6: ips(i.ipv6_addresses.iter().map(|a| a.ipv6_address.as_str())),
-            private_ips: ips(i.private_ips()),
-            description: i.description.as_deref().map(|d| texts.get(d)),
-            groups: i.groups.iter().map(|g| g.group_id.clone()).collect(),
-            status: i.status.clone(),
-            requester_id: i.requester_id.clone(),
-            instance_owner_id: attachment.and_then(|a| a.instance_owner_id.clone()),
-            listing: None,
-            record,
-        };
-        eni.listing = Listing::unless_written(i, &eni);
-        eni
     }
 
     /// The index of the route table in effect for an interface's subnet: the explicitly
     /// associated one, else the VPC's main table.
     fn route_table_of(&self, eni: &Eni) -> Option<usize> {
-        let account = eni.account.as_deref();
-        let subnet = eni.subnet_id.as_deref().unwrap_or_default();
-        let vpc = eni.vpc_id.as_deref().unwrap_or_default();
+        let account = eni.account();
+        let subnet = eni.subnet_id().unwrap_or_default();
+        let vpc = eni.vpc_id().unwrap_or_default();
         self.subnet_table
             .get(&key(account, subnet))
             .or_else(|| self.main_table.get(&key(account, vpc)))
@@ -452,18 +328,16 @@ impl Network {
 
     /// The index of the network ACL associated with an interface's subnet.
     fn nacl_of(&self, eni: &Eni) -> Option<usize> {
-        let subnet = eni.subnet_id.as_deref().unwrap_or_default();
-        self.subnet_nacl
-            .get(&key(eni.account.as_deref(), subnet))
-            .copied()
+        let subnet = eni.subnet_id().unwrap_or_default();
+        self.subnet_nacl.get(&key(eni.account(), subnet)).copied()
     }
 
     /// The engine's view of an interface for one IP version.
     pub fn interface<'a>(&'a self, eni: &'a Eni, version: IpVersion) -> Interface<'a> {
-        let account = eni.account.as_deref();
+        let account = eni.account();
         let account_key = account.unwrap_or_default();
         Interface {
-            vpc_id: eni.vpc_id.as_deref().unwrap_or_default(),
+            vpc_id: eni.vpc_id().unwrap_or_default(),
             public_addresses: eni.addresses(version).to_vec(),
             route_table: self.route_table_of(eni).map(|i| &self.route_tables[i]),
             igws: self.igws.get(account_key).map_or(&[], Vec::as_slice),
@@ -482,8 +356,8 @@ impl Network {
     /// configuration once.
     pub fn config_key(&self, eni: &Eni) -> ConfigKey {
         ConfigKey {
-            account: eni.account.clone(),
-            vpc: eni.vpc_id.clone(),
+            account: eni.place.account.clone(),
+            vpc: eni.place.vpc_id.clone(),
             route_table: self.route_table_of(eni),
             nacl: self.nacl_of(eni),
             groups: eni.groups.clone(),

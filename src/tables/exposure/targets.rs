@@ -45,10 +45,10 @@ impl TargetInterfaces {
         in_order.sort_unstable_by_key(|e| e.record);
         let mut attached: HashMap<(&str, IpAddr), &CompactString> = HashMap::new();
         for eni in in_order {
-            let account = eni.account.as_deref().unwrap_or_default();
+            let account = eni.account().unwrap_or_default();
             let instance = (eni.instance_id.as_deref()).filter(|i| named.contains(i));
             for &ip in &eni.private_ips {
-                if let Some(vpc) = eni.vpc_id.as_deref()
+                if let Some(vpc) = eni.vpc_id()
                     && addresses.contains(&ip)
                 {
                     let key = (account.into(), vpc.into(), ip);
