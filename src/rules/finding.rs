@@ -34,8 +34,9 @@ pub struct Finding {
     pub resource_id: String,
     /// What was found.
     pub message: String,
-    /// Evidence records.
-    pub evidence: Vec<EvidenceRecord>,
+    /// Evidence records (exactly as many as there are: a vector collected from a filter
+    /// keeps room for four, 216 bytes unused per finding that cites one record).
+    pub evidence: Box<[EvidenceRecord]>,
     /// Extra structured detail the rule chose to add.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Details>,
@@ -92,7 +93,7 @@ impl EvidenceRecord {
     }
 
     /// The records of a row's `evidence` array (entries of another shape left out).
-    pub fn of_row(row: &Value) -> Vec<EvidenceRecord> {
+    pub fn of_row(row: &Value) -> Box<[EvidenceRecord]> {
         let entries = row.get("evidence").and_then(Value::as_array);
         entries
             .into_iter()

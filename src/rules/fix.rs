@@ -254,7 +254,7 @@ fn action(finding: &Finding, emitted: Emitted) -> Action {
         terraform: emitted.terraform,
         warnings: emitted.warnings,
         verify: emitted.verify,
-        evidence: finding.evidence.clone(),
+        evidence: finding.evidence.to_vec(),
     }
 }
 
