@@ -26,7 +26,7 @@ fn key(finding: &Finding) -> Key {
         finding.rule_id.clone(),
         finding.account.clone(),
         finding.region.clone(),
-        finding.resource_id.clone(),
+        finding.resource_id.to_string(),
     )
 }
 

@@ -66,7 +66,7 @@ fn passed_finding(p: &Passed, rule: Option<&RuleMeta>) -> Finding {
         account: p.account.clone(),
         region: p.region.clone(),
         resource_type: p.resource_type.clone(),
-        resource_id: p.resource_id.clone(),
+        resource_id: p.resource_id.as_str().into(),
         message: format!("{} passes {}", p.resource_id, p.rule_id),
         evidence: p.evidence.iter().cloned().collect(),
         details: None,

@@ -401,7 +401,7 @@ fn finding_cells(f: &Finding, s: Option<&Suppressed>) -> [String; CSV_COLUMNS.le
         optional(&f.account),
         optional(&f.region),
         f.resource_type.to_string(),
-        f.resource_id.clone(),
+        f.resource_id.to_string(),
         f.title.to_string(),
         f.message.clone(),
         evidence_line(&f.evidence),

@@ -5,6 +5,7 @@
 //! JSON object; the rule's `details` are kept as their JSON text ([`Details`]). Each serialises
 //! to the same JSON as the JSON value it replaces.
 
+use compact_str::CompactString;
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -30,8 +31,8 @@ pub struct Finding {
     pub region: Option<Shared>,
     /// Resource type.
     pub resource_type: Shared,
-    /// Resource id or ARN.
-    pub resource_id: String,
+    /// Resource id or ARN (inline up to 24 bytes: every interface, group and subnet id).
+    pub resource_id: CompactString,
     /// What was found.
     pub message: String,
     /// Evidence records (exactly as many as there are: a vector collected from a filter

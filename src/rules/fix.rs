@@ -248,7 +248,7 @@ fn action(finding: &Finding, emitted: Emitted) -> Action {
         rule_id: finding.rule_id.clone(),
         account: finding.account.clone(),
         region: finding.region.clone(),
-        resource_id: finding.resource_id.clone(),
+        resource_id: finding.resource_id.to_string(),
         message: finding.message.clone(),
         commands: emitted.commands,
         terraform: emitted.terraform,

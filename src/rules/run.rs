@@ -518,7 +518,7 @@ pub(crate) fn findings_of(rule: &Rule, row: &Value, outputs: Vec<Value>) -> Resu
                 resource_type: Shared::new(
                     resource_type.as_ref().unwrap_or(&rule.meta.resource_type),
                 ),
-                resource_id,
+                resource_id: resource_id.into(),
                 message: emitted.message,
                 evidence: EvidenceRecord::of_row(row),
                 details: emitted.details.as_ref().map(Details::new),

@@ -133,7 +133,7 @@ fn wanted(report: &Report) -> BTreeSet<(String, String)> {
 fn interface_key(f: &Finding) -> Option<(String, String)> {
     (f.resource_type == INTERFACE).then(|| {
         let account = f.account.as_deref().unwrap_or_default().to_string();
-        (account, f.resource_id.clone())
+        (account, f.resource_id.to_string())
     })
 }
 
