@@ -1,8 +1,8 @@
 //! Building every eager table from the evidence records, in two independent halves run in
 //! parallel (the ECS side, whose joins are the longest step, and the network and load-balancer
 //! side), then the engine's network model (which reads what owns each interface from the ECS
-//! joins), the `ecs_task_network` view (which joins the interfaces its tasks name, from the
-//! model) and `lb_targets` (which reads the view). Each kind's records are freed once the last
+//! joins), then in parallel the `ecs_task_network` view (which joins the interfaces its tasks
+//! name, from the model) and `lb_targets` (which reads the same ECS joins). Each kind's records are freed once the last
 //! step that reads them is done: the ECS tasks, the largest kind, as soon as their table is
 //! built; the rest once the model exists. `network_interfaces` is not among these: it is a view
 //! of the model ([`super::ec2`]).
@@ -40,11 +40,14 @@ pub(super) fn frames_and_network(
         .network_interfaces;
     let r = &records;
     let (network, targets) = exposure::Network::new(r, enis, &scope, &tasks);
-    let view = ecs::task_network(&launches, &ec2::task_interfaces(&network, &launches)?)?;
+    // The targets' ECS columns are the tasks', not their interfaces': both from the launches.
+    let (view, targets) = rayon::join(
+        || ecs::task_network(&launches, &ec2::task_interfaces(&network, &launches)?),
+        || elb::lb_targets(r, &scope, &launches, &targets),
+    );
     drop(launches);
-    let targets = elb::lb_targets(r, &scope, &view, &targets);
     records.release();
-    frames.insert("ecs_task_network", view);
+    frames.insert("ecs_task_network", view?);
     frames.insert("lb_targets", targets?);
     Ok((frames, network))
 }

@@ -442,12 +442,13 @@ struct TargetRow<'a> {
 /// `lb_targets`: one row per registered target (elbv2 target health, and the instances of
 /// classic load balancers, `load_balancer_arn` set for those only). `port` is the target's own
 /// port, else its group's; `network_interface_id` is null when the evidence does not show it.
-/// The ECS task, task set and service of each target come from `task_network`
-/// (`ecs_task_network`) and from the services' and task sets' `loadBalancers[]`.
+/// The ECS task, task set and service of each target come from `launches` (the tasks joined
+/// to their services, sets and deployments, `ecs::task_launches`) and from the services' and
+/// task sets' `loadBalancers[]`.
 pub fn lb_targets(
     records: &Records,
     scope: &Scope,
-    task_network: &DataFrame,
+    launches: &DataFrame,
     interfaces: &TargetInterfaces,
 ) -> Result<DataFrame> {
     let groups: HashMap<&str, _, RandomState> = records
@@ -519,5 +520,5 @@ pub fn lb_targets(
             r.target_group_source.map(source_ref)
         })
         .build()?;
-    with_ecs_owners(frame, task_network, records)
+    with_ecs_owners(frame, launches, records)
 }

@@ -1,5 +1,6 @@
 //! The ECS columns of `lb_targets`: which task, task set and service a target belongs to. An
-//! `ip` target resolves through its network interface to the task holding it (`ecs_task_network`);
+//! `ip` target resolves through its network interface to the task holding it (the tasks as
+//! `ecs::task_launches` joins them to their services, the columns `ecs_task_network` shows);
 //! any target also links to the task set or service whose `loadBalancers[]` names its target
 //! group, which is the only link for bridge-mode services (their container instances are
 //! registered as `instance` targets on the host port, shared by every task on the host).
@@ -73,9 +74,9 @@ fn owners(records: &Records) -> Result<LazyFrame> {
         .unique_stable(Some(key), UniqueKeepStrategy::First))
 }
 
-/// The tasks of `ecs_task_network` by network interface, renamed for the join.
-fn tasks(task_network: &DataFrame) -> LazyFrame {
-    task_network
+/// The tasks (`ecs::task_launches`) by network interface, renamed for the join.
+fn tasks(launches: &DataFrame) -> LazyFrame {
+    launches
         .clone()
         .lazy()
         .filter(col("eni_id").is_not_null())
@@ -101,7 +102,7 @@ fn tasks(task_network: &DataFrame) -> LazyFrame {
 /// found) and `ecs_owner_ref`.
 pub(super) fn with_ecs_owners(
     targets: DataFrame,
-    task_network: &DataFrame,
+    launches: &DataFrame,
     records: &Records,
 ) -> Result<DataFrame> {
     // The joins keep the order of their left side: the targets stay in their order, with no
@@ -117,7 +118,7 @@ pub(super) fn with_ecs_owners(
         .lazy()
         .with_column(ip_interface.alias("ip_interface"))
         .join(
-            tasks(task_network),
+            tasks(launches),
             [col("account"), col("region"), col("ip_interface")],
             [col("task_account"), col("task_region"), col("task_eni_id")],
             left.clone(),

@@ -64,10 +64,24 @@ impl Listing {
     }
 
     /// The record's address columns when `eni`, its parsed form, does not give them back as
-    /// written; `None` when it does (all but a few interfaces).
+    /// written; `None` when it does (all but a few interfaces: checked without building either).
     pub fn unless_written(record: &NetworkInterface, eni: &Eni) -> Option<Box<Listing>> {
-        let listing = Listing::of(record);
-        (listing != Listing::written(eni)).then(|| Box::new(listing))
+        let public = record.public_associations();
+        let private = eni
+            .private_ips
+            .first()
+            .map(ToCompactString::to_compact_string);
+        let written = (public.iter()).all(|a| !a.is_elastic() && a.association_id.is_none())
+            && writes(
+                &eni.public_ips,
+                public.iter().filter_map(|a| a.public_ip.as_deref()),
+            )
+            && writes(
+                &eni.ipv6,
+                (record.ipv6_addresses.iter()).map(|a| a.ipv6_address.as_str()),
+            )
+            && record.private_ip_address == private;
+        (!written).then(|| Box::new(Listing::of(record)))
     }
 
     /// An interface's address columns: those kept with it, else those its addresses write.
@@ -77,4 +91,13 @@ impl Listing {
             None => Cow::Owned(Listing::written(eni)),
         }
     }
+}
+
+/// Whether `ips` write exactly `texts`, one for one.
+fn writes<'a>(ips: &[IpAddr], texts: impl Iterator<Item = &'a str>) -> bool {
+    let mut written = ips.iter().map(ToCompactString::to_compact_string);
+    texts
+        .map(Some)
+        .chain([None])
+        .all(|text| written.next().as_deref() == text)
 }
