@@ -157,7 +157,9 @@ fn cite(tables: &Tables, reference: &str) -> Result<String> {
 /// written [`EXPORT_ROWS`] rows at a time. A table with no rows writes no file. Returns the
 /// files written.
 pub fn write_parquet(tables: &Tables, name: &str, dir: &Path) -> Result<Vec<PathBuf>> {
-    let df = tables.get(name)?;
+    // The partition columns, stored or computed.
+    let all: Vec<usize> = (0..tables.get(name)?.height()).collect();
+    let df = tables.columns_of(name, &all, Some(&["account", "region"]))?;
     let account = df.column("account")?.str()?;
     let region = df.column("region")?.str()?;
     let keys: Vec<(Option<&str>, Option<&str>)> = account.iter().zip(region.iter()).collect();

@@ -123,7 +123,7 @@ pub fn actions(rules: &[Rule], tables: &Tables, budget: Budget) -> (Vec<Action>,
         let filter = RowFilter::new(&rule.meta.rows_where);
         let results: Vec<Result<Vec<Action>, Diagnostic>> = (0..df.height())
             .into_par_iter()
-            .map(|i| match filter.wants(df, i) {
+            .map(|i| match filter.wants(tables, &rule.meta.table, i) {
                 Ok(true) => run.row_actions(i),
                 Ok(false) => Ok(Vec::new()),
                 Err(e) => Err(Diagnostic::file(

@@ -6,10 +6,9 @@
 use std::collections::BTreeMap;
 
 use anyhow::Result;
-use polars::prelude::*;
 use serde_json::Value;
 
-use crate::tables::any_to_json;
+use crate::tables::Tables;
 
 /// A rule's row filter: every named column must hold one of its listed values.
 #[derive(Debug, Clone, Default)]
@@ -26,10 +25,10 @@ impl RowFilter {
         )
     }
 
-    /// Whether row `i` of `df` passes.
-    pub fn wants(&self, df: &DataFrame, i: usize) -> Result<bool> {
+    /// Whether row `i` of `table` passes (its columns stored or computed alike).
+    pub fn wants(&self, tables: &Tables, table: &str, i: usize) -> Result<bool> {
         for (column, allowed) in &self.0 {
-            let value = any_to_json(df.column(column)?.get(i)?);
+            let value = tables.value(table, i, column)?;
             if !allowed.contains(&value) {
                 return Ok(false);
             }

@@ -7,7 +7,6 @@ use std::ops::Range;
 use std::cell::OnceCell;
 
 use anyhow::{Context, Result, anyhow, bail};
-use polars::prelude::DataFrame;
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
@@ -286,10 +285,9 @@ fn prepare_row(tables: &Tables, of_table: &TableRules, i: usize) -> Prepared {
         wanted: Vec::new(),
         job: None,
     };
-    let df = match tables.get(table) {
-        Ok(df) => df,
-        Err(e) => return failed(e),
-    };
+    if let Err(e) = tables.get(table) {
+        return failed(e);
+    }
     let mut outcomes = Outcomes {
         tallies: vec![RowTally::default(); of_table.rules.len()],
         ..Outcomes::default()
@@ -298,7 +296,10 @@ fn prepare_row(tables: &Tables, of_table: &TableRules, i: usize) -> Prepared {
     let mut passing = Vec::new();
     for (k, filter) in of_table.filters.iter().enumerate() {
         outcomes.tallies[k].examined = 1;
-        match (filter.wants(df, i), of_table.rules[k].meta.excluded_rows) {
+        match (
+            filter.wants(tables, table, i),
+            of_table.rules[k].meta.excluded_rows,
+        ) {
             (Ok(true), _) => wanted.push(k),
             (Ok(false), ExcludedRows::NotApplicable) => outcomes.tallies[k].not_applicable = 1,
             (Ok(false), ExcludedRows::Pass) => {
@@ -323,7 +324,7 @@ fn prepare_row(tables: &Tables, of_table: &TableRules, i: usize) -> Prepared {
     let job = if wanted.is_empty() {
         None
     } else {
-        let cells = (reads_of(of_table, &wanted, df, i))
+        let cells = (reads_of(tables, of_table, &wanted, i))
             .and_then(|keys| tables.row_cells(table, i, keys.as_deref()));
         match cells {
             Ok(cells) => Some(RowRules {
@@ -341,15 +342,16 @@ fn prepare_row(tables: &Tables, of_table: &TableRules, i: usize) -> Prepared {
     }
 }
 
-/// The row keys the rules `wanted` of a table read between them on row `row` of `df` (none: the
-/// whole row, when one of them reads it whole), in name order: a key a rule reads only on some
-/// rows (`reads_where`) is left out of the others.
+/// The row keys the rules `wanted` of a table read between them on row `row` (none: the whole
+/// row, when one of them reads it whole), in name order: a key a rule reads only on some rows
+/// (`reads_where`) is left out of the others.
 fn reads_of(
+    tables: &Tables,
     of_table: &TableRules,
     wanted: &[usize],
-    df: &DataFrame,
     row: usize,
 ) -> Result<Option<Vec<String>>> {
+    let table = of_table.table;
     let mut keys = Vec::new();
     for &k in wanted {
         let Some(reads) = of_table.rules[k].meta.reads.as_ref() else {
@@ -359,7 +361,7 @@ fn reads_of(
             let filter = of_table.read_filters[k]
                 .iter()
                 .find(|(read, _)| read == key);
-            if filter.map_or(Ok(true), |(_, filter)| filter.wants(df, row))? {
+            if filter.map_or(Ok(true), |(_, filter)| filter.wants(tables, table, row))? {
                 keys.push(key.clone());
             }
         }

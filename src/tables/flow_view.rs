@@ -10,8 +10,8 @@
 //! private addresses to the target, so what they carry is not internet-sourced in the flow logs
 //! and is never judged here.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::ops::Not;
 
 use anyhow::Result;
@@ -40,14 +40,12 @@ const EXPOSURE: [&str; 7] = [
 /// closed or unknown), citing the first such load balancer and target (`load_balancer_ref`,
 /// `target_ref`).
 pub fn flow_observations(tables: &Tables) -> Result<DataFrame> {
-    let exposure = tables
-        .get("eni_exposure")?
-        .clone()
+    let flows = tables.get("flow_records")?;
+    let exposure = exposure_of_flows(tables, flows)?
         .lazy()
         .select(EXPOSURE.map(col))
         .with_column(col("network_interface_id").alias("exposure_interface"));
-    let joined = tables
-        .get("flow_records")?
+    let joined = flows
         .clone()
         .lazy()
         .filter(
@@ -77,6 +75,21 @@ pub fn flow_observations(tables: &Tables) -> Result<DataFrame> {
     out.with_column(Column::new("load_balancer_ref".into(), balancers))?;
     out.with_column(Column::new("target_ref".into(), targets))?;
     Ok(out)
+}
+
+/// The `eni_exposure` columns the view takes ([`EXPOSURE`]), of the interfaces the flow records
+/// name (the others join no record): some of them are computed, written only for these rows.
+fn exposure_of_flows(tables: &Tables, flows: &DataFrame) -> Result<DataFrame> {
+    let named: HashSet<&str> = match flows.column("network_interface_id")?.str() {
+        Ok(ids) => ids.iter().flatten().collect(),
+        Err(_) => HashSet::new(),
+    };
+    let ids = tables.get("eni_exposure")?.column("network_interface_id")?;
+    let rows: Vec<usize> = (ids.str()?.iter().enumerate())
+        .filter(|(_, id)| id.is_some_and(|id| named.contains(id)))
+        .map(|(row, _)| row)
+        .collect();
+    tables.columns_of("eni_exposure", &rows, Some(&EXPOSURE))
 }
 
 /// One way the internet reaches an interface, with the exposures it admits (in

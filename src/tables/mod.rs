@@ -93,18 +93,7 @@ const VIEWS: [View; 5] = [
     View {
         name: "eni_exposure",
         build: exposure::eni_exposure,
-        computed: &[
-            Computed {
-                name: "hops_json",
-                after: "blocking_detail",
-                write: exposure::write_hops,
-            },
-            Computed {
-                name: "record_ref",
-                after: "load_balancer_paths_json",
-                write: exposure::write_record_ref,
-            },
-        ],
+        computed: exposure::ENI_EXPOSURE_COMPUTED,
     },
     View {
         name: "network_interfaces",

@@ -70,7 +70,7 @@ impl Tables {
             }
             let cell = match &slot {
                 Slot::Stored(c) => any_to_cell(c.get(i)?),
-                Slot::Computed(c) => Cell::Text(self.computed(table, i, c.name)?),
+                Slot::Computed(c) => c.cell(self, i)?,
             };
             if let Some(role) = name.strip_suffix("_ref") {
                 if let Cell::Text(reference) = cell {

@@ -10,6 +10,7 @@
 
 mod balancer;
 mod balancer_read;
+mod columns;
 mod eni;
 mod evaluation;
 mod hops;
@@ -21,10 +22,9 @@ mod owner;
 mod targets;
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -33,9 +33,10 @@ pub use balancer::{
     Balancer, BalancerGroup, BalancerKind, BalancerListener, BalancerTarget, Balancers,
     ListenerRoute, RouteAction, short_arn,
 };
+pub use columns::ENI_EXPOSURE_COMPUTED;
 pub use eni::{Eni, Place, Profile};
 pub use evaluation::EniEvaluation;
-pub use hops::{PathCache, write_hops};
+pub use hops::PathCache;
 pub use lb_path::{
     LbAnswers, LbPath, lb_answers, listener_front, node_hops, preserves_client_ip, scheme_hop,
     transport,
@@ -46,8 +47,8 @@ pub use network::{ConfigKey, Network};
 pub use owner::{Owner, OwnerKind, TaskRef, task_refs};
 pub use targets::TargetInterfaces;
 
+use super::Tables;
 use super::frame::FrameBuilder;
-use super::{Tables, source_ref};
 use crate::progress::Progress;
 use crate::reach::{Evaluation, HopKind, IpVersion, Query, Reachable};
 use crate::report::path::{exposure_json, lb_path_summary};
@@ -57,8 +58,6 @@ use crate::report::path::{exposure_json, lb_path_summary};
 struct Row<'a> {
     eni: &'a Eni,
     config: usize,
-    public_ips: Vec<String>,
-    ipv6: Vec<String>,
     via_load_balancers: Option<&'a (Reachable, String)>,
 }
 
@@ -230,13 +229,10 @@ pub fn eni_exposure(tables: &Tables) -> Result<DataFrame> {
     };
     // The load-balancer paths are evaluated beside the configurations, not after them.
     let (answers, via) = rayon::join(evaluate, || via_load_balancers(tables));
-    let text = |v: &[IpAddr]| v.iter().map(ToString::to_string).collect();
     let rows: Vec<Row> = (network.enis.iter().zip(config_of).enumerate())
         .map(|(i, (eni, config))| Row {
             eni,
             config,
-            public_ips: text(&eni.public_ips),
-            ipv6: text(&eni.ipv6),
             via_load_balancers: via.get(&i),
         })
         .collect();
@@ -292,9 +288,10 @@ pub(super) fn chunked_frame<T: Sync>(
     Ok(df)
 }
 
-/// The `eni_exposure` frame of its rows, with the columns written apart: `blocking_detail` and
-/// `exposed_json` (the computed `hops_json` follows `blocking_detail` in the table's columns,
-/// and the computed `record_ref` ends them).
+/// The `eni_exposure` frame of its rows: the columns a join or a lookup reads by name (`account`,
+/// `network_interface_id`), the configuration's answers, and the columns written apart,
+/// `blocking_detail` and `exposed_json`. The columns that are a function of the interface
+/// alone are computed when asked for ([`ENI_EXPOSURE_COMPUTED`], in their places among these).
 fn frame(
     rows: &[Row],
     answers: &[ConfigAnswer],
@@ -303,28 +300,13 @@ fn frame(
     let answer = |r: &Row| &answers[r.config];
     FrameBuilder::new(rows)
         .str("account", |r| r.eni.account())
-        .str("region", |r| r.eni.region())
         .str("network_interface_id", |r| Some(&r.eni.id))
-        .str("vpc_id", |r| r.eni.vpc_id())
-        .str("subnet_id", |r| r.eni.subnet_id())
-        .str("interface_type", |r| r.eni.interface_type())
-        .str("owner_type", |r| Some(r.eni.owner.kind.as_str()))
-        .str("owner_id", |r| r.eni.owner.id.as_deref())
-        .str("service_name", |r| r.eni.owner.service_name.as_deref())
-        .str("service_arn", |r| r.eni.owner.service_arn.as_deref())
-        .string("owner", |r| Some(r.eni.owner.describe()))
-        .list("public_ips", |r| r.public_ips.iter().map(String::as_str))
-        .list("ipv6_addresses", |r| r.ipv6.iter().map(String::as_str))
-        .list("security_groups", |r| {
-            r.eni.groups.iter().map(|g| g.as_str())
-        })
         .bool("has_public_address", |r| {
             Some(!r.eni.public_ips.is_empty() || !r.eni.ipv6.is_empty())
         })
         .str("reachable", |r| Some(answer(r).reachable.as_str()))
         .str("reachable_v4", |r| Some(answer(r).reachable_v4.as_str()))
         .str("reachable_v6", |r| Some(answer(r).reachable_v6.as_str()))
-        .str("path_version", |r| Some(r.eni.primary_version().as_str()))
         .str("blocking_hop", |r| {
             answer(r).blocking_hop.map(HopKind::as_str)
         })
@@ -337,15 +319,4 @@ fn frame(
             r.via_load_balancers.map(|(_, j)| j.as_str())
         })
         .build()
-}
-
-/// Writes the `record_ref` of row `row` of `eni_exposure` (interface `row` of the network), a
-/// computed column ([`crate::tables::computed`]): a text per interface, which the network
-/// model's record id gives when asked rather than the view holding every row's.
-pub fn write_record_ref(tables: &Tables, row: usize, out: &mut String) -> Result<()> {
-    let network = tables.network();
-    let eni = (network.enis.get(row)).ok_or_else(|| anyhow!("eni_exposure has no row {row}"))?;
-    out.clear();
-    out.push_str(&source_ref(network.source(eni.record)));
-    Ok(())
 }
