@@ -401,3 +401,51 @@ fn the_script_with_rule_ids_revokes_each_once_and_passes_bash_and_shellcheck() {
     assert!(!script.contains("--group-id 'sg-05b53eeb660f1dcab' --ip-permissions"));
     check_script("rule_ids", &script);
 }
+
+/// A fix's lookup may be keyed on a column its table computes (`eni_exposure`'s `subnet_id` is
+/// written from the interface, not stored): the rule's fix finds the interfaces of its subnet.
+#[test]
+fn a_fix_lookup_keyed_on_a_computed_column_finds_its_rows() {
+    let dir = common::scratch("computed-lookup");
+    std::fs::write(
+        dir.join("SA.LOOKUP.1.toml"),
+        r#"id = "SA.LOOKUP.1"
+title = "Subnets should be named by their interfaces"
+severity = "low"
+table = "subnets"
+requires = ["ec2 describe-subnets"]
+resource_type = "AwsEc2Subnet"
+resource = "subnet_id"
+description = "Every subnet, with the interfaces its fix lists through a lookup on a computed column."
+remediation = "List the subnet's interfaces."
+query = '''"subnet \(.subnet_id)"'''
+
+[fix]
+lookup = [{ table = "eni_exposure", key = "subnet_id", on = "subnet_id" }]
+query = '''{warnings: [], commands: [$lookup.eni_exposure[] | "echo \(.network_interface_id)"], verify: []}'''
+"#,
+    )
+    .unwrap();
+    let set = common::snapshot("SA.NET.1");
+    let rules = dir.display().to_string();
+    let found = actions(&set, &["--rules", &rules, "--rule", "SA.LOOKUP.1"]);
+    let tables = snapaudit::tables::Tables::build(&mut snapaudit::evidence::scan(&[set])).unwrap();
+    let network = tables.network();
+    assert!(!found.is_empty());
+    for action in &found {
+        let subnet = action["resource_id"].as_str().unwrap();
+        let mut expected: Vec<String> = (network.enis.iter())
+            .filter(|e| e.subnet_id() == Some(subnet))
+            .map(|e| format!("echo {}", e.id))
+            .collect();
+        expected.sort();
+        let mut commands: Vec<String> = serde_json::from_value(action["commands"].clone()).unwrap();
+        commands.sort();
+        assert_eq!(commands, expected, "{subnet}");
+    }
+    assert!(
+        found
+            .iter()
+            .any(|a| !a["commands"].as_array().unwrap().is_empty())
+    );
+}

@@ -258,21 +258,30 @@ fn action(finding: &Finding, emitted: Emitted) -> Action {
     }
 }
 
-/// The rows of a fix's lookup tables by their key column, indexed once per rule (a scan of the
-/// lookup table per finding grows with findings × rows).
+/// The rows of a fix's lookup tables by their key column (stored or computed), each with its
+/// account, indexed once per rule (a scan of the lookup table per finding grows with findings ×
+/// rows).
 struct LookupIndex<'a> {
-    lookups: Vec<(&'a Lookup, HashMap<&'a str, Vec<usize>>)>,
+    lookups: Vec<(&'a Lookup, KeyedRows)>,
 }
+
+/// A lookup table's rows by key: each row's index and account.
+type KeyedRows = HashMap<String, Vec<(usize, Option<String>)>>;
 
 impl<'a> LookupIndex<'a> {
     fn new(rule: &'a Rule, tables: &'a Tables) -> Result<Self> {
         let mut lookups = Vec::new();
         for lookup in rule.meta.fix.iter().flat_map(|f| &f.lookup) {
-            let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
-            let keys = tables.get(&lookup.table)?.column(&lookup.key)?.str()?;
-            for (i, key) in keys.iter().enumerate() {
+            let all: Vec<usize> = (0..tables.get(&lookup.table)?.height()).collect();
+            let names = [lookup.key.as_str(), "account"];
+            let frame = tables.columns_of(&lookup.table, &all, Some(&names))?;
+            let keys = frame.column(&lookup.key)?.str()?;
+            let accounts = frame.column("account")?.str()?;
+            let mut by_key = KeyedRows::new();
+            for (i, (key, account)) in keys.iter().zip(accounts.iter()).enumerate() {
                 if let Some(key) = key {
-                    by_key.entry(key).or_default().push(i);
+                    let row = (i, account.map(String::from));
+                    by_key.entry(key.to_string()).or_default().push(row);
                 }
             }
             lookups.push((lookup, by_key));
@@ -291,10 +300,10 @@ impl<'a> LookupIndex<'a> {
                 Some(Value::Array(values)) => values.iter().filter_map(Value::as_str).collect(),
                 _ => Vec::new(),
             };
-            let accounts = tables.get(&lookup.table)?.column("account")?.str()?;
             let mut hits: Vec<usize> = (wanted.iter())
-                .flat_map(|k| by_key.get(k).into_iter().flatten().copied())
-                .filter(|&i| account.is_none() || accounts.get(i) == account)
+                .flat_map(|k| by_key.get(*k).into_iter().flatten())
+                .filter(|(_, of)| account.is_none() || of.as_deref() == account)
+                .map(|(i, _)| *i)
                 .collect();
             hits.sort_unstable();
             hits.dedup();
