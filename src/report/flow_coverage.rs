@@ -66,10 +66,10 @@ pub fn flow_coverage(tables: &Tables) -> Result<Vec<VpcFlowCoverage>> {
         w.to = [w.to.take(), to[i].clone()].into_iter().flatten().max();
     }
     let mut vpcs: BTreeMap<String, VpcFlowCoverage> = BTreeMap::new();
-    let interfaces = text("network_interfaces", "network_interface_id")?;
-    let placed = text("network_interfaces", "vpc_id")?;
-    for (id, vpc) in interfaces.into_iter().zip(placed) {
-        let vpc = vpc.unwrap_or_else(|| "-".into());
+    // The interfaces from the network model, in `network_interfaces`' order, without building
+    // that view.
+    for eni in tables.network().enis_in_evidence_order() {
+        let vpc = eni.vpc_id().unwrap_or("-").to_string();
         let entry = vpcs.entry(vpc.clone()).or_insert_with(|| VpcFlowCoverage {
             vpc_id: vpc,
             interfaces: 0,
@@ -77,8 +77,7 @@ pub fn flow_coverage(tables: &Tables) -> Result<Vec<VpcFlowCoverage>> {
             flow_logs: Vec::new(),
         });
         entry.interfaces += 1;
-        let id = id.unwrap_or_default();
-        if let Some(w) = windows.get(&id) {
+        if let Some(w) = windows.get(eni.id.as_str()) {
             entry.with_records.push(w.clone());
         }
     }

@@ -18,9 +18,7 @@ use super::{Tables, source_ref};
 /// the evidence records.
 pub fn network_interfaces(tables: &Tables) -> Result<DataFrame> {
     let network = tables.network();
-    let mut enis: Vec<&Eni> = network.enis.iter().collect();
-    enis.sort_unstable_by_key(|e| e.record);
-    interface_frame(network, &enis)
+    interface_frame(network, &network.enis_in_evidence_order())
 }
 
 /// The `network_interfaces` rows of the interfaces `frame`'s `account` and `eni_id` columns name

@@ -95,6 +95,13 @@ impl Network {
         (n, targets)
     }
 
+    /// The interfaces in the order of their evidence records (the `network_interfaces` order).
+    pub fn enis_in_evidence_order(&self) -> Vec<&Eni> {
+        let mut enis: Vec<&Eni> = self.enis.iter().collect();
+        enis.sort_unstable_by_key(|e| e.record);
+        enis
+    }
+
     /// The index in [`Network::enis`] of interface `id` of `account`.
     pub fn eni_index(&self, account: Option<&str>, id: &str) -> Option<usize> {
         (self.enis)
