@@ -158,8 +158,7 @@ fn cite(tables: &Tables, reference: &str) -> Result<String> {
 /// files written.
 pub fn write_parquet(tables: &Tables, name: &str, dir: &Path) -> Result<Vec<PathBuf>> {
     // The partition columns, stored or computed.
-    let all: Vec<usize> = (0..tables.get(name)?.height()).collect();
-    let df = tables.columns_of(name, &all, Some(&["account", "region"]))?;
+    let df = tables.every_row_of(name, &["account", "region"])?;
     let account = df.column("account")?.str()?;
     let region = df.column("region")?.str()?;
     let keys: Vec<(Option<&str>, Option<&str>)> = account.iter().zip(region.iter()).collect();

@@ -269,12 +269,10 @@ struct LookupIndex<'a> {
 type KeyedRows = HashMap<String, Vec<(usize, Option<String>)>>;
 
 impl<'a> LookupIndex<'a> {
-    fn new(rule: &'a Rule, tables: &'a Tables) -> Result<Self> {
+    fn new(rule: &'a Rule, tables: &Tables) -> Result<Self> {
         let mut lookups = Vec::new();
         for lookup in rule.meta.fix.iter().flat_map(|f| &f.lookup) {
-            let all: Vec<usize> = (0..tables.get(&lookup.table)?.height()).collect();
-            let names = [lookup.key.as_str(), "account"];
-            let frame = tables.columns_of(&lookup.table, &all, Some(&names))?;
+            let frame = tables.every_row_of(&lookup.table, &[&lookup.key, "account"])?;
             let keys = frame.column(&lookup.key)?.str()?;
             let accounts = frame.column("account")?.str()?;
             let mut by_key = KeyedRows::new();

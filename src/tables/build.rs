@@ -2,9 +2,9 @@
 //! parallel (the ECS side, whose joins are the longest step, and the network and load-balancer
 //! side), then the engine's network model (which reads what owns each interface from the ECS
 //! joins), then in parallel the `ecs_task_network` view (which joins the interfaces its tasks
-//! name, from the model) and `lb_targets` (which reads the same ECS joins). Each kind's records are freed once the last
-//! step that reads them is done: the ECS tasks, the largest kind, as soon as their table is
-//! built; the rest once the model exists. `network_interfaces` is not among these: it is a view
+//! name, from the model) and `lb_targets` (which reads the same ECS joins). Each kind's records
+//! are freed once the last step that reads them is done: the ECS tasks, the largest kind, as
+//! soon as their table is built; the rest once the model exists. `network_interfaces` is not among these: it is a view
 //! of the model ([`super::ec2`]).
 
 use std::collections::BTreeMap;

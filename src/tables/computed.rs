@@ -1,17 +1,19 @@
 //! Computed columns: a view's columns whose values are written per row when a consumer asks for
 //! them, never held for every row at once (`eni_exposure`'s `hops_json` is more text per row
-//! than the evidence it comes from). A view declares them in `VIEWS` ([`Computed`]: a name,
+//! than the evidence it comes from, and every stored string column costs a 16-byte view per
+//! row). A view declares them in `VIEWS` ([`Computed`]: a name,
 //! the stored column it follows, and how to write one row's value); the [`Tables`] methods here
 //! give them as if stored, so a table's columns as users see them do not depend on which are
 //! computed:
 //!
 //! - [`Tables::row_cells`] (and so [`Tables::row`]) and [`Tables::computed`]: one row's value,
 //!   written only when the row's reader wants its key;
+//! - [`Tables::value`]: one cell as JSON, stored or computed, for a rule's row filters;
 //! - [`Tables::columns`]: a table's columns, in order, with their types;
-//! - [`Tables::frame_of`]: a frame of some rows with every column filled, for whole-table
-//!   consumers that take the table a chunk of rows at a time.
+//! - [`Tables::frame_of`], [`Tables::columns_of`], [`Tables::every_row_of`]: a frame of some rows
+//!   (or all) with every column or some filled, for whole-table consumers and joins.
 //!
-//! Computed columns hold text (`String`), never null.
+//! A computed column holds text never null, text or null, or a list of texts ([`Write`]).
 
 use std::borrow::Cow;
 
@@ -20,8 +22,8 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::Tables;
-use super::row::{Cell, any_to_cell};
+use super::row::Cell;
+use super::{Tables, any_to_json};
 
 /// A column of a view computed per row on demand.
 pub struct Computed {
@@ -70,7 +72,7 @@ impl Computed {
         })
     }
 
-    /// The values of `rows`, as a column (written in parallel).
+    /// The values of `rows`, as a column (text written in parallel).
     fn values(&self, tables: &Tables, rows: &[usize]) -> Result<Column> {
         let name = self.name.into();
         Ok(match self.write {
@@ -166,12 +168,13 @@ impl Tables {
     /// The value of column `column` (stored or computed) at row `row` of `table`, as JSON: what
     /// a rule's `[where]` compares.
     pub fn value(&self, table: &str, row: usize, column: &str) -> Result<Value> {
-        let df = self.get(table)?;
-        let cell = match df.column(column) {
-            Ok(c) => any_to_cell(c.get(row)?),
-            Err(_) => self.computed(table, row, column)?,
-        };
-        Ok(cell.into_json()?)
+        if let Ok(stored) = self.get(table)?.column(column) {
+            return Ok(any_to_json(stored.get(row)?));
+        }
+        match (self.computed_columns(table).iter()).find(|c| c.name == column) {
+            Some(computed) => Ok(computed.cell(self, row)?.into_json()?),
+            None => bail!("table {table} has no column {column}"),
+        }
     }
 
     /// The columns of a table as users see them, in order, with their types: the stored ones
@@ -188,6 +191,12 @@ impl Tables {
     /// parallel): what the table would be if it stored them, a chunk of rows at a time.
     pub fn frame_of(&self, table: &str, rows: &[usize]) -> Result<DataFrame> {
         self.columns_of(table, rows, None)
+    }
+
+    /// Every row of `table`, with the columns `names` (stored or computed), in the table's order.
+    pub fn every_row_of(&self, table: &str, names: &[&str]) -> Result<DataFrame> {
+        let all: Vec<usize> = (0..self.get(table)?.height()).collect();
+        self.columns_of(table, &all, Some(names))
     }
 
     /// The frame of rows `rows` of `table` with the columns `names` (all when `None`), in the
@@ -216,11 +225,13 @@ impl Tables {
 mod tests {
     use std::path::PathBuf;
 
-    use serde_json::Value;
+    use polars::prelude::DataType;
+    use serde_json::{Value, json};
 
     use crate::evidence;
     use crate::reach::Query;
     use crate::report::path::hops_json;
+    use crate::rules::rows::RowFilter;
     use crate::tables::Tables;
     use crate::tables::row::Cell;
 
@@ -264,18 +275,6 @@ mod tests {
         }
         assert!(tables.computed("eni_exposure", 0, "reachable").is_err());
     }
-}
-
-#[cfg(test)]
-mod interface_columns {
-    use std::path::PathBuf;
-
-    use polars::prelude::DataType;
-    use serde_json::json;
-
-    use crate::evidence;
-    use crate::rules::rows::RowFilter;
-    use crate::tables::Tables;
 
     /// `eni_exposure`'s columns written from the interface (nullable text, lists) read in a
     /// row, in a frame of any rows and through a `[where]` filter as the interface says: a

@@ -290,9 +290,9 @@ fn launch_config() -> [Expr; 2] {
 /// [`task_network`] completes with the task's interface. What owns an interface is read from
 /// it ([`super::exposure::task_refs`]) before the network model, and so the interfaces, exist.
 /// The tasks are put in the view's order (account, region, task ARN; record order among equal
-/// keys) before the joins, which are asked to keep the order of their left side, so the joined
-/// columns (the interface's lists most of all) are gathered once, by the joins, and never again
-/// by a sort.
+/// keys) before the joins, which are asked to keep the order of their left side (as is the
+/// interface join after them), so the joined columns are gathered once, by the joins, and never
+/// again by a sort.
 pub fn task_launches(
     tasks: &DataFrame,
     services: &DataFrame,
@@ -356,7 +356,7 @@ pub fn task_network(launches: &DataFrame, enis: &DataFrame) -> Result<DataFrame>
 }
 
 /// A left join that keeps its left side's order.
-fn left_join() -> JoinArgs {
+pub(super) fn left_join() -> JoinArgs {
     JoinArgs {
         maintain_order: MaintainOrderJoin::Left,
         ..JoinArgs::new(JoinType::Left)

@@ -7,11 +7,10 @@
 
 use anyhow::Result;
 use polars::prelude::*;
-use polars_ops::frame::MaintainOrderJoin;
 
 use crate::evidence::model::LoadBalancerLink;
 use crate::evidence::{Record, Records, Source};
-use crate::tables::ecs::last_segment;
+use crate::tables::ecs::{last_segment, left_join};
 use crate::tables::frame::FrameBuilder;
 use crate::tables::source_ref;
 
@@ -107,10 +106,7 @@ pub(super) fn with_ecs_owners(
 ) -> Result<DataFrame> {
     // The joins keep the order of their left side: the targets stay in their order, with no
     // row index to sort on.
-    let left = JoinArgs {
-        maintain_order: MaintainOrderJoin::Left,
-        ..JoinArgs::new(JoinType::Left)
-    };
+    let left = left_join();
     let ip_interface = when(col("target_type").eq(lit("ip")))
         .then(col("network_interface_id"))
         .otherwise(lit(NULL).cast(DataType::String));

@@ -13,7 +13,7 @@ use crate::tables::computed::{Computed, Write};
 use crate::tables::{Tables, source_ref};
 
 /// The interface of row `row` of `eni_exposure`.
-fn eni(tables: &Tables, row: usize) -> Result<&Eni> {
+pub(super) fn row_interface(tables: &Tables, row: usize) -> Result<&Eni> {
     (tables.network().enis.get(row)).ok_or_else(|| anyhow!("eni_exposure has no row {row}"))
 }
 
@@ -22,42 +22,42 @@ pub const ENI_EXPOSURE_COMPUTED: &[Computed] = &[
     Computed {
         name: "region",
         after: "account",
-        write: Write::Str(|t, row| Ok(eni(t, row)?.region())),
+        write: Write::Str(|t, row| Ok(row_interface(t, row)?.region())),
     },
     Computed {
         name: "vpc_id",
         after: "network_interface_id",
-        write: Write::Str(|t, row| Ok(eni(t, row)?.vpc_id())),
+        write: Write::Str(|t, row| Ok(row_interface(t, row)?.vpc_id())),
     },
     Computed {
         name: "subnet_id",
         after: "network_interface_id",
-        write: Write::Str(|t, row| Ok(eni(t, row)?.subnet_id())),
+        write: Write::Str(|t, row| Ok(row_interface(t, row)?.subnet_id())),
     },
     Computed {
         name: "interface_type",
         after: "network_interface_id",
-        write: Write::Str(|t, row| Ok(eni(t, row)?.interface_type())),
+        write: Write::Str(|t, row| Ok(row_interface(t, row)?.interface_type())),
     },
     Computed {
         name: "owner_type",
         after: "network_interface_id",
-        write: Write::Str(|t, row| Ok(Some(eni(t, row)?.owner.kind.as_str()))),
+        write: Write::Str(|t, row| Ok(Some(row_interface(t, row)?.owner.kind.as_str()))),
     },
     Computed {
         name: "owner_id",
         after: "network_interface_id",
-        write: Write::Str(|t, row| Ok(eni(t, row)?.owner.id.as_deref())),
+        write: Write::Str(|t, row| Ok(row_interface(t, row)?.owner.id.as_deref())),
     },
     Computed {
         name: "service_name",
         after: "network_interface_id",
-        write: Write::Str(|t, row| Ok(eni(t, row)?.owner.service_name.as_deref())),
+        write: Write::Str(|t, row| Ok(row_interface(t, row)?.owner.service_name.as_deref())),
     },
     Computed {
         name: "service_arn",
         after: "network_interface_id",
-        write: Write::Str(|t, row| Ok(eni(t, row)?.owner.service_arn.as_deref())),
+        write: Write::Str(|t, row| Ok(row_interface(t, row)?.owner.service_arn.as_deref())),
     },
     Computed {
         name: "owner",
@@ -67,18 +67,18 @@ pub const ENI_EXPOSURE_COMPUTED: &[Computed] = &[
     Computed {
         name: "public_ips",
         after: "network_interface_id",
-        write: Write::List(|t, row| Ok(addresses(&eni(t, row)?.public_ips))),
+        write: Write::List(|t, row| Ok(addresses(&row_interface(t, row)?.public_ips))),
     },
     Computed {
         name: "ipv6_addresses",
         after: "network_interface_id",
-        write: Write::List(|t, row| Ok(addresses(&eni(t, row)?.ipv6))),
+        write: Write::List(|t, row| Ok(addresses(&row_interface(t, row)?.ipv6))),
     },
     Computed {
         name: "security_groups",
         after: "network_interface_id",
         write: Write::List(|t, row| {
-            Ok((eni(t, row)?.groups.iter())
+            Ok((row_interface(t, row)?.groups.iter())
                 .map(|g| Cow::Borrowed(g.as_str()))
                 .collect())
         }),
@@ -86,7 +86,7 @@ pub const ENI_EXPOSURE_COMPUTED: &[Computed] = &[
     Computed {
         name: "path_version",
         after: "reachable_v6",
-        write: Write::Str(|t, row| Ok(Some(eni(t, row)?.primary_version().as_str()))),
+        write: Write::Str(|t, row| Ok(Some(row_interface(t, row)?.primary_version().as_str()))),
     },
     Computed {
         name: "hops_json",
@@ -108,7 +108,7 @@ fn addresses(ips: &[std::net::IpAddr]) -> Vec<Cow<'static, str>> {
 /// Writes the `owner` of row `row`: what the interface belongs to, in words.
 fn write_owner(tables: &Tables, row: usize, out: &mut String) -> Result<()> {
     out.clear();
-    out.push_str(&eni(tables, row)?.owner.describe());
+    out.push_str(&row_interface(tables, row)?.owner.describe());
     Ok(())
 }
 
@@ -117,6 +117,8 @@ fn write_owner(tables: &Tables, row: usize, out: &mut String) -> Result<()> {
 pub fn write_record_ref(tables: &Tables, row: usize, out: &mut String) -> Result<()> {
     let network = tables.network();
     out.clear();
-    out.push_str(&source_ref(network.source(eni(tables, row)?.record)));
+    out.push_str(&source_ref(
+        network.source(row_interface(tables, row)?.record),
+    ));
     Ok(())
 }

@@ -110,6 +110,7 @@ impl Eni {
         fn ips<'a>(addrs: impl IntoIterator<Item = &'a str>) -> Box<[IpAddr]> {
             addrs.into_iter().filter_map(|a| a.parse().ok()).collect()
         }
+        let public = i.public_associations();
         let place = Place {
             account: i.owner_id.clone(),
             zone: i.availability_zone.clone(),
@@ -128,9 +129,7 @@ impl Eni {
             profile: held(&mut shared.profiles, profile),
             owner,
             instance_id,
-            public_ips: ips(
-                (i.public_associations().into_iter()).filter_map(|a| a.public_ip.as_deref())
-            ),
+            public_ips: ips((public.iter()).filter_map(|a| a.public_ip.as_deref())),
             ipv6: ips(i.ipv6_addresses.iter().map(|a| a.ipv6_address.as_str())),
             private_ips: ips(i.private_ips()),
             description: (i.description.as_deref()).map(|d| shared.texts.get(d)),
@@ -138,7 +137,7 @@ impl Eni {
             listing: None,
             record,
         };
-        eni.listing = Listing::unless_written(i, &eni);
+        eni.listing = Listing::unless_written(i, &public, &eni);
         eni
     }
 

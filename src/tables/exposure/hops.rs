@@ -8,8 +8,9 @@
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 
+use super::columns::row_interface;
 use super::eni::Eni;
 use super::evaluation::{self, VersionPath};
 use super::network::ConfigKey;
@@ -142,8 +143,7 @@ impl PathCache {
 /// Writes the `hops_json` of row `row` of `eni_exposure` (interface `row` of the network) into
 /// `out`: the text the column held when the view stored it.
 pub fn write_hops(tables: &Tables, row: usize, out: &mut String) -> Result<()> {
-    let eni =
-        (tables.network().enis.get(row)).ok_or_else(|| anyhow!("eni_exposure has no row {row}"))?;
+    let eni = row_interface(tables, row)?;
     tables
         .exposure_paths()
         .path(tables, eni)?

@@ -11,10 +11,10 @@ use std::net::IpAddr;
 use compact_str::{CompactString, ToCompactString};
 
 use super::Eni;
-use crate::evidence::model::NetworkInterface;
+use crate::evidence::model::{Association, NetworkInterface};
 
 /// An interface's address columns as the evidence wrote them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Listing {
     /// `PrivateIpAddress`.
     pub private_ip: Option<CompactString>,
@@ -65,8 +65,12 @@ impl Listing {
 
     /// The record's address columns when `eni`, its parsed form, does not give them back as
     /// written; `None` when it does (all but a few interfaces: checked without building either).
-    pub fn unless_written(record: &NetworkInterface, eni: &Eni) -> Option<Box<Listing>> {
-        let public = record.public_associations();
+    /// `public` is the record's public associations.
+    pub fn unless_written(
+        record: &NetworkInterface,
+        public: &[&Association],
+        eni: &Eni,
+    ) -> Option<Box<Listing>> {
         let private = eni
             .private_ips
             .first()

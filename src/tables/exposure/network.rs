@@ -8,8 +8,9 @@
 //! Prefix lists are resolved from `get-managed-prefix-list-entries` evidence; a list without
 //! entries in the evidence stays unresolved.
 
-use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::IpNet;
 
 use super::balancer::Balancers;
 use super::eni::{Eni, EniTexts};
